@@ -1,0 +1,1 @@
+"""Accounts registry: creator accounts, crawler workers, teams, assignment and QR login."""

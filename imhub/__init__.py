@@ -1,0 +1,1 @@
+"""imhub project package: settings, ASGI router, URLs and the demo entry point."""

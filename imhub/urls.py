@@ -1,0 +1,28 @@
+"""Root URL configuration: admin, health, APIs (each app adds its own routes)."""
+
+from __future__ import annotations
+
+from importlib.util import find_spec
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from imhub.health import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api-auth/", include("rest_framework.urls")),
+]
+
+# App URL modules are added when they exist, so each app owns its routes.
+for _module, _prefix in (
+    ("accounts.api.urls", "api/manage/"),
+    ("datasync.api.urls", "api/"),
+    ("datasync.metrics_urls", ""),
+):
+    if find_spec(_module.rsplit(".", 1)[0]) is not None and find_spec(_module) is not None:
+        urlpatterns.append(path(_prefix, include(_module)))

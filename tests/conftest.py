@@ -1,0 +1,37 @@
+"""Shared pytest fixtures: service URLs for the PostgreSQL/Redis tests and process helpers."""
+
+from __future__ import annotations
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+
+POSTGRES_URL = os.environ.get("IMHUB_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("IMHUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 0), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """PostgreSQL URL for multi-process tests; skips (with the reason) when the server is not there."""
+    if not _reachable(POSTGRES_URL):
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} (set IMHUB_TEST_POSTGRES_URL)")
+    return POSTGRES_URL
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """Redis URL for channels-redis tests; skips (with the reason) when the server is not there."""
+    if not _reachable(REDIS_URL):
+        pytest.skip(f"Redis not reachable at {REDIS_URL} (set IMHUB_TEST_REDIS_URL)")
+    return REDIS_URL
