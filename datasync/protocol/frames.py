@@ -1,0 +1,304 @@
+"""Typed frames of the hub <-> worker WebSocket protocol (design section 2).
+
+Every frame is `{"type": "<area>:<verb>", "id": "<unique per sender>", "ts": <epoch ms>, "payload": {...}}`.
+`Frame.build(**payload)` makes a frame with a fresh id and the current time.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Annotated, Any, ClassVar, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from datasync.protocol.records import (
+    Comment,
+    Deleted,
+    Entities,
+    EpochMs,
+    Message,
+    Profile,
+    Record,
+)
+
+PROTOCOL_VERSION = 1
+
+LoginStatusValue = Literal["qrcode_ready", "qrcode_refreshed", "scanned", "success", "failed", "timeout"]
+AccountLoginStatus = Literal["not_logged_in", "logging_in", "logged_in", "expired", "unknown"]
+RunnerStatus = Literal["idle", "starting", "running", "crawling", "backoff", "cooldown", "stopped", "error"]
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class BaseFrame(BaseModel):
+    """Envelope shared by every frame; subclasses fix `type` and the payload model."""
+
+    model_config = ConfigDict(extra="forbid")
+    TYPE: ClassVar[str]
+
+    id: str = Field(min_length=1, max_length=100)
+    ts: EpochMs
+    payload: Any
+
+    @classmethod
+    def build(cls, *, frame_id: str | None = None, **payload: Any) -> Self:
+        payload_model = cls.model_fields["payload"].annotation
+        assert isinstance(payload_model, type) and issubclass(payload_model, BaseModel)
+        return cls(
+            type=cls.TYPE,  # type: ignore[call-arg]
+            id=frame_id or uuid.uuid4().hex,
+            ts=now_ms(),
+            payload=payload_model(**payload),
+        )
+
+
+# ---- worker -> hub -------------------------------------------------------------------------------
+
+
+class RegisterPayload(Record):
+    worker_id: str = Field(min_length=1, max_length=100)
+    version: str = ""
+    protocol_version: int = PROTOCOL_VERSION
+    capabilities: list[str] = Field(default_factory=list)
+    max_accounts: int = Field(default=10, ge=0)
+    host: str = ""
+
+
+class RegisterFrame(BaseFrame):
+    TYPE = "worker:register"
+    type: Literal["worker:register"]
+    payload: RegisterPayload
+
+
+class HeartbeatPayload(Record):
+    active_accounts: int = Field(default=0, ge=0)
+    browser_contexts: int = Field(default=0, ge=0)
+    rss_bytes: int = Field(default=0, ge=0)
+    outbox_depth: int = Field(default=0, ge=0)
+    accounts: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class HeartbeatFrame(BaseFrame):
+    TYPE = "worker:heartbeat"
+    type: Literal["worker:heartbeat"]
+    payload: HeartbeatPayload
+
+
+class AccountStatusPayload(Record):
+    account_id: int
+    epoch: int = Field(ge=0)
+    login_status: AccountLoginStatus = "unknown"
+    runner_status: RunnerStatus = "idle"
+    last_error: str = ""
+    next_run_at: EpochMs | None = None
+    profile: Profile | None = None
+
+
+class AccountStatusFrame(BaseFrame):
+    TYPE = "worker:account:status"
+    type: Literal["worker:account:status"]
+    payload: AccountStatusPayload
+
+
+class DataSyncPayload(Record):
+    account_id: int
+    epoch: int = Field(ge=0)
+    seq: int = Field(ge=1)
+    mode: Literal["delta", "snapshot"] = "delta"
+    entities: Entities = Field(default_factory=Entities)
+    deleted: Deleted = Field(default_factory=Deleted)
+
+
+class DataSyncFrame(BaseFrame):
+    TYPE = "worker:data:sync"
+    type: Literal["worker:data:sync"]
+    payload: DataSyncPayload
+
+
+class LoginStatusPayload(Record):
+    session_id: str = Field(min_length=1)
+    account_id: int
+    status: LoginStatusValue
+    qr_image: str | None = None
+    expires_at: EpochMs | None = None
+    message: str = ""
+    storage_state: dict[str, Any] | None = None
+    profile: Profile | None = None
+
+
+class LoginStatusFrame(BaseFrame):
+    TYPE = "worker:login:status"
+    type: Literal["worker:login:status"]
+    payload: LoginStatusPayload
+
+
+class ReplyResultPayload(Record):
+    reply_id: str = Field(min_length=1)
+    status: Literal["sent", "failed"]
+    platform_reply_id: str | None = None
+    error_code: str = ""
+    error_message: str = ""
+    entity: Comment | Message | None = None
+
+
+class ReplyResultFrame(BaseFrame):
+    TYPE = "worker:reply:result"
+    type: Literal["worker:reply:result"]
+    payload: ReplyResultPayload
+
+
+# ---- hub -> worker -------------------------------------------------------------------------------
+
+
+class AssignmentAccount(Record):
+    id: int
+    platform: str
+    platform_user_id: str = ""
+    nickname: str = ""
+    monitor_interval: float = Field(default=60.0, gt=0)
+    storage_state: dict[str, Any] | None = None
+
+
+class Assignment(Record):
+    account: AssignmentAccount
+    epoch: int = Field(ge=0)
+    last_seq: int = Field(default=0, ge=0)
+
+
+class RegisterAckPayload(Record):
+    heartbeat_interval: float = Field(gt=0)
+    assignments: list[Assignment] = Field(default_factory=list)
+    protocol_version: int = PROTOCOL_VERSION
+
+
+class RegisterAckFrame(BaseFrame):
+    TYPE = "master:register:ack"
+    type: Literal["master:register:ack"]
+    payload: RegisterAckPayload
+
+
+class TaskAssignPayload(Record):
+    assignment: Assignment
+
+
+class TaskAssignFrame(BaseFrame):
+    TYPE = "master:task:assign"
+    type: Literal["master:task:assign"]
+    payload: TaskAssignPayload
+
+
+class TaskRevokePayload(Record):
+    account_id: int
+    epoch: int = Field(ge=0)
+
+
+class TaskRevokeFrame(BaseFrame):
+    TYPE = "master:task:revoke"
+    type: Literal["master:task:revoke"]
+    payload: TaskRevokePayload
+
+
+class LoginStartPayload(Record):
+    session_id: str = Field(min_length=1)
+    account_id: int
+
+
+class LoginStartFrame(BaseFrame):
+    TYPE = "master:login:start"
+    type: Literal["master:login:start"]
+    payload: LoginStartPayload
+
+
+class ReplyTarget(Record):
+    kind: Literal["comment", "work", "message"]
+    content_id: str | None = None
+    comment_id: str | None = None
+    conversation_id: str | None = None
+
+
+class ReplyRequestPayload(Record):
+    reply_id: str = Field(min_length=1)
+    account_id: int
+    target: ReplyTarget
+    text: str = Field(min_length=1)
+
+
+class ReplyRequestFrame(BaseFrame):
+    TYPE = "master:reply:request"
+    type: Literal["master:reply:request"]
+    payload: ReplyRequestPayload
+
+
+class ResyncPayload(Record):
+    account_id: int
+
+
+class ResyncFrame(BaseFrame):
+    TYPE = "master:resync"
+    type: Literal["master:resync"]
+    payload: ResyncPayload
+
+
+class DataSyncAckPayload(Record):
+    account_id: int
+    seq: int = Field(ge=0)
+
+
+class DataSyncAckFrame(BaseFrame):
+    TYPE = "worker:data:sync:ack"
+    type: Literal["worker:data:sync:ack"]
+    payload: DataSyncAckPayload
+
+
+class ErrorPayload(Record):
+    ref: str | None = None
+    code: str
+    message: str = ""
+
+
+class ErrorFrame(BaseFrame):
+    TYPE = "master:error"
+    type: Literal["master:error"]
+    payload: ErrorPayload
+
+
+WORKER_FRAMES: tuple[type[BaseFrame], ...] = (
+    RegisterFrame,
+    HeartbeatFrame,
+    AccountStatusFrame,
+    DataSyncFrame,
+    LoginStatusFrame,
+    ReplyResultFrame,
+)
+HUB_FRAMES: tuple[type[BaseFrame], ...] = (
+    RegisterAckFrame,
+    TaskAssignFrame,
+    TaskRevokeFrame,
+    LoginStartFrame,
+    ReplyRequestFrame,
+    ResyncFrame,
+    DataSyncAckFrame,
+    ErrorFrame,
+)
+FRAME_TYPES: dict[str, type[BaseFrame]] = {cls.TYPE: cls for cls in (*WORKER_FRAMES, *HUB_FRAMES)}
+
+Frame = Annotated[
+    RegisterFrame
+    | HeartbeatFrame
+    | AccountStatusFrame
+    | DataSyncFrame
+    | LoginStatusFrame
+    | ReplyResultFrame
+    | RegisterAckFrame
+    | TaskAssignFrame
+    | TaskRevokeFrame
+    | LoginStartFrame
+    | ReplyRequestFrame
+    | ResyncFrame
+    | DataSyncAckFrame
+    | ErrorFrame,
+    Field(discriminator="type"),
+]

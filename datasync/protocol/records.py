@@ -1,0 +1,146 @@
+"""Entity records carried by `worker:data:sync` (design section 2).
+
+Ids are the platform's own strings, unique within an account. Every time is integer epoch
+milliseconds, UTC; platform parsers convert units once, before a record is built.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+EpochMs = int
+EntityKind = Literal["contents", "comments", "conversations", "messages", "notifications"]
+ENTITY_KINDS: tuple[EntityKind, ...] = ("contents", "comments", "conversations", "messages", "notifications")
+
+
+class Record(BaseModel):
+    """Base of every wire model: unknown fields are rejected, values are not coerced silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class Stats(Record):
+    views: int = 0
+    likes: int = 0
+    comments: int = 0
+    shares: int = 0
+    favorites: int = 0
+
+
+class Person(Record):
+    """A platform user as seen by the account: a comment author or a DM peer."""
+
+    id: str
+    sec_uid: str = ""
+    nickname: str = ""
+    avatar_url: str = ""
+
+
+class ReplyTo(Record):
+    id: str
+    nickname: str = ""
+
+
+class Content(Record):
+    """A work (video, image post, live, article) of the account."""
+
+    content_id: str = Field(min_length=1)
+    type: Literal["video", "image", "live", "article"] = "video"
+    title: str = ""
+    description: str = ""
+    cover_url: str = ""
+    url: str = ""
+    published_at: EpochMs
+    stats: Stats = Field(default_factory=Stats)
+    visibility: Literal["public", "private", "friends", "unknown"] = "public"
+
+
+class Comment(Record):
+    """A comment on a work (parent_id null) or a reply to a comment (parent_id = top-level comment id)."""
+
+    comment_id: str = Field(min_length=1)
+    content_id: str = Field(min_length=1)
+    parent_id: str | None = None
+    author: Person
+    text: str = ""
+    created_at: EpochMs
+    likes: int = 0
+    reply_count: int = 0
+    is_author: bool = False
+    reply_to: ReplyTo | None = None
+    ip_label: str = ""
+
+
+class Conversation(Record):
+    """A private-message conversation of the account with one peer."""
+
+    conversation_id: str = Field(min_length=1)
+    peer: Person
+    last_message_at: EpochMs | None = None
+    last_message_preview: str = ""
+    platform_unread: int = 0
+
+
+class Message(Record):
+    """One private message; direction `out` is the account's own."""
+
+    message_id: str = Field(min_length=1)
+    conversation_id: str = Field(min_length=1)
+    direction: Literal["in", "out"]
+    sender_id: str = ""
+    text: str = ""
+    msg_type: str = "text"
+    created_at: EpochMs
+
+
+class Notification(Record):
+    notification_id: str = Field(min_length=1)
+    type: str = ""
+    text: str = ""
+    created_at: EpochMs
+    related_content_id: str | None = None
+    related_comment_id: str | None = None
+
+
+class Entities(Record):
+    """The records of one sync frame, by kind."""
+
+    contents: list[Content] = Field(default_factory=list)
+    comments: list[Comment] = Field(default_factory=list)
+    conversations: list[Conversation] = Field(default_factory=list)
+    messages: list[Message] = Field(default_factory=list)
+    notifications: list[Notification] = Field(default_factory=list)
+
+    def count(self) -> int:
+        return (
+            len(self.contents)
+            + len(self.comments)
+            + len(self.conversations)
+            + len(self.messages)
+            + len(self.notifications)
+        )
+
+
+class Deleted(Record):
+    """Ids removed on the platform, by kind (the only way data is ever removed)."""
+
+    contents: list[str] = Field(default_factory=list)
+    comments: list[str] = Field(default_factory=list)
+    conversations: list[str] = Field(default_factory=list)
+    messages: list[str] = Field(default_factory=list)
+    notifications: list[str] = Field(default_factory=list)
+
+    def count(self) -> int:
+        return sum(len(getattr(self, kind)) for kind in ENTITY_KINDS)
+
+
+class Profile(Record):
+    """The account's own profile as read from the platform."""
+
+    platform_user_id: str = ""
+    nickname: str = ""
+    avatar_url: str = ""
+    followers: int | None = None
+    following: int | None = None

@@ -1,0 +1,123 @@
+"""Protocol round trips (one fixture file per frame type) and rejections with stable codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from datasync.protocol import (
+    FRAME_TYPES,
+    DataSyncFrame,
+    ErrorCode,
+    HeartbeatFrame,
+    ProtocolError,
+    dump_frame,
+    parse_frame,
+)
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "protocol"
+
+
+def _fixture(frame_type: str) -> str:
+    return (FIXTURES / f"{frame_type.replace(':', '_')}.json").read_text()
+
+
+def test_every_frame_type_has_a_fixture() -> None:
+    names = sorted(p.stem for p in FIXTURES.glob("*.json"))
+    assert names == sorted(t.replace(":", "_") for t in FRAME_TYPES)
+
+
+@pytest.mark.parametrize("frame_type", sorted(FRAME_TYPES))
+def test_fixture_round_trips(frame_type: str) -> None:
+    # given the captured example of this frame type
+    raw = _fixture(frame_type)
+    # when it is parsed and dumped again
+    frame = parse_frame(raw)
+    again = parse_frame(dump_frame(frame))
+    # then the type matches and nothing is lost or added
+    assert type(frame) is FRAME_TYPES[frame_type]
+    assert again == frame
+    assert json.loads(dump_frame(frame)) == json.loads(raw)
+
+
+def test_build_sets_id_ts_and_type() -> None:
+    frame = HeartbeatFrame.build(active_accounts=2)
+    assert frame.type == "worker:heartbeat"
+    assert len(frame.id) == 32
+    assert frame.ts > 1_700_000_000_000
+    assert frame.payload.active_accounts == 2
+
+
+def test_sync_entities_are_typed() -> None:
+    frame = parse_frame(_fixture("worker:data:sync"))
+    assert isinstance(frame, DataSyncFrame)
+    assert frame.payload.entities.count() == 7
+    assert frame.payload.deleted.comments == ["7301234567890000000"]
+    assert frame.payload.entities.comments[1].reply_to is not None
+    assert frame.payload.entities.comments[1].reply_to.nickname == "小鱼儿🐟"
+
+
+def _mutated(frame_type: str, mutate) -> str:  # type: ignore[no-untyped-def]
+    data = json.loads(_fixture(frame_type))
+    mutate(data)
+    return json.dumps(data, ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    ("raw", "code", "ref"),
+    [
+        ("{not json", ErrorCode.BAD_JSON, None),
+        ("[1, 2]", ErrorCode.INVALID_FRAME, None),
+        ('{"type": "worker:explode", "id": "f1", "ts": 1, "payload": {}}', ErrorCode.UNKNOWN_TYPE, "f1"),
+        ('{"id": "f2", "ts": 1, "payload": {}}', ErrorCode.UNKNOWN_TYPE, "f2"),
+        (
+            _mutated("worker:data:sync", lambda d: d["payload"].update(seq="7")),
+            ErrorCode.INVALID_FRAME,
+            "example-worker-data-sync",
+        ),
+        (
+            _mutated("worker:data:sync", lambda d: d["payload"]["entities"]["comments"][0].pop("created_at")),
+            ErrorCode.INVALID_FRAME,
+            "example-worker-data-sync",
+        ),
+        (
+            _mutated("worker:heartbeat", lambda d: d["payload"].update(surprise=1)),
+            ErrorCode.INVALID_FRAME,
+            "example-worker-heartbeat",
+        ),
+        (
+            _mutated(
+                "worker:data:sync", lambda d: d["payload"]["entities"]["messages"][0].update(direction="up")
+            ),
+            ErrorCode.INVALID_FRAME,
+            "example-worker-data-sync",
+        ),
+        (
+            _mutated("worker:data:sync", lambda d: d.pop("ts")),
+            ErrorCode.INVALID_FRAME,
+            "example-worker-data-sync",
+        ),
+    ],
+)
+def test_bad_frames_are_rejected_with_stable_codes(raw: str, code: str, ref: str | None) -> None:
+    with pytest.raises(ProtocolError) as info:
+        parse_frame(raw)
+    assert info.value.code == code
+    assert info.value.ref == ref
+
+
+def test_oversized_frame_is_rejected_before_parsing() -> None:
+    raw = _fixture("worker:data:sync")
+    with pytest.raises(ProtocolError) as info:
+        parse_frame(raw, max_bytes=100)
+    assert info.value.code == ErrorCode.FRAME_TOO_LARGE
+    assert parse_frame(raw, max_bytes=len(raw.encode())).type == "worker:data:sync"
+
+
+def test_rejection_message_names_the_field() -> None:
+    raw = _mutated("worker:data:sync", lambda d: d["payload"]["entities"]["comments"][0].pop("created_at"))
+    with pytest.raises(ProtocolError) as info:
+        parse_frame(raw)
+    assert "payload.entities.comments.0.created_at" in info.value.message
