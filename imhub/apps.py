@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ImhubConfig(AppConfig):
+    name = "imhub"
+    verbose_name = "imhub"
