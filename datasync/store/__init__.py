@@ -1,0 +1,338 @@
+"""DataStore: each hub process's in-memory read model of every account's data (design section 3).
+
+Pure Python, no Django, no I/O. One lock guards all state; every public method holds it only for the
+index work (records are converted to compact items before the lock is taken). Every list query is
+answered from sorted indexes with bisect, never by scanning an account's items.
+
+Changes come in the applied-change shape of docs/architecture.md:
+``{"account_id", "seq", "upserts": {kind: [record dict]}, "deleted": {kind: [id]}, "applied_at"}``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from datasync.store.account import KIND_OF_RANK, RANK, AccountIndex
+from datasync.store.cursor import cursor_decode, cursor_encode, page_keys
+from datasync.store.errors import StoreNotFound, StoreQueryError
+from datasync.store.items import STAT_FIELDS, CommentItem, ContentItem, ConversationItem, MessageItem
+
+__all__ = ["CONTENT_ORDERINGS", "KINDS", "DataStore", "StoreNotFound", "StoreQueryError"]
+
+KINDS: tuple[str, ...] = ("contents", "comments", "conversations", "messages", "notifications")
+_ID_FIELD = {
+    "contents": "content_id",
+    "comments": "comment_id",
+    "conversations": "conversation_id",
+    "messages": "message_id",
+    "notifications": "notification_id",
+}
+_ITEM_CLASS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "contents": ContentItem,
+    "comments": CommentItem,
+    "conversations": ConversationItem,
+    "messages": MessageItem,
+    "notifications": dict,
+}
+CONTENT_ORDERINGS: tuple[str, ...] = tuple(
+    f"{sign}{field}" for field in ("published_at", *STAT_FIELDS) for sign in ("-", "")
+)
+UNIFIED_TYPES = {"comments": "comments", "comment": "comments", "messages": "messages", "message": "messages"}
+Page = tuple[list[dict[str, Any]], str | None]
+
+
+def _comment_out(item: CommentItem) -> dict[str, Any]:
+    record = item.to_record()
+    record["unread"] = item.inbound and not item.read
+    return record
+
+
+def _message_out(item: MessageItem) -> dict[str, Any]:
+    record = item.to_record()
+    record["unread"] = item.inbound and not item.read
+    return record
+
+
+class DataStore:
+    """Thread-safe in-memory indexes over every account's contents, comments, conversations, messages."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._accounts: dict[int, AccountIndex] = {}
+
+    def _account(self, account_id: int) -> AccountIndex:
+        index = self._accounts.get(account_id)
+        if index is None:
+            index = self._accounts[account_id] = AccountIndex(account_id)
+        return index
+
+    # ---- writes ------------------------------------------------------------------------------------
+
+    def apply_change(self, change: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        """Apply one applied change; returns ``(kind, record)`` for each record that was new."""
+        account_id = int(change["account_id"])
+        upserts = change.get("upserts") or {}
+        deleted = change.get("deleted") or {}
+        unknown = (set(upserts) | set(deleted)) - set(KINDS)
+        if unknown:
+            raise ValueError(f"unknown entity kinds in change: {sorted(unknown)}")
+        # Build items before taking the lock; a malformed record fails here, before anything changes.
+        built = [
+            (kind, record, _ITEM_CLASS[kind](record)) for kind in KINDS for record in upserts.get(kind) or ()
+        ]
+        new: list[tuple[str, dict[str, Any]]] = []
+        with self._lock:
+            index = self._account(account_id)
+            for kind, record, item in built:
+                if self._upsert(index, kind, item):
+                    new.append((kind, record))
+            for kind in KINDS:
+                for ident in deleted.get(kind) or ():
+                    self._delete(index, kind, str(ident))
+        return new
+
+    @staticmethod
+    def _upsert(index: AccountIndex, kind: str, item: Any) -> bool:
+        if kind == "contents":
+            return index.upsert_content(item)
+        if kind == "comments":
+            return index.upsert_comment(item)
+        if kind == "conversations":
+            return index.upsert_conversation(item)
+        if kind == "messages":
+            return index.upsert_message(item)
+        ident = str(item[_ID_FIELD[kind]])
+        new = ident not in index.notifications
+        index.notifications[ident] = item
+        return new
+
+    @staticmethod
+    def _delete(index: AccountIndex, kind: str, ident: str) -> None:
+        if kind == "contents":
+            index.delete_content(ident)
+        elif kind == "comments":
+            index.delete_comment(ident)
+        elif kind == "conversations":
+            index.delete_conversation(ident)
+        elif kind == "messages":
+            index.delete_message(ident)
+        else:
+            index.notifications.pop(ident, None)
+
+    def read_mark_apply(self, mark: dict[str, Any]) -> int:
+        """Apply a read mark; returns how many items became read.
+
+        ``mark``: ``{"account_id", "target": "items", "kind": "comments"|"messages", "ids": [...]}``,
+        ``{"account_id", "target": "conversation", "conversation_id", "up_to"}`` or
+        ``{"account_id", "target": "content", "content_id", "up_to"}`` (up_to: epoch ms, inclusive).
+        """
+        account_id = int(mark["account_id"])
+        target = mark["target"]
+        with self._lock:
+            index = self._account(account_id)
+            if target == "items":
+                if mark["kind"] not in RANK:
+                    raise ValueError(f"read mark kind {mark['kind']!r}")
+                return index.mark_items(mark["kind"], [str(i) for i in mark["ids"]])
+            if target == "conversation":
+                return index.mark_conversation(str(mark["conversation_id"]), int(mark["up_to"]))
+            if target == "content":
+                return index.mark_content(str(mark["content_id"]), int(mark["up_to"]))
+        raise ValueError(f"read mark target {target!r}")
+
+    def clear(self) -> None:
+        with self._lock:
+            self._accounts.clear()
+
+    # ---- totals ------------------------------------------------------------------------------------
+
+    def totals(self) -> dict[str, int]:
+        """Items in the store by kind, plus the number of accounts."""
+        with self._lock:
+            result = {"accounts": len(self._accounts), **dict.fromkeys(KINDS, 0)}
+            for index in self._accounts.values():
+                for kind, count in index.counts().items():
+                    result[kind] += count
+        return result
+
+    def account_totals(self, account_id: int) -> dict[str, int]:
+        with self._lock:
+            index = self._accounts.get(account_id)
+            return index.counts() if index else dict.fromkeys(KINDS, 0)
+
+    def account_summary(self, account_id: int) -> dict[str, Any]:
+        """Counts, unread counts and last activity (epoch ms or None) of one account."""
+        with self._lock:
+            index = self._accounts.get(account_id)
+            if index is None:
+                return {
+                    "counts": dict.fromkeys(KINDS, 0),
+                    "unread": {"comments": 0, "messages": 0, "total": 0},
+                    "last_activity": None,
+                }
+            return {
+                "counts": index.counts(),
+                "unread": index.unread_counts(),
+                "last_activity": index.last_activity(),
+            }
+
+    def unread_stats(self, account_id: int) -> dict[str, int]:
+        with self._lock:
+            index = self._accounts.get(account_id)
+            return index.unread_counts() if index else {"comments": 0, "messages": 0, "total": 0}
+
+    # ---- lookups ----------------------------------------------------------------------------------
+
+    def _require(self, account_id: int) -> AccountIndex:
+        index = self._accounts.get(account_id)
+        return index if index is not None else AccountIndex(account_id)
+
+    def conversation_get(self, *, account_id: int, conversation_id: str) -> dict[str, Any]:
+        with self._lock:
+            index = self._require(account_id)
+            conv = index.conversations.get(conversation_id)
+            if conv is None:
+                raise StoreNotFound("conversation", conversation_id)
+            record = conv.to_record()
+            record["unread"] = index.conv_unread.get(conversation_id, 0)
+            record["sort_time"] = index.conv_sort[conversation_id][0]
+            return record
+
+    def content_get(self, *, account_id: int, content_id: str) -> dict[str, Any]:
+        with self._lock:
+            index = self._require(account_id)
+            content = index.contents.get(content_id)
+            if content is None:
+                raise StoreNotFound("content", content_id)
+            record = content.to_record()
+            record["unread_comments"] = index.content_unread.get(content_id, 0)
+            return record
+
+    def comment_get(self, *, account_id: int, comment_id: str) -> dict[str, Any]:
+        with self._lock:
+            item = self._require(account_id).comments.get(comment_id)
+            if item is None:
+                raise StoreNotFound("comment", comment_id)
+            return _comment_out(item)
+
+    def message_get(self, *, account_id: int, message_id: str) -> dict[str, Any]:
+        with self._lock:
+            item = self._require(account_id).messages.get(message_id)
+            if item is None:
+                raise StoreNotFound("message", message_id)
+            return _message_out(item)
+
+    def conversation_latest(self, *, account_id: int, conversation_id: str) -> int | None:
+        with self._lock:
+            return self._require(account_id).conversation_latest(conversation_id)
+
+    def content_latest_comment(self, *, account_id: int, content_id: str) -> int | None:
+        with self._lock:
+            return self._require(account_id).content_latest_comment(content_id)
+
+    # ---- list queries -----------------------------------------------------------------------------
+
+    def conversations_page(self, *, account_id: int, cursor: str | None, limit: int) -> Page:
+        after = cursor_decode(cursor, shape=(int, str)) if cursor else None
+        with self._lock:
+            index = self._require(account_id)
+            keys, nxt = page_keys(index.conv_order, after=after, limit=limit)
+            results = []
+            for sort_time, conversation_id in keys:
+                record = index.conversations[conversation_id].to_record()
+                record["unread"] = index.conv_unread.get(conversation_id, 0)
+                record["sort_time"] = sort_time
+                results.append(record)
+        return results, cursor_encode(nxt) if nxt else None
+
+    def messages_page(self, *, account_id: int, conversation_id: str, cursor: str | None, limit: int) -> Page:
+        after = cursor_decode(cursor, shape=(int, str)) if cursor else None
+        with self._lock:
+            index = self._require(account_id)
+            if conversation_id not in index.conversations and conversation_id not in index.conv_messages:
+                raise StoreNotFound("conversation", conversation_id)
+            keys, nxt = page_keys(index.conv_messages.get(conversation_id, []), after=after, limit=limit)
+            results = [_message_out(index.messages[message_id]) for _, message_id in keys]
+        return results, cursor_encode(nxt) if nxt else None
+
+    def contents_page(self, *, account_id: int, ordering: str, cursor: str | None, limit: int) -> Page:
+        if ordering not in CONTENT_ORDERINGS:
+            raise StoreQueryError("ordering", f"must be one of {', '.join(CONTENT_ORDERINGS)}")
+        descending = ordering.startswith("-")
+        field = ordering.lstrip("-")
+        after = cursor_decode(cursor, shape=(int, int, str)) if cursor else None
+        with self._lock:
+            index = self._require(account_id)
+            keys, nxt = page_keys(
+                index.content_ordering(field), after=after, limit=limit, descending=descending
+            )
+            results = []
+            for _, _, content_id in keys:
+                record = index.contents[content_id].to_record()
+                record["unread_comments"] = index.content_unread.get(content_id, 0)
+                results.append(record)
+        return results, cursor_encode(nxt) if nxt else None
+
+    def discussions_page(
+        self,
+        *,
+        account_id: int,
+        content_id: str | None,
+        parent_id: str | None,
+        cursor: str | None,
+        limit: int,
+    ) -> Page:
+        """Top-level comments of a work (``content_id``) or the replies to a comment (``parent_id``)."""
+        after = cursor_decode(cursor, shape=(int, str)) if cursor else None
+        with self._lock:
+            index = self._require(account_id)
+            if parent_id:
+                parent = index.comments.get(parent_id)
+                if parent is None or (content_id and parent.content_id != content_id):
+                    raise StoreNotFound("comment", parent_id)
+                keys_all = index.replies.get(parent_id, [])
+            else:
+                if content_id not in index.contents and content_id not in index.top_comments:
+                    raise StoreNotFound("content", content_id)
+                keys_all = index.top_comments.get(content_id or "", [])
+            keys, nxt = page_keys(keys_all, after=after, limit=limit)
+            results = [_comment_out(index.comments[comment_id]) for _, comment_id in keys]
+        return results, cursor_encode(nxt) if nxt else None
+
+    def unified_page(
+        self, *, account_id: int, types: str, unread: bool, cursor: str | None, limit: int
+    ) -> Page:
+        """Comments and messages merged newest first; ``types`` is ``all``, ``comments`` or ``messages``."""
+        after = cursor_decode(cursor, shape=(int, int, str)) if cursor else None
+        with self._lock:
+            index = self._require(account_id)
+            source = index.unread if unread else index.timeline
+            keys, nxt = page_keys(source[types], after=after, limit=limit)
+            results = []
+            for time, rank, ident in keys:
+                kind = KIND_OF_RANK[rank]
+                if kind == "comments":
+                    comment = index.comments[ident]
+                    results.append(
+                        {
+                            "kind": "comment",
+                            "id": ident,
+                            "time": time,
+                            "unread": comment.inbound and not comment.read,
+                            "record": comment.to_record(),
+                        }
+                    )
+                else:
+                    message = index.messages[ident]
+                    results.append(
+                        {
+                            "kind": "message",
+                            "id": ident,
+                            "time": time,
+                            "unread": message.inbound and not message.read,
+                            "record": message.to_record(),
+                        }
+                    )
+        return results, cursor_encode(nxt) if nxt else None
