@@ -1,0 +1,1 @@
+"""HTTP API of datasync: the stats endpoint and the IM API (DRF)."""

@@ -1,0 +1,340 @@
+"""One function per worker frame type; the WorkerConsumer parses a frame and calls `frame_handle`.
+
+Handlers are sync (they run in a worker thread, off the event loop), take keyword-only arguments and
+return an `Outcome`: the frames to send back and the changes to fan out. Every refusal is a
+`ProtocolError` with a stable code; nothing of a refused frame is applied.
+
+Sync rules (`worker:data:sync`):
+- the worker must hold the account at the frame's epoch (`account_holder_check`), else
+  `unknown_account` / `not_assigned` / `stale_epoch`;
+- seq is per account and continues across epochs (the assignment tells the worker `last_seq`):
+  `seq <= last_seq` is acked again without re-applying; `seq > last_seq + 1` is refused with
+  `seq_gap` followed by `master:resync`; `seq == last_seq + 1` is applied in one transaction
+  (upsert, deletions, SyncState, Account.last_sync_at), then pushed to this process's store, then
+  acked (the consumer fans the change out to the other processes before sending the ack).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from datasync import persistence, stats
+from datasync.models import SyncState
+from datasync.protocol import (
+    ENTITY_KINDS,
+    PROTOCOL_VERSION,
+    AccountStatusFrame,
+    Assignment,
+    BaseFrame,
+    DataSyncAckFrame,
+    DataSyncFrame,
+    ErrorCode,
+    HeartbeatFrame,
+    LoginStartFrame,
+    LoginStatusFrame,
+    ProtocolError,
+    RegisterAckFrame,
+    RegisterFrame,
+    ReplyRequestFrame,
+    ResyncFrame,
+    TaskAssignFrame,
+    TaskRevokeFrame,
+    error_frame,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerSession:
+    """What the hub knows about one worker connection."""
+
+    worker: Any
+    registered: bool = False
+
+    @property
+    def worker_id(self) -> str:
+        return str(self.worker.worker_id)
+
+
+@dataclass
+class Outcome:
+    """What a handler wants the transport to do: send frames, fan out changes, count a rejection."""
+
+    frames: list[BaseFrame] = field(default_factory=list)
+    fanout: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    rejected_code: str | None = None
+    joined: bool = False
+
+
+Handler = Callable[..., Outcome]
+
+
+def _refuse(exc: Exception, *, ref: str) -> ProtocolError:
+    """Translate an accounts-service error (which carries `code` and `message`) into a ProtocolError."""
+    code = getattr(exc, "code", None) or ErrorCode.INTERNAL
+    return ProtocolError(str(code), str(getattr(exc, "message", exc)), ref=ref)
+
+
+def _last_seq(account_id: int) -> int:
+    return SyncState.objects.filter(account_id=account_id).values_list("last_seq", flat=True).first() or 0
+
+
+def assignment_build(*, account: Any) -> Assignment:
+    """The protocol assignment of an account: the accounts service's data plus where its seq stands."""
+    from accounts.services import account_assignment_data
+
+    data = account_assignment_data(account=account)
+    return Assignment.model_validate({**data, "last_seq": _last_seq(account.id)})
+
+
+# ---- worker frames -----------------------------------------------------------------------------------
+
+
+def worker_register(*, session: WorkerSession, frame: RegisterFrame) -> Outcome:
+    from accounts.services import worker_connect
+
+    payload = frame.payload
+    if payload.worker_id != session.worker_id:
+        raise ProtocolError(
+            ErrorCode.WORKER_MISMATCH,
+            f"registered as {payload.worker_id!r} but the token belongs to {session.worker_id!r}",
+            ref=frame.id,
+        )
+    if payload.protocol_version != PROTOCOL_VERSION:
+        raise ProtocolError(
+            ErrorCode.UNSUPPORTED_VERSION,
+            f"protocol version {payload.protocol_version} is not supported (hub speaks {PROTOCOL_VERSION})",
+            ref=frame.id,
+        )
+    accounts = worker_connect(
+        worker=session.worker,
+        capabilities=list(payload.capabilities),
+        max_accounts=payload.max_accounts,
+        host=payload.host,
+        version=payload.version,
+    )
+    assignments = [assignment_build(account=account) for account in accounts]
+    session.registered = True
+    ack = RegisterAckFrame.build(
+        heartbeat_interval=float(settings.IMHUB_HEARTBEAT_INTERVAL), assignments=assignments
+    )
+    return Outcome(frames=[ack], joined=True)
+
+
+def worker_heartbeat(*, session: WorkerSession, frame: HeartbeatFrame) -> Outcome:
+    from accounts.services import worker_heartbeat as heartbeat
+
+    heartbeat(worker=session.worker, stats=frame.payload.model_dump(mode="json"))
+    return Outcome()
+
+
+def account_status_record(*, session: WorkerSession, frame: AccountStatusFrame) -> Outcome:
+    from accounts import services
+
+    p = frame.payload
+    try:
+        account = services.account_record_status(
+            worker=session.worker,
+            account_id=p.account_id,
+            epoch=p.epoch,
+            login_status=p.login_status,
+            runner_status=p.runner_status,
+            last_error=p.last_error,
+            next_run_at=p.next_run_at,
+            profile=p.profile.model_dump(mode="json") if p.profile else None,
+        )
+    except services.AccountNotHeld as exc:
+        raise _refuse(exc, ref=frame.id) from None
+    if p.last_error:
+        logger.warning(
+            "account error reported: account_id=%s platform=%s worker=%s runner=%s error=%s",
+            p.account_id,
+            getattr(account, "platform", "?"),
+            session.worker_id,
+            p.runner_status,
+            p.last_error,
+        )
+    return Outcome()
+
+
+def login_status_record(*, session: WorkerSession, frame: LoginStatusFrame) -> Outcome:
+    from accounts import services
+
+    p = frame.payload
+    try:
+        services.login_session_update(
+            worker=session.worker,
+            session_id=p.session_id,
+            account_id=p.account_id,
+            status=p.status,
+            qr_image=p.qr_image,
+            message=p.message,
+            expires_at=p.expires_at,
+            storage_state=p.storage_state,
+            profile=p.profile.model_dump(mode="json") if p.profile else None,
+        )
+    except Exception as exc:
+        if getattr(exc, "code", None):
+            raise _refuse(exc, ref=frame.id) from None
+        raise
+    return Outcome()
+
+
+def sync_apply(*, session: WorkerSession, frame: DataSyncFrame) -> Outcome:
+    """Apply one `worker:data:sync` frame durably (see the module docstring for the rules)."""
+    from accounts import services
+
+    p = frame.payload
+    with transaction.atomic():
+        try:
+            account = services.account_holder_check(
+                worker=session.worker, account_id=p.account_id, epoch=p.epoch
+            )
+        except services.AccountNotHeld as exc:
+            raise _refuse(exc, ref=frame.id) from None
+        state, _ = SyncState.objects.select_for_update().get_or_create(account_id=account.id)
+        if p.seq <= state.last_seq:
+            stats.stats_sync_duplicate(account_id=account.id)
+            return Outcome(frames=[DataSyncAckFrame.build(account_id=account.id, seq=state.last_seq)])
+        if p.seq > state.last_seq + 1:
+            logger.warning(
+                "seq gap: account_id=%s platform=%s worker=%s got seq %d after %d",
+                account.id,
+                account.platform,
+                session.worker_id,
+                p.seq,
+                state.last_seq,
+            )
+            message = f"seq {p.seq} does not follow {state.last_seq}; send a snapshot"
+            return Outcome(
+                frames=[
+                    error_frame(ErrorCode.SEQ_GAP, message, ref=frame.id),
+                    ResyncFrame.build(account_id=account.id),
+                ],
+                rejected_code=ErrorCode.SEQ_GAP,
+            )
+        now = timezone.now()
+        now_ms = int(now.timestamp() * 1000)
+        upserts = {
+            kind: [r.model_dump(mode="json") for r in getattr(p.entities, kind)] for kind in ENTITY_KINDS
+        }
+        deleted = {kind: list(getattr(p.deleted, kind)) for kind in ENTITY_KINDS}
+        applied = persistence.entities_upsert(account_id=account.id, upserts=upserts, now_ms=now_ms)
+        removed = persistence.entities_delete(account_id=account.id, deleted=deleted)
+        items = sum(len(v) for v in applied.values())
+        deletions = sum(len(v) for v in removed.values())
+        state.epoch = p.epoch
+        state.last_seq = p.seq
+        state.last_sync_at = now
+        state.frames_applied += 1
+        state.items_applied += items
+        state.items_deleted += deletions
+        state.save()
+        type(account).objects.filter(pk=account.pk).update(last_sync_at=now)
+    change = {
+        "account_id": account.id,
+        "seq": p.seq,
+        "upserts": applied,
+        "deleted": removed,
+        "applied_at": now_ms,
+    }
+    stats.stats_sync_applied(account_id=account.id, items=items, deleted=deletions)
+    from datasync.runtime import runtime
+
+    runtime.deliver(kind="sync", data=change)
+    return Outcome(
+        frames=[DataSyncAckFrame.build(account_id=account.id, seq=p.seq)], fanout=[("sync", change)]
+    )
+
+
+# ---- dispatch ----------------------------------------------------------------------------------------
+
+FRAME_HANDLERS: dict[str, Handler] = {
+    "worker:register": worker_register,
+    "worker:heartbeat": worker_heartbeat,
+    "worker:account:status": account_status_record,
+    "worker:data:sync": sync_apply,
+    "worker:login:status": login_status_record,
+}
+
+
+def register_frame_handler(frame_type: str, fn: Handler) -> None:
+    """Plug a handler for a worker frame type owned by another module (e.g. `worker:reply:result`).
+
+    `fn(*, session: WorkerSession, frame) -> Outcome`; raise ProtocolError to refuse the frame.
+    """
+    FRAME_HANDLERS[frame_type] = fn
+
+
+def _reply_result_default(*, session: WorkerSession, frame: BaseFrame) -> Outcome:
+    """Until datasync.replies registers itself: hand the result to `reply_record_result` if present."""
+    try:
+        from datasync import replies  # type: ignore[attr-defined]
+    except ImportError:
+        raise ProtocolError(
+            ErrorCode.UNEXPECTED_FRAME, "this hub does not handle reply results", ref=frame.id
+        ) from None
+    try:
+        replies.reply_record_result(worker=session.worker, result=frame.payload)
+    except Exception as exc:
+        if getattr(exc, "code", None):
+            raise _refuse(exc, ref=frame.id) from None
+        raise
+    return Outcome()
+
+
+FRAME_HANDLERS.setdefault("worker:reply:result", _reply_result_default)
+
+
+def frame_handle(*, session: WorkerSession, frame: BaseFrame) -> Outcome:
+    """Dispatch one parsed worker frame by type."""
+    frame_type = type(frame).TYPE
+    if frame_type != "worker:register" and not session.registered:
+        raise ProtocolError(ErrorCode.NOT_REGISTERED, "send worker:register first", ref=frame.id)
+    handler = FRAME_HANDLERS.get(frame_type)
+    if handler is None:
+        raise ProtocolError(
+            ErrorCode.UNEXPECTED_FRAME, f"{frame_type} is not a frame a worker sends", ref=frame.id
+        )
+    return handler(session=session, frame=frame)
+
+
+# ---- commands from the hub to a worker -------------------------------------------------------------
+
+
+def command_frame(*, command: dict[str, Any]) -> BaseFrame | None:
+    """Translate a command dict from `accounts.commands` into the hub frame for the worker."""
+    name = command.get("name")
+    if name == "assign":
+        from accounts.models import Account
+
+        account = Account.objects.get(pk=command["account_id"])
+        return TaskAssignFrame.build(assignment=assignment_build(account=account))
+    if name == "revoke":
+        return TaskRevokeFrame.build(account_id=command["account_id"], epoch=command["epoch"])
+    if name == "login_start":
+        return LoginStartFrame.build(session_id=str(command["session_id"]), account_id=command["account_id"])
+    if name == "resync":
+        return ResyncFrame.build(account_id=command["account_id"])
+    if name == "reply_request":
+        return ReplyRequestFrame.build(
+            reply_id=str(command["reply_id"]),
+            account_id=command["account_id"],
+            target=command["target"],
+            text=command["text"],
+        )
+    logger.error("unknown worker command %r dropped", name)
+    return None
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)

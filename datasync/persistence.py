@@ -1,0 +1,181 @@
+"""Durable rows: idempotent bulk upsert of sync frames and loading the rows back into a DataStore.
+
+The upsert is one `bulk_create(update_conflicts=True)` per kind, which Django turns into
+`INSERT ... ON CONFLICT DO UPDATE` on both SQLite and PostgreSQL. Merge, never replace: a record
+updates the platform fields it carries; a value missing in the newer crawl (None) keeps the known one,
+and rows disappear only through explicit `deleted` ids.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from django.db.models import Count
+
+from datasync.models import Entity, SyncState
+from datasync.protocol import ENTITY_KINDS
+
+ID_FIELD: dict[str, str] = {
+    "contents": "content_id",
+    "comments": "comment_id",
+    "conversations": "conversation_id",
+    "messages": "message_id",
+    "notifications": "notification_id",
+}
+SORT_FIELD: dict[str, str] = {
+    "contents": "published_at",
+    "comments": "created_at",
+    "conversations": "last_message_at",
+    "messages": "created_at",
+    "notifications": "created_at",
+}
+PARENT_FIELD: dict[str, str | None] = {
+    "contents": None,
+    "comments": "content_id",
+    "conversations": None,
+    "messages": "conversation_id",
+    "notifications": None,
+}
+_CHUNK = 500
+_UPDATE_FIELDS = ["record", "sort_at", "parent_key", "updated_ms"]
+
+
+def record_merge(*, old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    """The row's state after a newer crawl: every known value of `new` wins, None never erases."""
+    if not old:
+        return dict(new)
+    merged = dict(old)
+    for key, value in new.items():
+        if value is not None or key not in merged:
+            merged[key] = value
+    return merged
+
+
+def _chunks(items: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def entities_upsert(
+    *, account_id: int, upserts: dict[str, list[dict[str, Any]]], now_ms: int | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Upsert records by (account, kind, platform id); returns the merged records by kind.
+
+    Must run inside the caller's transaction. Duplicate ids within one call merge in order.
+    """
+    stamp = now_ms if now_ms is not None else int(time.time() * 1000)
+    applied: dict[str, list[dict[str, Any]]] = {}
+    for kind, records in upserts.items():
+        if not records:
+            continue
+        id_field, sort_field, parent_field = ID_FIELD[kind], SORT_FIELD[kind], PARENT_FIELD[kind]
+        incoming: dict[str, dict[str, Any]] = {}
+        for record in records:
+            key = record[id_field]
+            incoming[key] = record_merge(old=incoming.get(key), new=record)
+        ids = list(incoming)
+        existing: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(ids):
+            existing.update(
+                Entity.objects.filter(account_id=account_id, kind=kind, platform_id__in=chunk).values_list(
+                    "platform_id", "record"
+                )
+            )
+        rows = []
+        merged_records = []
+        for key, record in incoming.items():
+            merged = record_merge(old=existing.get(key), new=record)
+            merged_records.append(merged)
+            rows.append(
+                Entity(
+                    account_id=account_id,
+                    kind=kind,
+                    platform_id=key,
+                    record=merged,
+                    sort_at=merged.get(sort_field),
+                    parent_key=(merged.get(parent_field) or "") if parent_field else "",
+                    updated_ms=stamp,
+                )
+            )
+        Entity.objects.bulk_create(
+            rows,
+            batch_size=_CHUNK,
+            update_conflicts=True,
+            unique_fields=["account", "kind", "platform_id"],
+            update_fields=_UPDATE_FIELDS,
+        )
+        applied[kind] = merged_records
+    return applied
+
+
+def entities_delete(*, account_id: int, deleted: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Delete rows by platform id; returns the ids asked for, by kind (absent ids are not an error)."""
+    removed: dict[str, list[str]] = {}
+    for kind, ids in deleted.items():
+        if not ids:
+            continue
+        for chunk in _chunks(list(dict.fromkeys(ids))):
+            Entity.objects.filter(account_id=account_id, kind=kind, platform_id__in=chunk).delete()
+        removed[kind] = list(dict.fromkeys(ids))
+    return removed
+
+
+def sync_states_load() -> dict[int, int]:
+    """last_seq of every account with a sync state: what the load below will have covered."""
+    return dict(SyncState.objects.values_list("account_id", "last_seq"))
+
+
+def store_load_rows(
+    *,
+    apply: Callable[[dict[str, Any]], Any],
+    last_seqs: dict[int, int],
+    chunk_size: int = 5000,
+) -> int:
+    """Stream every Entity row into `apply(change)` in per-account chunks; returns the row count.
+
+    Rows are read in primary-key order with a server-side cursor (PostgreSQL) or chunked fetches
+    (SQLite), so memory stays flat apart from the store itself.
+    """
+    count = 0
+    current: int | None = None
+    upserts: dict[str, list[dict[str, Any]]] = {}
+    pending = 0
+
+    def flush() -> None:
+        nonlocal upserts, pending
+        if current is not None and pending:
+            apply(
+                {
+                    "account_id": current,
+                    "seq": last_seqs.get(current, 0),
+                    "upserts": upserts,
+                    "deleted": {},
+                    "applied_at": int(time.time() * 1000),
+                }
+            )
+        upserts, pending = {}, 0
+
+    rows: Iterable[tuple[int, str, dict[str, Any]]] = (
+        Entity.objects.order_by("account_id", "id")
+        .values_list("account_id", "kind", "record")
+        .iterator(chunk_size=chunk_size)
+    )
+    for account_id, kind, record in rows:
+        if account_id != current or pending >= chunk_size:
+            flush()
+            current = account_id
+        upserts.setdefault(kind, []).append(record)
+        pending += 1
+        count += 1
+    flush()
+    return count
+
+
+def entity_counts() -> dict[str, int]:
+    """Rows in the database by kind (every kind present, zero when empty)."""
+    counts = dict.fromkeys(ENTITY_KINDS, 0)
+    for row in Entity.objects.order_by().values("kind").annotate(number=Count("id")):
+        counts[row["kind"]] = row["number"]
+    return counts

@@ -1,0 +1,286 @@
+"""Per-process hub runtime: the DataStore replica, its start-up load, the fan-out listener, periodic jobs.
+
+Start-up (the same code path under the in-memory and the Redis channel layer):
+1. join the fan-out group (and `imhub.accounts`) with a raw channel, listening at once;
+2. buffer every message while loading;
+3. load: SyncState last_seq per account, then every Entity row into the store in per-account chunks,
+   then the loaders other modules registered;
+4. replay the buffer: `sync` changes with seq > the loaded last_seq of their account, all other kinds;
+5. dispatch live.
+Started lazily by `runtime_asgi_wrapper` on the first HTTP request or WebSocket connection.
+HTTP code that reads the store waits for `ensure_ready()` (async) or `wait_ready()` (sync threads).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import close_old_connections
+
+from datasync import fanout
+from datasync.persistence import store_load_rows, sync_states_load
+
+logger = logging.getLogger(__name__)
+
+Loader = Callable[[Any], None]
+
+
+class Runtime:
+    """One per process (`runtime`); holds the store and the background tasks of this process."""
+
+    def __init__(self) -> None:
+        self.store: Any = None
+        self._lock = threading.Lock()
+        self._ready = threading.Event()
+        self._accepting = False
+        self._buffer: list[tuple[str, dict[str, Any]]] = []
+        self._loaded_seq: dict[int, int] = {}
+        self._loaders: list[Loader] = []
+        self._periodic: list[tuple[Callable[[], Any], float]] = []
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._channel: str | None = None
+        self._start_lock: asyncio.Lock | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.load_error: str | None = None
+        self.loaded_rows = 0
+        self.load_seconds: float | None = None
+
+    # ---- registration ----------------------------------------------------------------------------
+
+    def register_loader(self, fn: Loader) -> None:
+        """`fn(store)` runs in a thread during start-up, after the entity rows are loaded."""
+        if fn not in self._loaders:
+            self._loaders.append(fn)
+
+    def register_periodic(self, fn: Callable[[], Any], interval: float) -> None:
+        """Run sync `fn()` in a thread every `interval` seconds once the runtime is started."""
+        self._periodic.append((fn, interval))
+
+    # ---- state -------------------------------------------------------------------------------------
+
+    @property
+    def started(self) -> bool:
+        return bool(self._tasks)
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    async def ensure_ready(self, timeout: float = 120.0) -> Any:
+        """Start the runtime if needed and wait until the store is loaded; returns the store."""
+        await self.start()
+        if not self._ready.is_set():
+            await asyncio.wait_for(asyncio.to_thread(self._ready.wait, timeout), timeout + 1)
+        if not self._ready.is_set():
+            raise TimeoutError("the DataStore is still loading")
+        return self.store
+
+    def wait_ready(self, timeout: float = 120.0) -> Any:
+        """Blocking form of `ensure_ready` for sync code in threads (the runtime must be started)."""
+        if not self._ready.wait(timeout):
+            raise TimeoutError("the DataStore is still loading")
+        return self.store
+
+    # ---- start / stop ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Join, buffer, load, replay (idempotent; concurrent callers wait for the same start)."""
+        loop = asyncio.get_running_loop()
+        if self._tasks and self._loop is loop:
+            return
+        if self._start_lock is None or self._loop is not loop:
+            self._start_lock = asyncio.Lock()
+            self._loop = loop
+        async with self._start_lock:
+            if self._tasks:
+                return
+            from datasync.store import DataStore
+
+            self.store = DataStore()
+            self._accepting = True
+            layer = get_channel_layer()
+            self._channel = await layer.new_channel("datasync.fanout.")
+            await layer.group_add(fanout.FANOUT_GROUP, self._channel)
+            await layer.group_add(fanout.ACCOUNTS_GROUP, self._channel)
+            self._tasks.append(asyncio.create_task(self._listen(layer, self._channel), name="fanout-listen"))
+            self._tasks.append(asyncio.create_task(self._load(), name="store-load"))
+            interval = float(settings.IMHUB_HEARTBEAT_INTERVAL)
+            self._tasks.append(asyncio.create_task(self._every(_expire_silent_workers, interval)))
+            for fn, every in self._periodic:
+                self._tasks.append(asyncio.create_task(self._every(fn, every)))
+
+    async def stop(self) -> None:
+        """Cancel the tasks and leave the groups; the next `start()` loads afresh (tests, shutdown)."""
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        layer = get_channel_layer()
+        if self._channel is not None and layer is not None:
+            with contextlib.suppress(Exception):
+                await layer.group_discard(fanout.FANOUT_GROUP, self._channel)
+                await layer.group_discard(fanout.ACCOUNTS_GROUP, self._channel)
+        with self._lock:
+            self._channel = None
+            self._ready.clear()
+            self._accepting = False
+            self._buffer = []
+            self._loaded_seq = {}
+            self.store = None
+
+    # ---- load and replay ---------------------------------------------------------------------------
+
+    async def _load(self) -> None:
+        started = time.perf_counter()
+        try:
+            await asyncio.to_thread(self._load_blocking)
+        except Exception as exc:
+            self.load_error = f"{type(exc).__name__}: {exc}"
+            logger.exception("DataStore load failed; the store stays empty and not ready")
+            return
+        self.load_seconds = round(time.perf_counter() - started, 3)
+        logger.info("DataStore loaded: %d rows in %.2fs", self.loaded_rows, self.load_seconds)
+
+    def _load_blocking(self) -> None:
+        close_old_connections()
+        try:
+            store = self.store
+            last_seqs = sync_states_load()
+            self.loaded_rows = store_load_rows(apply=store.apply_change, last_seqs=last_seqs)
+            for loader in self._loaders:
+                loader(store)
+        finally:
+            close_old_connections()
+        with self._lock:
+            self._loaded_seq = last_seqs
+            buffered, self._buffer = self._buffer, []
+            for kind, data in buffered:
+                if kind == "sync" and int(data.get("seq", 0)) <= last_seqs.get(int(data["account_id"]), 0):
+                    continue
+                self._dispatch(kind, data)
+            self._ready.set()
+
+    # ---- delivery ----------------------------------------------------------------------------------
+
+    def deliver(self, *, kind: str, data: dict[str, Any]) -> None:
+        """Apply one change/event in this process: buffered until the load is done, then dispatched."""
+        with self._lock:
+            if not self._accepting:
+                return
+            if not self._ready.is_set():
+                self._buffer.append((kind, data))
+                return
+        self._dispatch(kind, data)
+
+    def _dispatch(self, kind: str, data: dict[str, Any]) -> None:
+        if kind == "sync":
+            new = self.store.apply_change(data)
+            data = {**data, "new": [list(pair) for pair in new or ()]}
+        fanout.fanout_dispatch(kind=kind, data=data)
+
+    async def _listen(self, layer: Any, channel: str) -> None:
+        while True:
+            try:
+                message = await layer.receive(channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("fan-out receive failed; retrying")
+                await asyncio.sleep(1.0)
+                continue
+            try:
+                self._on_message(message)
+            except Exception:
+                logger.exception("fan-out message of type %s failed", message.get("type"))
+
+    def _on_message(self, message: dict[str, Any]) -> None:
+        if message.get("type") == "account.event":
+            self.deliver(kind="account_status", data=dict(message.get("account") or {}))
+            return
+        if message.get("type") != fanout.MESSAGE_TYPE:
+            logger.warning("ignoring fan-out message of unknown type %r", message.get("type"))
+            return
+        kind, data = message["kind"], message["data"]
+        if kind == "sync" and message.get("origin") == fanout.PROCESS_ID:
+            return  # applied locally before the ack
+        self.deliver(kind=kind, data=data)
+
+    async def _every(self, fn: Callable[[], Any], interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await asyncio.to_thread(_with_connections(fn))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("periodic job %s failed", getattr(fn, "__qualname__", fn))
+
+
+def _with_connections(fn: Callable[[], Any]) -> Callable[[], Any]:
+    def run() -> Any:
+        close_old_connections()
+        try:
+            return fn()
+        finally:
+            close_old_connections()
+
+    return run
+
+
+def _expire_silent_workers() -> None:
+    from accounts.services import workers_expire_silent
+
+    expired = workers_expire_silent()
+    if expired:
+        logger.warning("workers went offline after silence: %s", ", ".join(expired))
+
+
+runtime = Runtime()
+
+
+def get_store() -> Any:
+    """This process's DataStore (None before the runtime started; check `runtime.ready`)."""
+    return runtime.store
+
+
+def register_loader(fn: Loader) -> None:
+    runtime.register_loader(fn)
+
+
+def register_periodic(fn: Callable[[], Any], interval: float) -> None:
+    runtime.register_periodic(fn, interval)
+
+
+async def ensure_ready(timeout: float = 120.0) -> Any:
+    return await runtime.ensure_ready(timeout)
+
+
+def wait_ready(timeout: float = 120.0) -> Any:
+    return runtime.wait_ready(timeout)
+
+
+ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+
+
+def runtime_asgi_wrapper(app: ASGIApp) -> ASGIApp:
+    """ASGI middleware: start this process's runtime on the first HTTP request or WebSocket."""
+
+    async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket") and not runtime.started:
+            try:
+                await runtime.start()
+            except Exception:
+                logger.exception("datasync runtime failed to start")
+        await app(scope, receive, send)
+
+    return wrapped
