@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "imhub.metrics.ApiLatencyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -141,6 +142,8 @@ IMHUB_HEARTBEAT_INTERVAL = env.float("IMHUB_HEARTBEAT_INTERVAL", default=10.0)
 IMHUB_REPLY_DEADLINE = env.float("IMHUB_REPLY_DEADLINE", default=300.0)
 IMHUB_EVENT_BUFFER = env.int("IMHUB_EVENT_BUFFER", default=10000)
 IMHUB_LOGIN_SESSION_TTL = env.float("IMHUB_LOGIN_SESSION_TTL", default=300.0)
+# Optional bearer token required by /metrics (empty: open, e.g. behind a private network).
+IMHUB_METRICS_TOKEN = env.str("IMHUB_METRICS_TOKEN", default="")
 
 # Logging: one line per event on the console; level from LOG_LEVEL.
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()

@@ -9,9 +9,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from imhub.health import healthz
+from imhub.metrics import metrics_view
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
@@ -22,7 +24,6 @@ urlpatterns = [
 for _module, _prefix in (
     ("accounts.api.urls", "api/manage/"),
     ("datasync.api.urls", "api/"),
-    ("datasync.metrics_urls", ""),
 ):
     if find_spec(_module.rsplit(".", 1)[0]) is not None and find_spec(_module) is not None:
         urlpatterns.append(path(_prefix, include(_module)))
