@@ -51,3 +51,9 @@ class SyncState(models.Model):
 
     def __str__(self) -> str:
         return f"sync state of account #{self.account_id}: seq {self.last_seq}"
+
+
+# Hub-owned agent state (read marks, replies) lives in its own module, owned by the IM API.
+from datasync.models_im import ReadMark, ReadMarkTarget, ReplyRequest, ReplyStatus  # noqa: E402
+
+__all__ = ["Entity", "ReadMark", "ReadMarkTarget", "ReplyRequest", "ReplyStatus", "SyncState"]
