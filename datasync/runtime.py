@@ -143,7 +143,7 @@ class Runtime:
     async def _load(self) -> None:
         started = time.perf_counter()
         try:
-            await asyncio.to_thread(self._load_blocking)
+            await asyncio.to_thread(_with_connections(self._load_blocking))
         except Exception as exc:
             self.load_error = f"{type(exc).__name__}: {exc}"
             logger.exception("DataStore load failed; the store stays empty and not ready")
@@ -152,15 +152,11 @@ class Runtime:
         logger.info("DataStore loaded: %d rows in %.2fs", self.loaded_rows, self.load_seconds)
 
     def _load_blocking(self) -> None:
-        close_old_connections()
-        try:
-            store = self.store
-            last_seqs = sync_states_load()
-            self.loaded_rows = store_load_rows(apply=store.apply_change, last_seqs=last_seqs)
-            for loader in self._loaders:
-                loader(store)
-        finally:
-            close_old_connections()
+        store = self.store
+        last_seqs = sync_states_load()
+        self.loaded_rows = store_load_rows(apply=store.apply_change, last_seqs=last_seqs)
+        for loader in self._loaders:
+            loader(store)
         with self._lock:
             self._loaded_seq = last_seqs
             buffered, self._buffer = self._buffer, []

@@ -1,0 +1,222 @@
+"""Ingest benchmark: a synthetic worker pushes deltas over a real WebSocket to a real daphne hub.
+
+`ingest_run` starts a hub (SQLite in a temporary directory unless a URL is given), seeds a worker and
+an account through `manage.py shell`, streams N comment records in frames of B items with at most W
+unacked frames in flight, and measures items/s from the first send to the last ack (an ack means the
+frame is durably applied). `store_memory_per_item` loads N records into a DataStore under tracemalloc.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from datasync.protocol import DataSyncFrame, RegisterFrame, dump_frame
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = """
+import json
+from accounts.models import Account, Worker
+worker = Worker(worker_id="bench-worker", capacity=10, platforms=["douyin"])
+token = worker.issue_token()
+worker.save()
+account = Account.objects.create(nickname="bench", platform="douyin", worker=worker, epoch=1)
+print(json.dumps({"token": token, "account_id": account.id}))
+"""
+
+
+@dataclass
+class IngestResult:
+    items: int
+    frames: int
+    batch: int
+    window: int
+    seconds: float
+    database: str
+
+    @property
+    def items_per_second(self) -> float:
+        return self.items / self.seconds if self.seconds else 0.0
+
+
+def comment_record(i: int) -> dict[str, Any]:
+    """A realistic comment: Chinese text, an author, times in epoch ms."""
+    return {
+        "comment_id": f"7301{i:015d}",
+        "content_id": f"7298{i % 50:015d}",
+        "parent_id": None,
+        "author": {
+            "id": f"71{i % 5000:09d}",
+            "sec_uid": f"MS4wLjABAAAA{i % 5000:08d}",
+            "nickname": f"用户{i % 5000}",
+            "avatar_url": f"https://p3.douyinpic.com/aweme/100x100/{i % 5000}.jpeg",
+        },
+        "text": f"这个视频太好看了，第{i}条评论 😍",
+        "created_at": 1_764_000_000_000 + i * 1000,
+        "likes": i % 17,
+        "reply_count": 0,
+        "is_author": False,
+        "reply_to": None,
+        "ip_label": "浙江",
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_healthy(url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+            if response.status == 200:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"hub at {url} did not become healthy")
+
+
+@contextlib.contextmanager
+def hub_process(*, database_url: str | None, workdir: Path) -> Any:
+    """Migrate and start a daphne hub on a free port; yields (env, port)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env.pop("REDIS_URL", None)
+    env.update(
+        DJANGO_SETTINGS_MODULE="imhub.settings",
+        DATABASE_URL=database_url or f"sqlite:///{workdir / 'bench.sqlite3'}",
+        IMHUB_VAR_DIR=str(workdir / "var"),
+        LOG_LEVEL="WARNING",
+    )
+    python = sys.executable
+    subprocess.run([python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    port = _free_port()
+    log = (workdir / "hub.log").open("ab")
+    proc = subprocess.Popen(
+        [python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "imhub.asgi:application"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}")
+        yield env, port
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+        log.close()
+
+
+def hub_seed(env: dict[str, str]) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", SEED],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+async def push(
+    *, url: str, token: str, account_id: int, items: int, batch: int, window: int
+) -> tuple[int, float]:
+    """Send `items` comments in frames of `batch` with at most `window` unacked frames; returns (frames, s)."""
+    from websockets.asyncio.client import connect
+
+    frames = [
+        dump_frame(
+            DataSyncFrame.build(
+                account_id=account_id,
+                epoch=1,
+                seq=seq,
+                entities={"comments": [comment_record(i) for i in range(start, min(start + batch, items))]},
+            )
+        )
+        for seq, start in enumerate(range(0, items, batch), start=1)
+    ]
+    async with connect(
+        f"{url}/ws/worker/", additional_headers={"Authorization": f"Bearer {token}"}, max_size=None
+    ) as ws:
+        await ws.send(dump_frame(RegisterFrame.build(worker_id="bench-worker", capabilities=["douyin"])))
+        ack = json.loads(await ws.recv())
+        if ack["type"] != "master:register:ack":
+            raise RuntimeError(f"register refused: {ack}")
+        started = time.perf_counter()
+        sent = acked = 0
+        while acked < len(frames):
+            while sent < len(frames) and sent - acked < window:
+                await ws.send(frames[sent])
+                sent += 1
+            reply = json.loads(await ws.recv())
+            if reply["type"] != "worker:data:sync:ack":
+                raise RuntimeError(f"unexpected reply: {reply}")
+            acked = max(acked, reply["payload"]["seq"])
+        return len(frames), time.perf_counter() - started
+
+
+def ingest_run(*, items: int, batch: int, window: int, database_url: str | None = None) -> IngestResult:
+    with (
+        tempfile.TemporaryDirectory(prefix="imhub-bench-") as tmp,
+        hub_process(database_url=database_url, workdir=Path(tmp)) as (env, port),
+    ):
+        seed = hub_seed(env)
+        frames, seconds = asyncio.run(
+            push(
+                url=f"ws://127.0.0.1:{port}",
+                token=seed["token"],
+                account_id=seed["account_id"],
+                items=items,
+                batch=batch,
+                window=window,
+            )
+        )
+        database = "postgresql" if database_url and database_url.startswith("postgres") else "sqlite"
+        return IngestResult(
+            items=items, frames=frames, batch=batch, window=window, seconds=seconds, database=database
+        )
+
+
+def store_memory_per_item(*, items: int, chunk: int = 1000) -> dict[str, float]:
+    """Bytes the DataStore holds per comment, total and beyond the record's own text fields."""
+    from datasync.store import DataStore
+
+    records = [comment_record(i) for i in range(items)]
+    text_bytes = sum(sys.getsizeof(r["text"]) + sys.getsizeof(r["author"]["nickname"]) for r in records)
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    store = DataStore()
+    for start in range(0, items, chunk):
+        store.apply_change(
+            {
+                "account_id": 1,
+                "seq": 0,
+                "upserts": {"comments": records[start : start + chunk]},
+                "deleted": {},
+                "applied_at": 0,
+            }
+        )
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    total = (after - before) / items
+    return {
+        "bytes_per_item": round(total, 1),
+        "bytes_per_item_beyond_text": round(total - text_bytes / items, 1),
+    }

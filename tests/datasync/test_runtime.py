@@ -1,0 +1,104 @@
+"""Runtime start-up: buffer while loading, load from the database, replay only newer changes."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from channels.layers import get_channel_layer
+
+from accounts.models import Account
+from datasync import fanout
+from datasync.models import SyncState
+from datasync.persistence import entities_upsert
+from datasync.runtime import Runtime, runtime
+from datasync.store import DataStore
+from tests.datasync.records import comment
+
+
+def _change(account_id: int, seq: int, *ids: str) -> dict[str, Any]:
+    return {
+        "account_id": account_id,
+        "seq": seq,
+        "upserts": {"comments": [comment(i) for i in ids]},
+        "deleted": {},
+        "applied_at": 1,
+    }
+
+
+@pytest.mark.django_db
+def test_changes_buffered_during_the_load_are_replayed_only_when_newer() -> None:
+    # given rows up to seq 2 in the database
+    account = Account.objects.create(nickname="a")
+    entities_upsert(account_id=account.id, upserts={"comments": [comment("k1"), comment("k2")]})
+    SyncState.objects.create(account=account, last_seq=2)
+    seen: list[tuple[int, list[Any]]] = []
+
+    def on_sync(data: dict[str, Any]) -> None:
+        seen.append((data["seq"], data["new"]))
+
+    fanout.register_fanout_handler("sync", on_sync)
+    loading = Runtime()
+    loading.store = DataStore()
+    loading._accepting = True
+
+    # when changes with seq 2 (already loaded) and 3 (newer) arrive before the load finishes
+    loading.deliver(kind="sync", data=_change(account.id, 2, "k2"))
+    loading.deliver(kind="sync", data=_change(account.id, 3, "k3"))
+    loading._load_blocking()
+    try:
+        # then the store holds the loaded rows plus seq 3, and only seq 3 went to the handlers
+        assert loading.ready
+        assert loading.loaded_rows == 2
+        assert loading.store.account_totals(account.id)["comments"] == 3
+        assert [seq for seq, _ in seen] == [3]
+        assert seen[0][1][0][0] == "comments"
+        assert seen[0][1][0][1]["comment_id"] == "k3"
+    finally:
+        fanout._handlers["sync"].remove(on_sync)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_change_from_another_process_reaches_this_store_through_the_group() -> None:
+    # given this process's runtime started and loaded (in-memory layer)
+    await runtime.stop()
+    await runtime.ensure_ready()
+    try:
+        # when another process publishes a sync change to the fan-out group
+        message = fanout.fanout_message(kind="sync", data=_change(41, 1, "k1", "k2"))
+        message["origin"] = "another-process"
+        await get_channel_layer().group_send(fanout.FANOUT_GROUP, message)
+        for _ in range(200):
+            if runtime.store.account_totals(41)["comments"] == 2:
+                break
+            await asyncio.sleep(0.01)
+
+        # then this process's store has the records
+        assert runtime.store.account_totals(41)["comments"] == 2
+    finally:
+        await runtime.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_this_processs_own_sync_messages_are_not_applied_twice() -> None:
+    # given a started runtime and a handler counting sync dispatches
+    await runtime.stop()
+    await runtime.ensure_ready()
+    seen: list[int] = []
+    fanout.register_fanout_handler("sync", lambda data: seen.append(data["seq"]))
+    handler = fanout._handlers["sync"][-1]
+    try:
+        # when a change is delivered locally and also comes back through the group with our origin
+        change = _change(42, 1, "k1")
+        runtime.deliver(kind="sync", data=change)
+        await fanout.fanout_publish(kind="sync", data=change)
+        await fanout.fanout_publish(kind="read_mark", data={"account_id": 42})
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+
+        # then it was dispatched once
+        assert seen == [1]
+    finally:
+        fanout._handlers["sync"].remove(handler)
+        await runtime.stop()

@@ -1,0 +1,89 @@
+"""End-to-end: two daphne hub processes on PostgreSQL + Redis; a sync sent to A is served by B."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import psycopg
+import pytest
+
+from tests.datasync.records import comment, conversation, message, sync_text
+from tests.e2e.datasync_support import hub_seed, recv, register, stats_get, worker_connect
+from tests.support.processes import make_hub, wait_until
+
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
+
+
+@pytest.fixture
+def fresh_database(postgres_url: str) -> Iterator[str]:
+    """A PostgreSQL database of its own for this test, dropped at the end."""
+    name = f"imhub_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    parsed = urlparse(postgres_url)
+    yield urlunparse(parsed._replace(path=f"/{name}"))
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_a_sync_sent_to_one_hub_process_is_served_by_the_other(
+    tmp_path: Path, fresh_database: str, redis_url: str
+) -> None:
+    # given two hub processes sharing one database and one Redis (a random logical db, so that
+    # other test runs on the same server do not share the fan-out group)
+    redis_url = urlunparse(urlparse(redis_url)._replace(path=f"/{random.randint(1, 15)}"))
+    hub_a = make_hub(tmp_path / "a", database_url=fresh_database, redis_url=redis_url)
+    hub_b = make_hub(tmp_path / "b", database_url=fresh_database, redis_url=redis_url, migrate=False)
+    hub_a.start()
+    hub_b.start()
+    try:
+        seed = hub_seed(hub_a)
+        account_id = seed["account_id"]
+        before = stats_get(hub_b, seed["api_token"])
+        assert before["store"]["ready"] is True
+
+        # when a worker syncs to process A
+        with worker_connect(hub_a, seed["token"]) as ws:
+            assert register(ws)["type"] == "master:register:ack"
+            ws.send(
+                sync_text(
+                    account_id=account_id,
+                    epoch=1,
+                    seq=1,
+                    entities={
+                        "comments": [comment(f"k{i}") for i in range(30)],
+                        "conversations": [conversation("conv1")],
+                        "messages": [message("m1"), message("m2")],
+                    },
+                )
+            )
+            assert recv(ws)["payload"] == {"account_id": account_id, "seq": 1}
+
+        # then process B serves the items from its own store (fed by fan-out, not by a reload)
+        def b_has_them() -> dict | None:
+            totals = stats_get(hub_b, seed["api_token"])["store"]["totals"]
+            return totals if totals["comments"] == 30 else None
+
+        totals = wait_until(b_has_them, timeout=20, what="process B's store to receive the sync")
+        assert (totals["comments"], totals["conversations"], totals["messages"]) == (30, 1, 2)
+        b_stats = stats_get(hub_b, seed["api_token"])
+        assert b_stats["process"]["frames_applied"] == 0
+        assert b_stats["store"]["load_seconds"] is not None
+        [account] = b_stats["accounts"]
+        assert account["store"]["comments"] == 30
+
+        # and a third process started later loads the same items from the database
+        hub_c = make_hub(tmp_path / "c", database_url=fresh_database, redis_url=redis_url, migrate=False)
+        hub_c.start()
+        try:
+            c_totals = stats_get(hub_c, seed["api_token"])["store"]["totals"]
+            assert (c_totals["comments"], c_totals["conversations"], c_totals["messages"]) == (30, 1, 2)
+        finally:
+            hub_c.stop()
+    finally:
+        hub_a.stop()
+        hub_b.stop()
