@@ -1,0 +1,47 @@
+"""The IM API's one error edge: store/lifecycle errors become 400 (naming the parameter) or 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import status
+from rest_framework.response import Response
+
+from datasync.store import StoreNotFound, StoreQueryError
+
+
+class StoreUnavailable(Exception):
+    """This process's DataStore is not loaded (yet); the client should retry."""
+
+
+def im_error_response(exc: Exception) -> Response | None:
+    """The response for an IM API error, or None when ``exc`` is not one of ours."""
+    if isinstance(exc, StoreQueryError):
+        return Response(
+            {"error": "invalid_parameter", "param": exc.param, "detail": exc.message},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, StoreNotFound):
+        return Response(
+            {"error": "not_found", "detail": f"{exc.what} not found"},
+            status=status.HTTP_404_NOT_FOUND,
+        )
+    if isinstance(exc, StoreUnavailable):
+        return Response(
+            {"error": "store_unavailable", "detail": str(exc)},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "1"},
+        )
+    return None
+
+
+def serializer_errors_to_query_error(errors: dict[str, Any]) -> StoreQueryError:
+    """The first field error of a DRF serializer as a StoreQueryError naming that parameter."""
+    field, messages = next(iter(errors.items()))
+    message = messages[0] if isinstance(messages, list) and messages else messages
+    if isinstance(message, dict):  # nested serializer (target.kind)
+        sub, sub_messages = next(iter(message.items()))
+        return StoreQueryError(
+            f"{field}.{sub}", str(sub_messages[0] if isinstance(sub_messages, list) else sub_messages)
+        )
+    return StoreQueryError(str(field), str(message))
