@@ -7,8 +7,9 @@ from typing import Any
 from django.urls import path
 
 from datasync.consumers import WorkerConsumer
+from datasync.consumers.inbox import InboxConsumer
 
 websocket_urlpatterns: list[Any] = [
     path("ws/worker/", WorkerConsumer.as_asgi()),
-    # /ws/im/ (InboxConsumer, datasync/consumers/inbox.py) is added here by its owner.
+    path("ws/im/", InboxConsumer.as_asgi()),
 ]

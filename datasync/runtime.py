@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import threading
 import time
@@ -62,7 +63,12 @@ class Runtime:
 
     def register_periodic(self, fn: Callable[[], Any], interval: float) -> None:
         """Run sync `fn()` in a thread every `interval` seconds once the runtime is started."""
+        if any(known is fn for known, _ in self._periodic):
+            return
         self._periodic.append((fn, interval))
+        loop = self._loop
+        if self._tasks and loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(lambda: self._tasks.append(loop.create_task(self._every(fn, interval))))
 
     # ---- state -------------------------------------------------------------------------------------
 
@@ -104,6 +110,9 @@ class Runtime:
                 return
             from datasync.store import DataStore
 
+            # the URLconf imports every module that registers loaders, fan-out handlers and periodic
+            # jobs (views -> read marks, replies, events); they must be registered before the load
+            importlib.import_module(settings.ROOT_URLCONF)
             self.store = DataStore()
             self._accepting = True
             layer = get_channel_layer()
@@ -161,7 +170,9 @@ class Runtime:
             self._loaded_seq = last_seqs
             buffered, self._buffer = self._buffer, []
             for kind, data in buffered:
-                if kind == "sync" and int(data.get("seq", 0)) <= last_seqs.get(int(data["account_id"]), 0):
+                # strictly older only: a change at the loaded seq may carry rows written outside a
+                # sync frame (a sent reply's entity) after the rows were read; re-applying is harmless
+                if kind == "sync" and int(data.get("seq", 0)) < last_seqs.get(int(data["account_id"]), 0):
                     continue
                 self._dispatch(kind, data)
             self._ready.set()

@@ -43,18 +43,20 @@ def test_changes_buffered_during_the_load_are_replayed_only_when_newer() -> None
     loading.store = DataStore()
     loading._accepting = True
 
-    # when changes with seq 2 (already loaded) and 3 (newer) arrive before the load finishes
+    # when changes with seq 1 (older), 2 (the loaded one) and 3 (newer) arrive before the load finishes
+    loading.deliver(kind="sync", data=_change(account.id, 1, "k0"))
     loading.deliver(kind="sync", data=_change(account.id, 2, "k2"))
     loading.deliver(kind="sync", data=_change(account.id, 3, "k3"))
     loading._load_blocking()
     try:
-        # then the store holds the loaded rows plus seq 3, and only seq 3 went to the handlers
+        # then seq 1 is skipped, seq 2 is re-applied with nothing new, seq 3 adds k3
         assert loading.ready
         assert loading.loaded_rows == 2
         assert loading.store.account_totals(account.id)["comments"] == 3
-        assert [seq for seq, _ in seen] == [3]
-        assert seen[0][1][0][0] == "comments"
-        assert seen[0][1][0][1]["comment_id"] == "k3"
+        assert [(seq, [(kind, r["comment_id"]) for kind, r in new]) for seq, new in seen] == [
+            (2, []),
+            (3, [("comments", "k3")]),
+        ]
     finally:
         fanout._handlers["sync"].remove(on_sync)
 
