@@ -1,7 +1,7 @@
 """Per-process event buffer for agents' WebSockets (``/ws/im/``).
 
 Fan-out handlers (run in every hub process) turn applied changes, read marks, reply status changes and
-account status changes into events. Each event gets a monotonically increasing id; the last
+account status changes into events (read marks: datasync.readmarks, after applying them). Each event gets a monotonically increasing id; the last
 ``settings.IMHUB_EVENT_BUFFER`` events are kept so a reconnecting client can resume from its last id.
 Older than that, the client gets ``resync_required`` and reloads over the IM API.
 
@@ -108,10 +108,6 @@ def _on_sync(data: dict[str, Any]) -> None:
         )
 
 
-def _on_read_mark(data: dict[str, Any]) -> None:
-    event_buffer.publish(type="read_mark", account_id=int(data["account_id"]), data=data)
-
-
 def _on_reply_status(data: dict[str, Any]) -> None:
     event_buffer.publish(type="reply_status", account_id=int(data["account_id"]), data=data)
 
@@ -123,6 +119,5 @@ def _on_account_status(data: dict[str, Any]) -> None:
 
 
 register_fanout_handler("sync", _on_sync)
-register_fanout_handler("read_mark", _on_read_mark)
 register_fanout_handler("reply_status", _on_reply_status)
 register_fanout_handler("account_status", _on_account_status)

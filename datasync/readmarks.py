@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from datasync.events import event_buffer
 from datasync.fanout import fanout_publish_sync, register_fanout_handler
 from datasync.models import ReadMark, ReadMarkTarget
 from datasync.runtime import get_store, register_loader
@@ -115,9 +116,11 @@ def read_marks_load(store: DataStore) -> None:
 
 
 def _on_read_mark(data: dict[str, Any]) -> None:
+    """Every process: apply the mark to its store, then tell its agents."""
     store = get_store()
     if store is not None:
         store.read_mark_apply(data)
+    event_buffer.publish(type="read_mark", account_id=int(data["account_id"]), data=data)
 
 
 register_loader(read_marks_load)
