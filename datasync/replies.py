@@ -48,7 +48,12 @@ def reply_target_check(*, store: DataStore, account_id: int, target: dict[str, A
         if not comment_id:
             raise StoreQueryError("target.comment_id", "required for a comment reply")
         comment = store.comment_get(account_id=account_id, comment_id=comment_id)
-        return {"kind": kind, "content_id": comment["content_id"], "comment_id": comment_id, "conversation_id": None}
+        return {
+            "kind": kind,
+            "content_id": comment["content_id"],
+            "comment_id": comment_id,
+            "conversation_id": None,
+        }
     if kind == "work":
         content_id = str(target.get("content_id") or "")
         if not content_id:
@@ -93,14 +98,12 @@ def reply_create(
     except IntegrityError:  # a concurrent request with the same key won
         return ReplyRequest.objects.get(account=account, idempotency_key=idempotency_key), False
     reply_publish_status(reply=reply)
-    reply_dispatch(reply_id=reply.id)
+    _dispatch_logged(reply_id=reply.id, account=account)
     return reply, True
 
 
 def reply_dispatch(*, reply_id: Any) -> bool:
     """Send a pending, never-dispatched reply to the worker holding its account; True if sent."""
-    from accounts.commands import send_worker_command
-
     with transaction.atomic():
         reply = ReplyRequest.objects.select_for_update().select_related("account__worker").get(pk=reply_id)
         worker = reply.account.worker
@@ -111,7 +114,7 @@ def reply_dispatch(*, reply_id: Any) -> bool:
         reply.dispatched_at = timezone.now()
         reply.worker_id = worker.worker_id
         reply.save(update_fields=["dispatched_at", "worker_id", "updated_at"])
-        send_worker_command(
+        _send_worker_command(
             worker_id=worker.worker_id,
             command={
                 "name": "reply_request",
@@ -146,8 +149,21 @@ def replies_dispatch_pending(*, now: Any = None) -> dict[str, int]:
                 reply.account_id,
                 reply.account.platform,
             )
-    sent = sum(1 for reply_id in waiting.values_list("id", flat=True) if reply_dispatch(reply_id=reply_id))
+    sent = 0
+    for reply in waiting.select_related("account"):
+        sent += _dispatch_logged(reply_id=reply.id, account=reply.account)
     return {"dispatched": sent, "expired": expired}
+
+
+def _dispatch_logged(*, reply_id: Any, account: Any) -> bool:
+    """reply_dispatch; a failure leaves the reply pending (the periodic job retries) and is logged."""
+    try:
+        return reply_dispatch(reply_id=reply_id)
+    except Exception:
+        logger.exception(
+            "reply %s dispatch failed: account_id=%s platform=%s", reply_id, account.id, account.platform
+        )
+        return False
 
 
 def reply_finish(
@@ -230,6 +246,13 @@ def reply_publish_status(*, reply: ReplyRequest) -> None:
         fanout_publish_sync(kind="reply_status", data=reply.as_status())
     except Exception:
         logger.exception("reply_status fan-out failed: reply=%s account_id=%s", reply.id, reply.account_id)
+
+
+def _send_worker_command(*, worker_id: str, command: dict[str, Any]) -> None:
+    """``accounts.commands.send_worker_command`` (sends after the transaction commits)."""
+    from accounts.commands import send_worker_command
+
+    send_worker_command(worker_id=worker_id, command=command)
 
 
 def _uuid_or_none(value: str) -> Any:
