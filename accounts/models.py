@@ -114,6 +114,9 @@ class Worker(models.Model):
     token_revoked = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=WorkerStatus.choices, default=WorkerStatus.OFFLINE)
     capacity = models.PositiveIntegerField(default=10)
+    max_accounts = models.PositiveIntegerField(
+        default=0, help_text="What the worker said it can run at register (0: not reported)."
+    )
     platforms = models.JSONField(default=list, blank=True)
     host = models.CharField(max_length=200, blank=True, default="")
     version = models.CharField(max_length=50, blank=True, default="")
