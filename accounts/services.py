@@ -339,12 +339,18 @@ def account_create(**fields: Any) -> Account:
     fields.pop("storage_state_encrypted", None)
     with transaction.atomic():
         account = Account.objects.create(**fields)
-        publish_account_event(account=account)
-        if account.status == AccountStatus.ACTIVE:
-            _assign_pending()
+        account_saved(account=account)
     account.refresh_from_db()
     logger.info("account created: account_id=%s platform=%s", account.pk, account.platform)
     return account
+
+
+def account_saved(*, account: Account) -> None:
+    """After a form saved an account (admin): tell agents, and assign it at once if active and waiting."""
+    publish_account_event(account=account)
+    if account.status == AccountStatus.ACTIVE and account.worker_id is None:
+        with transaction.atomic():
+            _assign_pending()
 
 
 def account_update(*, account: Account, changes: dict[str, Any]) -> Account:
