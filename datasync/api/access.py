@@ -28,8 +28,15 @@ def account_for(*, user: Any, account_id: int) -> Any:
 
 
 def account_visible_check(*, user: Any, account_id: int) -> None:
-    if not accounts_for(user).filter(pk=account_id).exists():
-        raise StoreNotFound("account", account_id)
+    """StoreNotFound unless ``user`` may see the account (answer cached for a few seconds)."""
+    from datasync.api.auth import visible_account_ids
+
+    ids = visible_account_ids(user)
+    if ids is not None and account_id in ids:
+        return
+    if ids is None and accounts_for(user).filter(pk=account_id).exists():
+        return
+    raise StoreNotFound("account", account_id)
 
 
 def im_store() -> DataStore:

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import JsonResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from datasync import events  # noqa: F401  (registers the fan-out -> event handlers)
+from datasync import bench_data, events  # noqa: F401  (register their runtime loader / fan-out handlers)
 from datasync.api import serializers as s
 from datasync.api.access import account_for, account_visible_check, accounts_for, im_store
+from datasync.api.auth import CachedTokenAuthentication
 from datasync.api.errors import im_error_response, serializer_errors_to_query_error
 from datasync.api.pagination import page_response
 from datasync.models import ReplyRequest
@@ -48,6 +51,7 @@ class ImViewSet(viewsets.ViewSet):
     """Base of the IM viewsets: the one place store and lifecycle errors become HTTP errors."""
 
     lookup_value_regex = r"[^/]+"
+    authentication_classes = [SessionAuthentication, CachedTokenAuthentication]
 
     def handle_exception(self, exc: Exception) -> Response:
         response = im_error_response(exc)
@@ -239,3 +243,8 @@ def _uuid(value: str) -> Any:
         return uuid.UUID(value)
     except ValueError:
         raise StoreNotFound("reply", value) from None
+
+
+def im_ping(request: Any) -> JsonResponse:
+    """A trivial endpoint (plain Django, no DRF, no store): the benchmark's ceiling for this stack."""
+    return JsonResponse({"ok": True})

@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group, User
 from rest_framework.test import APIClient
 
 from accounts.models import Account
+from datasync.api.auth import token_cache, visible_cache
 from datasync.runtime import runtime
 from datasync.store import DataStore
 from tests.datasync.store_data import known_change
@@ -35,6 +36,8 @@ class Team:
 @pytest.fixture
 def installed_store() -> Iterator[DataStore]:
     """A fresh DataStore installed as this process's ready runtime store."""
+    token_cache.clear()
+    visible_cache.clear()
     store = DataStore()
     runtime.store = store
     runtime._accepting = True

@@ -1,0 +1,53 @@
+"""`manage.py bench_api`: IM API req/s, p50/p99 and errors per route under daphne and gunicorn (wrk)."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from datasync.bench_im import bench_im_markdown, bench_im_run, bench_im_write
+
+
+def _ints(value: str) -> list[int]:
+    return [int(v) for v in value.split(",") if v]
+
+
+class Command(BaseCommand):
+    help = "IM API benchmark on a synthetic store (default 1,000,000 items over 100 accounts), driven by wrk."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--servers", default="daphne,gunicorn")
+        parser.add_argument("--connections", type=_ints, default=[10, 100, 1000])
+        parser.add_argument("--history-connections", type=_ints, default=[10, 100])
+        parser.add_argument("--accounts", type=int, default=100)
+        parser.add_argument("--items", type=int, default=1_000_000)
+        parser.add_argument(
+            "--history", type=int, default=10, help="account 1 gets this many times its share"
+        )
+        parser.add_argument("--duration", type=int, default=5, help="seconds per route and level")
+        parser.add_argument("--output", default="docs/benchmarks.md", help="'' to only print")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        if shutil.which("wrk") is None:
+            raise CommandError("wrk is not installed (apt-get install wrk)")
+        servers = [s for s in opts["servers"].split(",") if s]
+        results = bench_im_run(
+            servers=servers,
+            connections=opts["connections"],
+            history_connections=opts["history_connections"],
+            accounts=opts["accounts"],
+            items=opts["items"],
+            boost=opts["history"],
+            duration=opts["duration"],
+            log=lambda line: self.stdout.write(line),
+        )
+        if opts["output"]:
+            command = "python manage.py bench_api " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+            section = bench_im_markdown(results=results, command=command.strip(), notes=[])
+            bench_im_write(path=Path(opts["output"]), section=section)
+            self.stdout.write(f"written to {opts['output']}")

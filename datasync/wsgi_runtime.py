@@ -1,0 +1,34 @@
+"""WSGI entry that also runs this process's datasync runtime (DataStore replica + fan-out listener).
+
+``gunicorn datasync.wsgi_runtime:application``: each WSGI worker process starts one daemon thread
+with its own event loop that loads the store, joins the fan-out group and runs the periodic jobs;
+request threads read the store (``datasync.api.access.im_store`` waits for the load). This is the
+design's "plain HTTP from WSGI processes, each with its own DataStore replica" set-up; WebSockets stay
+on daphne. With more than one process, use the Redis channel layer so fan-out reaches every replica.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+
+from imhub.wsgi import application as django_application
+
+logger = logging.getLogger(__name__)
+
+
+def _run_runtime() -> None:
+    from datasync.runtime import runtime
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(runtime.start())
+        loop.run_forever()
+    except Exception:
+        logger.exception("datasync runtime thread stopped")
+
+
+threading.Thread(target=_run_runtime, name="datasync-runtime", daemon=True).start()
+application = django_application
