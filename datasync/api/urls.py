@@ -24,4 +24,4 @@ im_router.register("im/discussions", im_views.DiscussionViewSet, basename="im-di
 im_router.register("im/unified-messages", im_views.UnifiedMessageViewSet, basename="im-unified-messages")
 im_router.register("im/read-marks", im_views.ReadMarkViewSet, basename="im-read-marks")
 im_router.register("im/replies", im_views.ReplyViewSet, basename="im-replies")
-urlpatterns += im_router.urls
+urlpatterns += [path("im/ping/", im_views.im_ping, name="im-ping"), *im_router.urls]
