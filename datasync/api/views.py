@@ -22,10 +22,11 @@ from datasync.api.access import account_for, account_visible_check, accounts_for
 from datasync.api.auth import CachedTokenAuthentication
 from datasync.api.errors import im_error_response, serializer_errors_to_query_error
 from datasync.api.pagination import page_response
+from datasync.api.params import page_params, query_bool, query_choice, query_str
 from datasync.models import ReplyRequest
 from datasync.readmarks import read_mark_create, read_mark_message
 from datasync.replies import reply_create
-from datasync.store import StoreNotFound, StoreQueryError
+from datasync.store import CONTENT_ORDERINGS, StoreNotFound, StoreQueryError
 
 ACCOUNT_FIELDS = (
     "id",
@@ -57,10 +58,10 @@ class ImViewSet(viewsets.ViewSet):
         response = im_error_response(exc)
         return response if response is not None else super().handle_exception(exc)
 
-    def _account_params(
-        self, request: Request, serializer_class: type[s.serializers.Serializer]
-    ) -> dict[str, Any]:
-        params = _params(serializer_class, request.query_params)
+    def _account_params(self, request: Request, **extra: Any) -> dict[str, Any]:
+        """Page parameters plus ``extra`` parsed ones; the account must be visible to the user."""
+        params = page_params(request.query_params)
+        params.update(extra)
         account_visible_check(user=request.user, account_id=params["account_id"])
         return params
 
@@ -102,7 +103,7 @@ class ConversationViewSet(ImViewSet):
 
     @extend_schema(parameters=[s.AccountParams], responses=s.PageOut)
     def list(self, request: Request) -> Response:
-        p = self._account_params(request, s.AccountParams)
+        p = self._account_params(request)
         results, nxt = im_store().conversations_page(
             account_id=p["account_id"], cursor=p.get("cursor"), limit=p["limit"]
         )
@@ -110,7 +111,7 @@ class ConversationViewSet(ImViewSet):
 
     @extend_schema(parameters=[s.AccountIdParam])
     def retrieve(self, request: Request, pk: str) -> Response:
-        p = self._account_params(request, s.AccountIdParam)
+        p = self._account_params(request)
         return Response(im_store().conversation_get(account_id=p["account_id"], conversation_id=pk))
 
 
@@ -119,7 +120,7 @@ class MessageViewSet(ImViewSet):
 
     @extend_schema(parameters=[s.MessagesParams], responses=s.PageOut)
     def list(self, request: Request) -> Response:
-        p = self._account_params(request, s.MessagesParams)
+        p = self._account_params(request, conversation_id=query_str(request.query_params, "conversation_id"))
         results, nxt = im_store().messages_page(
             account_id=p["account_id"],
             conversation_id=p["conversation_id"],
@@ -134,7 +135,12 @@ class ContentViewSet(ImViewSet):
 
     @extend_schema(parameters=[s.ContentsParams], responses=s.PageOut)
     def list(self, request: Request) -> Response:
-        p = self._account_params(request, s.ContentsParams)
+        p = self._account_params(
+            request,
+            ordering=query_choice(
+                request.query_params, "ordering", choices=CONTENT_ORDERINGS, default="-published_at"
+            ),
+        )
         results, nxt = im_store().contents_page(
             account_id=p["account_id"], ordering=p["ordering"], cursor=p.get("cursor"), limit=p["limit"]
         )
@@ -142,7 +148,7 @@ class ContentViewSet(ImViewSet):
 
     @extend_schema(parameters=[s.AccountIdParam])
     def retrieve(self, request: Request, pk: str) -> Response:
-        p = self._account_params(request, s.AccountIdParam)
+        p = self._account_params(request)
         return Response(im_store().content_get(account_id=p["account_id"], content_id=pk))
 
 
@@ -151,7 +157,14 @@ class DiscussionViewSet(ImViewSet):
 
     @extend_schema(parameters=[s.DiscussionsParams], responses=s.PageOut)
     def list(self, request: Request) -> Response:
-        p = self._account_params(request, s.DiscussionsParams)
+        q = request.query_params
+        p = self._account_params(
+            request,
+            content_id=query_str(q, "content_id", required=False),
+            parent_id=query_str(q, "parent_id", required=False),
+        )
+        if not p["content_id"] and not p["parent_id"]:
+            raise StoreQueryError("content_id", "content_id or parent_id is required")
         results, nxt = im_store().discussions_page(
             account_id=p["account_id"],
             content_id=p.get("content_id"),
@@ -167,7 +180,12 @@ class UnifiedMessageViewSet(ImViewSet):
 
     @extend_schema(parameters=[s.UnifiedParams], responses=s.PageOut)
     def list(self, request: Request) -> Response:
-        p = self._account_params(request, s.UnifiedParams)
+        q = request.query_params
+        p = self._account_params(
+            request,
+            types=query_choice(q, "types", choices=("all", "comments", "messages"), default="all"),
+            unread=query_bool(q, "unread"),
+        )
         results, nxt = im_store().unified_page(
             account_id=p["account_id"],
             types=p["types"],
@@ -180,7 +198,7 @@ class UnifiedMessageViewSet(ImViewSet):
     @extend_schema(parameters=[s.AccountIdParam], responses=s.UnreadOut)
     @action(detail=False, methods=["get"])
     def stats(self, request: Request) -> Response:
-        p = self._account_params(request, s.AccountIdParam)
+        p = self._account_params(request)
         return Response(im_store().unread_stats(p["account_id"]))
 
 
