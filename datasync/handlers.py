@@ -29,7 +29,6 @@ from django.utils import timezone
 from datasync import persistence, stats
 from datasync.models import SyncState
 from datasync.protocol import (
-    ENTITY_KINDS,
     PROTOCOL_VERSION,
     AccountStatusFrame,
     Assignment,
@@ -224,10 +223,8 @@ def sync_apply(*, session: WorkerSession, frame: DataSyncFrame) -> Outcome:
             )
         now = timezone.now()
         now_ms = int(now.timestamp() * 1000)
-        upserts = {
-            kind: [r.model_dump(mode="json") for r in getattr(p.entities, kind)] for kind in ENTITY_KINDS
-        }
-        deleted = {kind: list(getattr(p.deleted, kind)) for kind in ENTITY_KINDS}
+        upserts = p.entities.model_dump(mode="json")
+        deleted = p.deleted.model_dump(mode="json")
         applied = persistence.entities_upsert(account_id=account.id, upserts=upserts, now_ms=now_ms)
         removed = persistence.entities_delete(account_id=account.id, deleted=deleted)
         items = sum(len(v) for v in applied.values())

