@@ -251,3 +251,37 @@ def bench_im_write(*, path: Path, section: str) -> None:
         end = text.find("\n## ", start + 1)
         text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
     path.write_text(text)
+
+
+def bench_store_memory(*, accounts: int = 10, per_account: int = 10_000) -> dict[str, float]:
+    """tracemalloc: bytes per item of a DataStore filled with the benchmark dataset (everything it keeps:
+    items, ids, indexes, unread lists), and how much of that is the items' own text."""
+    import gc
+    import tracemalloc
+
+    from datasync.bench_data import bench_account_change
+    from datasync.store import DataStore
+
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    store = DataStore()
+    items = text_bytes = 0
+    for account_id in range(1, accounts + 1):
+        change = bench_account_change(account_id=account_id, items=per_account)
+        for records in change["upserts"].values():
+            for record in records:
+                items += 1
+                text_bytes += sum(
+                    sys.getsizeof(record[k]) for k in ("text", "title", "description") if record.get(k)
+                )
+        store.apply_change(change)
+        del change
+    gc.collect()
+    total = tracemalloc.get_traced_memory()[0] - base
+    tracemalloc.stop()
+    return {
+        "items": items,
+        "bytes_per_item": total / items,
+        "text_bytes_per_item": text_bytes / items,
+        "bytes_per_item_beyond_text": (total - text_bytes) / items,
+    }

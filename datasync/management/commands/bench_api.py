@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from datasync.bench_im import bench_im_markdown, bench_im_run, bench_im_write
+from datasync.bench_im import bench_im_markdown, bench_im_run, bench_im_write, bench_store_memory
 
 
 def _ints(value: str) -> list[int]:
@@ -31,10 +31,20 @@ class Command(BaseCommand):
         )
         parser.add_argument("--duration", type=int, default=5, help="seconds per route and level")
         parser.add_argument("--output", default="docs/benchmarks.md", help="'' to only print")
+        parser.add_argument("--memory-only", action="store_true", help="only the DataStore memory figure")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if shutil.which("wrk") is None:
             raise CommandError("wrk is not installed (apt-get install wrk)")
+        memory = bench_store_memory()
+        memory_line = (
+            f"DataStore memory (tracemalloc, {memory['items']:,.0f} items of the benchmark dataset): "
+            f"{memory['bytes_per_item']:.0f} bytes/item in all, of which {memory['text_bytes_per_item']:.0f} "
+            f"text: {memory['bytes_per_item_beyond_text']:.0f} bytes/item beyond text."
+        )
+        self.stdout.write(memory_line)
+        if opts["memory_only"]:
+            return
         servers = [s for s in opts["servers"].split(",") if s]
         results = bench_im_run(
             servers=servers,
@@ -48,6 +58,6 @@ class Command(BaseCommand):
         )
         if opts["output"]:
             command = "python manage.py bench_api " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-            section = bench_im_markdown(results=results, command=command.strip(), notes=[])
+            section = bench_im_markdown(results=results, command=command.strip(), notes=[memory_line])
             bench_im_write(path=Path(opts["output"]), section=section)
             self.stdout.write(f"written to {opts['output']}")
