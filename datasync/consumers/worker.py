@@ -3,13 +3,15 @@
 Authenticates the handshake (`Authorization: Bearer <token>`, else accept-then-close 4401), parses each
 text frame with `parse_frame`, runs `handlers.frame_handle` in a worker thread (never on the event
 loop, and not on Django's single shared sync thread, so one worker's database work never delays
-another's heartbeats), sends the outcome, and turns every error into `master:error`. Frames of one
-connection are handled strictly in order: Channels awaits each `receive` before the next.
+another's heartbeats), sends the outcome, and turns every error into `master:error`.
+Frames of one connection are applied strictly in order by one processing task per connection.
 Commands sent to the worker's group by `accounts.commands` go down as hub frames.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -24,6 +26,7 @@ from datasync.protocol import BaseFrame, ErrorCode, ProtocolError, dump_frame, e
 logger = logging.getLogger(__name__)
 
 UNAUTHORIZED = 4401
+QUEUE_FRAMES = 16
 
 
 def _in_thread(fn: Any) -> Any:
@@ -45,6 +48,8 @@ class WorkerConsumer(AsyncWebsocketConsumer):
 
     session: handlers.WorkerSession | None = None
     group: str | None = None
+    _queue: asyncio.Queue[BaseFrame] | None = None
+    _processor: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         from accounts.services import worker_authenticate
@@ -65,6 +70,10 @@ class WorkerConsumer(AsyncWebsocketConsumer):
         logger.info("worker %s connected", self.session.worker_id)
 
     async def disconnect(self, code: int) -> None:
+        if self._processor is not None:
+            self._processor.cancel()  # queued frames were not acked: the worker resends them
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._processor
         if self.session is None:
             return
         from accounts.services import worker_disconnect
@@ -79,36 +88,47 @@ class WorkerConsumer(AsyncWebsocketConsumer):
         logger.info("worker %s disconnected (code %s)", self.session.worker_id, code)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Parse on the event loop, then queue: the next frame is parsed while the previous one is
+        being applied in a thread (SQLite and PostgreSQL I/O release the GIL). A frame that does not
+        parse is answered at once, so its `master:error` may overtake acks of earlier frames."""
         if self.session is None:
             return  # unauthenticated socket being closed: read nothing
         raw = text_data if text_data is not None else (bytes_data or b"")
-        frame: BaseFrame | None = None
         try:
             frame = parse_frame(raw, max_bytes=settings.IMHUB_MAX_FRAME_BYTES)
-            stats.stats_frame_received(frame_type=type(frame).TYPE)
+        except ProtocolError as exc:
+            stats.stats_frame_received(frame_type=None)
+            await self._refuse(exc.code, exc.message, ref=exc.ref)
+            return
+        stats.stats_frame_received(frame_type=type(frame).TYPE)
+        if self._queue is None:
+            self._queue = asyncio.Queue(maxsize=QUEUE_FRAMES)
+            self._processor = asyncio.create_task(self._process(self._queue))
+        await self._queue.put(frame)  # a full queue stops reading this socket: backpressure
+
+    async def _process(self, queue: asyncio.Queue[BaseFrame]) -> None:
+        while True:
+            frame = await queue.get()
+            await self._handle(frame)
+
+    async def _handle(self, frame: BaseFrame) -> None:
+        assert self.session is not None
+        try:
             outcome = await _in_thread(handlers.frame_handle)(session=self.session, frame=frame)
         except ProtocolError as exc:
-            if frame is None:
-                stats.stats_frame_received(frame_type=None)
-            await self._refuse(exc.code, exc.message, ref=exc.ref or (frame.id if frame else None))
+            await self._refuse(exc.code, exc.message, ref=exc.ref or frame.id)
             return
         except Exception:
             logger.exception(
-                "internal error handling %s from worker %s",
-                type(frame).TYPE if frame else "frame",
-                self.session.worker_id,
+                "internal error handling %s from worker %s", type(frame).TYPE, self.session.worker_id
             )
-            await self._refuse(
-                ErrorCode.INTERNAL,
-                "internal error; the frame was not applied",
-                ref=frame.id if frame else None,
-            )
+            await self._refuse(ErrorCode.INTERNAL, "internal error; the frame was not applied", ref=frame.id)
             return
         for kind, data in outcome.fanout:
             try:
                 await fanout_publish(kind=kind, data=data)
             except Exception:
-                # durable already; other processes catch up from the database at their next start
+                # durable already; other processes get it from the database at their next start
                 logger.exception(
                     "fan-out of %s failed: account_id=%s worker=%s",
                     kind,
