@@ -93,7 +93,9 @@ def _iso(value: Any) -> str | None:
 def account_event_data(*, account: Any) -> dict[str, Any]:
     """What agents and admin pages may know about an account's state (no storage state, no tokens)."""
     worker_id = None
-    if account.worker_id is not None:
+    if account.worker_id is not None and type(account).worker.is_cached(account):
+        worker_id = account.worker.worker_id
+    elif account.worker_id is not None:
         from accounts.models import Worker
 
         worker_id = Worker.objects.filter(pk=account.worker_id).values_list("worker_id", flat=True).first()

@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
 from accounts.commands import publish_account_event, send_worker_command
@@ -129,7 +129,8 @@ def _assign_pending(*, quiet_worker: Worker | None = None, avoid: dict[int, int]
     loads = _loads([w.pk for w in workers])
     capacity = {w.pk: worker_effective_capacity(worker=w) for w in workers}
     avoid = avoid or {}
-    assigned: list[int] = []
+    now = timezone.now()
+    changed: list[Account] = []
     for account in pending:
         candidates = [
             w for w in workers if account.platform in (w.platforms or []) and loads[w.pk] < capacity[w.pk]
@@ -147,8 +148,8 @@ def _assign_pending(*, quiet_worker: Worker | None = None, avoid: dict[int, int]
         loads[chosen.pk] += 1
         account.worker = chosen
         account.epoch += 1
-        account.save(update_fields=["worker", "epoch", "updated_at"])
-        assigned.append(account.pk)
+        account.updated_at = now
+        changed.append(account)
         logger.info(
             "account assigned: account_id=%s platform=%s worker=%s epoch=%s",
             account.pk,
@@ -161,8 +162,19 @@ def _assign_pending(*, quiet_worker: Worker | None = None, avoid: dict[int, int]
                 worker_id=chosen.worker_id,
                 command={"name": "assign", "account_id": account.pk, "epoch": account.epoch},
             )
+    # One UPDATE per worker rather than per account (a failover or start-up assigns many at once);
+    # the rows are locked, so epoch + 1 in the database is the epoch computed above.
+    by_worker: dict[int, list[int]] = {}
+    for account in changed:
+        by_worker.setdefault(account.worker_id, []).append(account.pk)
+    for worker_pk, pks in by_worker.items():
+        for start in range(0, len(pks), 500):
+            Account.objects.filter(pk__in=pks[start : start + 500]).update(
+                worker_id=worker_pk, epoch=F("epoch") + 1, updated_at=now
+            )
+    for account in changed:
         publish_account_event(account=account)
-    return assigned
+    return [account.pk for account in changed]
 
 
 # ---- workers ---------------------------------------------------------------------------------------
