@@ -9,7 +9,7 @@ and rows disappear only through explicit `deleted` ids.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.db import connection
@@ -159,8 +159,8 @@ def store_load_rows(
 ) -> int:
     """Stream every Entity row into `apply(change)` in per-account chunks; returns the row count.
 
-    Rows are read in primary-key order with a server-side cursor (PostgreSQL) or chunked fetches
-    (SQLite), so memory stays flat apart from the store itself.
+    Rows are read by account in insertion order with a server-side cursor (PostgreSQL) or chunked
+    fetches (SQLite), so memory stays flat apart from the store itself.
     """
     count = 0
     current: int | None = None
@@ -181,12 +181,7 @@ def store_load_rows(
             )
         upserts, pending = {}, 0
 
-    rows: Iterable[tuple[int, str, dict[str, Any]]] = (
-        Entity.objects.order_by("account_id", "id")
-        .values_list("account_id", "kind", "record")
-        .iterator(chunk_size=chunk_size)
-    )
-    for account_id, kind, record in rows:
+    for account_id, kind, record in _rows_in_order(chunk_size=chunk_size):
         if account_id != current or pending >= chunk_size:
             flush()
             current = account_id
@@ -195,6 +190,19 @@ def store_load_rows(
         count += 1
     flush()
     return count
+
+
+def _rows_in_order(*, chunk_size: int) -> Iterator[tuple[int, str, dict[str, Any]]]:
+    """(account_id, kind, record) of every row, by account then insertion (raw SQL: 2-3x the ORM)."""
+    table = connection.ops.quote_name(Entity._meta.db_table)
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(f"SELECT account_id, kind, record FROM {table} ORDER BY account_id, id")
+        while True:
+            batch = cursor.fetchmany(chunk_size)
+            if not batch:
+                return
+            for account_id, kind, record in batch:
+                yield account_id, kind, (from_json(record) if isinstance(record, str | bytes) else record)
 
 
 def entity_counts() -> dict[str, int]:
