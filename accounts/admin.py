@@ -325,8 +325,7 @@ class WorkerAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Worker, form: Any, change: bool) -> None:
         if change:
-            super().save_model(request, obj, form, change)
-            services.accounts_rebalance()  # more capacity may take waiting accounts
+            services.worker_update(worker=obj, capacity=obj.capacity)
             return
         worker, token = services.worker_create(worker_id=obj.worker_id, capacity=obj.capacity)
         obj.pk = worker.pk

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from accounts.commands import publish_account_event, send_worker_command
 from accounts.models import (
+    LOGIN_FINAL_STATUSES,
     Account,
     AccountStatus,
     LoginSession,
@@ -214,6 +215,27 @@ def worker_token_revoke(*, worker: Worker) -> None:
     logger.info("worker token revoked: worker=%s", worker.worker_id)
 
 
+def worker_update(*, worker: Worker, capacity: int) -> Worker:
+    """Change the capacity: accounts beyond a lowered one are moved (newest first), a raised one fills."""
+    if capacity < 0:
+        raise AccountsError("invalid_capacity", "capacity must be 0 or more")
+    with transaction.atomic():
+        worker = _lock(Worker.objects.filter(pk=worker.pk)).get()
+        worker.capacity = capacity
+        worker.save(update_fields=["capacity"])
+        held = list(_lock(Account.objects.filter(worker=worker).order_by("id")))
+        excess = held[worker_effective_capacity(worker=worker) :]
+        for account in excess:
+            _revoke(account)
+            account.save(update_fields=["worker", "updated_at"])
+            publish_account_event(account=account)
+        _assign_pending(avoid={a.pk: worker.pk for a in excess})
+    logger.info(
+        "worker capacity set: worker=%s capacity=%s moved=%s", worker.worker_id, capacity, len(excess)
+    )
+    return worker
+
+
 def worker_authenticate(*, token: str) -> Worker | None:
     """The worker whose current, unrevoked token this is, else None."""
     if not token:
@@ -334,7 +356,21 @@ def workers_expire_silent(*, now: dt.datetime | None = None) -> list[str]:
             worker.worker_id,
             moved,
         )
+    # The runtime calls this pass periodically; stale QR logins end here too, so an account never
+    # stays `logging_in` because nobody looked at its session.
+    login_sessions_expire(now=now)
     return expired
+
+
+def login_sessions_expire(*, now: dt.datetime | None = None) -> int:
+    """Turn every unfinished session past its expiry into `timeout`; returns how many."""
+    now = now or timezone.now()
+    stale = LoginSession.objects.filter(expires_at__lte=now).exclude(status__in=LOGIN_FINAL_STATUSES)
+    count = 0
+    for session in stale[:100]:
+        if login_session_refresh(session=session, now=now).status == LoginSessionStatus.TIMEOUT:
+            count += 1
+    return count
 
 
 def accounts_rebalance() -> None:

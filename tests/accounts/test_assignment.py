@@ -264,3 +264,21 @@ def test_delete_revokes_first(inbox, django_capture_on_commit_callbacks):
     # then the worker is told and the row is gone
     assert w1_inbox.commands() == [{"name": "revoke", "account_id": account.pk, "epoch": 1}]
     assert not Account.objects.filter(pk=account.pk).exists()
+
+
+def test_lowering_capacity_moves_the_newest_accounts_away(inbox, django_capture_on_commit_callbacks):
+    # given w1 holding three accounts and an empty w2
+    a1, a2, a3 = _account("a1"), _account("a2"), _account("a3")
+    w1, _ = worker_online(worker_id="w1", capacity=3)
+    w2, _ = worker_online(worker_id="w2", capacity=3)
+    w1_inbox = inbox(worker_group("w1"))
+    # when w1's capacity is lowered to one
+    with django_capture_on_commit_callbacks(execute=True):
+        services.worker_update(worker=w1, capacity=1)
+    # then a2 and a3 move to w2 with epoch 2 and w1 is told to drop them
+    held = {a.pk: (a.worker_id, a.epoch) for a in Account.objects.all()}
+    assert held == {a1.pk: (w1.pk, 1), a2.pk: (w2.pk, 2), a3.pk: (w2.pk, 2)}
+    assert w1_inbox.commands() == [
+        {"name": "revoke", "account_id": a2.pk, "epoch": 1},
+        {"name": "revoke", "account_id": a3.pk, "epoch": 1},
+    ]

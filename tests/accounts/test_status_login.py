@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import pytest
 from django.utils import timezone
 
-from accounts import services
+from accounts import commands, services
 from accounts.commands import ACCOUNTS_GROUP, worker_group
 from accounts.models import Account, LoginSession, LoginSessionStatus, LoginStatus, Worker, WorkerStatus
 from tests.accounts.conftest import worker_online
 
 pytestmark = pytest.mark.django_db
 
-STATE = {"cookies": [{"name": "sessionid", "value": "cookie-secret-4711"}], "origins": []}
+COOKIE = "cookie-secret-4711"
+STATE = {"cookies": [{"name": "sessionid", "value": COOKIE}], "origins": []}
 
 
 def _held_account() -> tuple[Worker, Account]:
@@ -300,3 +302,47 @@ def test_heartbeat_records_stats_and_time():
     worker.refresh_from_db()
     assert worker.stats == {"active_accounts": 2, "rss_bytes": 1000}
     assert worker.last_heartbeat_at >= before
+
+
+def test_periodic_expiry_pass_times_out_stale_login_sessions():
+    # given a login nobody is watching
+    _worker, account = _held_account()
+    session = services.login_start(account=account)
+    # when the periodic pass runs after the session's expiry
+    services.workers_expire_silent(now=session.expires_at + dt.timedelta(seconds=1))
+    # then the session is timed out and the account is not stuck logging in
+    assert LoginSession.objects.get(pk=session.pk).status == LoginSessionStatus.TIMEOUT
+    assert Account.objects.get(pk=account.pk).login_status == LoginStatus.NOT_LOGGED_IN
+
+
+def test_login_success_logs_no_secret(caplog):
+    # given a login in progress, with logs captured at DEBUG
+    caplog.set_level(logging.DEBUG)
+    worker, account = _held_account()
+    session = services.login_start(account=account)
+    # when it succeeds with a storage state and the assignment is rebuilt
+    _login_update(worker, session, "success", storage_state=STATE)
+    services.account_reassign(account=account)
+    # then log lines name the account but never the cookie or the ciphertext
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert f"account_id={account.pk}" in text
+    assert COOKIE not in text
+    assert Account.objects.get(pk=account.pk).storage_state_encrypted not in text
+
+
+def test_a_failing_channel_layer_is_logged_and_counted(
+    monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    # given a channel layer that refuses every send
+    class BrokenLayer:
+        async def group_send(self, group, message):
+            raise RuntimeError("layer down")
+
+    monkeypatch.setattr(commands, "get_channel_layer", lambda: BrokenLayer())
+    before = commands.send_failures["worker_command"]
+    # when a command is sent after commit
+    with django_capture_on_commit_callbacks(execute=True):
+        commands.send_worker_command(worker_id="w1", command={"name": "resync", "account_id": 7})
+    # then the failure is counted and logged with the worker and account
+    assert commands.send_failures["worker_command"] == before + 1
+    assert "channel layer send failed: worker_command resync worker=w1 account_id=7" in caplog.text
