@@ -248,7 +248,7 @@ class WorkerAdmin(admin.ModelAdmin):
         "status_badge",
         "heartbeat_age",
         "load",
-        "platforms",
+        "platform_list",
         "host",
         "version",
         "stats_summary",
@@ -301,6 +301,10 @@ class WorkerAdmin(admin.ModelAdmin):
         held = getattr(obj, "held", None)
         held = obj.accounts.count() if held is None else held
         return f"{held} / {services.worker_effective_capacity(worker=obj)}"
+
+    @admin.display(description="platforms")
+    def platform_list(self, obj: Worker) -> str:
+        return ", ".join(obj.platforms or []) or "—"
 
     @admin.display(description="last stats")
     def stats_summary(self, obj: Worker) -> str:
