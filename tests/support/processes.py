@@ -244,3 +244,75 @@ def running_hub(workdir: Path, **kwargs: Any) -> Iterator[Hub]:
         yield hub
     finally:
         hub.stop()
+
+
+@dataclass
+class Simulator:
+    """A running `manage.py runsimulator douyin` process and its base URL."""
+
+    process: ManagedProcess
+    base_url: str
+
+    def control(self, method: str, path: str, body: Any = None) -> Any:
+        """Call a `/__sim__/` control endpoint; raises on a non-2xx answer."""
+        status, payload = http_json(method, f"{self.base_url}/__sim__/{path.lstrip('/')}", body=body)
+        if not 200 <= status < 300:
+            raise RuntimeError(f"simulator control {method} {path} -> {status}: {payload}")
+        return payload
+
+    def stop(self) -> None:
+        self.process.stop()
+
+
+def start_simulator(
+    workdir: Path,
+    *,
+    seed: int = 1,
+    accounts: int = 3,
+    extra_args: tuple[str, ...] | list[str] = (),
+    port: int | None = None,
+    timeout: float = 30.0,
+) -> tuple[ManagedProcess, str]:
+    """Start the Douyin simulator on a free port as a real process; returns (process, base_url) once it answers."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    process = ManagedProcess(
+        name=f"simulator:{port}",
+        args=[
+            PYTHON,
+            "manage.py",
+            "runsimulator",
+            "douyin",
+            "--port",
+            str(port),
+            "--seed",
+            str(seed),
+            "--accounts",
+            str(accounts),
+            *extra_args,
+        ],
+        env=base_env(),
+        log_path=workdir / f"simulator-{port}.log",
+    ).start()
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(
+            lambda: http_json("GET", f"{base_url}/__sim__/health", timeout=2)[0] == 200,
+            timeout=timeout,
+            what=f"simulator on {base_url}",
+        )
+    except TimeoutError:
+        tail = process.log_tail()
+        process.stop()
+        raise RuntimeError(f"simulator did not start; log tail:\n{tail}") from None
+    return process, base_url
+
+
+@contextlib.contextmanager
+def running_simulator(workdir: Path, **kwargs: Any) -> Iterator[Simulator]:
+    """Context manager: a started simulator that is stopped on exit."""
+    process, base_url = start_simulator(workdir, **kwargs)
+    try:
+        yield Simulator(process=process, base_url=base_url)
+    finally:
+        process.stop()

@@ -1,0 +1,234 @@
+"""The platform's JSON APIs as the pages call them: signed, session-bound, with risk and rate-limit faults.
+
+Status codes (see README.md): 0 ok; 8 用户未登录; 2154 risk (bad signature, captcha mode); 2155 rate
+limited; an empty 200 body for unsigned calls and in `empty` risk mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from . import actions, render, signing
+from .data import World
+from .http import Request, Response, empty_response, json_response, redirect
+from .qr import qr_data_url
+from .state import SESSION_COOKIE, SimState
+
+LOGIN_REQUIRED = {"status_code": 8, "status_msg": "用户未登录"}
+RISK = {"status_code": 2154, "status_msg": "当前访问存在风险，请完成验证后重试"}
+RATE_LIMITED = {"status_code": 2155, "status_msg": "操作太频繁，请稍后再试"}
+
+COMMENT_BASE = "/web/api/third_party/aweme/api/comment/read/aweme/v1/web/comment/list"
+ApiHandler = Callable[[SimState, World, Request], Response]
+
+
+def _int(value: str | None, default: int, *, low: int = 0, high: int = 10**15) -> int:
+    try:
+        return min(high, max(low, int(value or default)))
+    except ValueError:
+        return default
+
+
+def api_gate(state: SimState, request: Request) -> World | Response:
+    """Signature, then session, then risk mode, then rate limit; a World when the call may proceed."""
+    verdict = signing.check(state.secret, request.path, request.query)
+    if verdict == "unsigned":
+        return empty_response()
+    if verdict == "bad":
+        return json_response(RISK)
+    token = request.cookies.get(SESSION_COOKIE)
+    world = state.session_account(token)
+    if world is None or token is None:
+        return json_response(LOGIN_REQUIRED)
+    mode = state.risk_mode(world.owner["uid"])
+    if mode == "empty":
+        return empty_response()
+    if mode == "captcha":
+        return json_response(RISK)
+    if state.rate_limited(token):
+        return json_response(RATE_LIMITED)
+    return world
+
+
+def work_list(state: SimState, world: World, request: Request) -> Response:
+    count = _int(request.params.get("count"), 12, low=1, high=50)
+    cursor = _int(request.params.get("max_cursor"), 0)
+    works = sorted(world.works, key=lambda w: w["create_time"], reverse=True)
+    if cursor:
+        works = [w for w in works if w["create_time"] * 1000 < cursor]
+    page = works[:count]
+    counts = [actions.comment_count(world, w["aweme_id"]) for w in page]
+    return json_response(
+        {
+            "status_code": 0,
+            "status_msg": "",
+            "aweme_list": [render.work_item(world, w, n) for w, n in zip(page, counts, strict=True)],
+            "items": [render.work_metrics(w, n) for w, n in zip(page, counts, strict=True)],
+            "has_more": 1 if len(works) > count else 0,
+            "max_cursor": page[-1]["create_time"] * 1000 if page else cursor,
+            "total": len(world.works),
+        }
+    )
+
+
+def _comment_page(world: World, cids: list[str], cursor: int, count: int, total: int) -> Response:
+    page = [world.comments[cid] for cid in cids[cursor : cursor + count]]
+    return json_response(
+        {
+            "status_code": 0,
+            "status_msg": "",
+            "comments": [render.comment_item(world, c, len(world.replies.get(c["cid"], []))) for c in page],
+            "cursor": cursor + len(page),
+            "has_more": 1 if cursor + len(page) < len(cids) else 0,
+            "total": total,
+        }
+    )
+
+
+def comment_list(state: SimState, world: World, request: Request) -> Response:
+    aweme_id = request.params.get("aweme_id", "")
+    cids = world.top_level.get(aweme_id, [])
+    total = actions.comment_count(world, aweme_id)
+    return _comment_page(
+        world,
+        cids,
+        _int(request.params.get("cursor"), 0),
+        _int(request.params.get("count"), 20, low=1, high=50),
+        total,
+    )
+
+
+def comment_reply_list(state: SimState, world: World, request: Request) -> Response:
+    cids = world.replies.get(request.params.get("comment_id", ""), [])
+    return _comment_page(
+        world,
+        cids,
+        _int(request.params.get("cursor"), 0),
+        _int(request.params.get("count"), 10, low=1, high=50),
+        len(cids),
+    )
+
+
+def comment_reply(state: SimState, world: World, request: Request) -> Response:
+    body = request.json()
+    item_id = str(body.get("item_id") or body.get("aweme_id") or "")
+    reply_id = str(body.get("reply_id") or body.get("comment_id") or "0")
+    return json_response(
+        actions.comment_reply(
+            state, world, item_id=item_id, reply_id=reply_id, text=str(body.get("text", ""))
+        )
+    )
+
+
+def user_detail(state: SimState, world: World, request: Request) -> Response:
+    wanted = [uid for uid in request.params.get("user_ids", "").split(",") if uid in world.users]
+    return json_response(
+        {
+            "status_code": 0,
+            "status_msg": "",
+            "user_list": [render.user_detail_entry(world, uid) for uid in wanted[:20]],
+        }
+    )
+
+
+def im_conversation_list(state: SimState, world: World, request: Request) -> Response:
+    cursor = _int(request.params.get("cursor"), 0)
+    count = _int(request.params.get("count"), 30, low=1, high=100)
+    ordered = sorted(
+        world.conversations.values(),
+        key=lambda c: c["messages"][-1]["created_ms"] if c["messages"] else 0,
+        reverse=True,
+    )
+    page = ordered[cursor : cursor + count]
+    return json_response(
+        {
+            "status_code": 0,
+            "conversations": [render.conversation_props(world, c) for c in page],
+            "cursor": cursor + len(page),
+            "has_more": 1 if cursor + len(page) < len(ordered) else 0,
+            "total": len(ordered),
+        }
+    )
+
+
+def im_message_list(state: SimState, world: World, request: Request) -> Response:
+    conversation = world.conversations.get(request.params.get("conversation_id", ""))
+    if conversation is None:
+        return json_response({"status_code": 7001, "status_msg": "会话不存在"})
+    cursor = _int(request.params.get("cursor"), 0)  # messages already shown, counted from the newest
+    count = _int(request.params.get("count"), 20, low=1, high=100)
+    messages = conversation["messages"]
+    end = max(0, len(messages) - cursor)
+    page = messages[max(0, end - count) : end]
+    if cursor == 0:
+        conversation["unread"] = 0
+    return json_response(
+        {
+            "status_code": 0,
+            "messages": [render.message_props(world, m) for m in page],
+            "cursor": cursor + len(page),
+            "has_more": 1 if end - len(page) > 0 else 0,
+        }
+    )
+
+
+def im_message_send(state: SimState, world: World, request: Request) -> Response:
+    body = request.json()
+    result = actions.message_send(
+        state, world, conversation_id=str(body.get("conversation_id", "")), text=str(body.get("text", ""))
+    )
+    return json_response(result)
+
+
+API_ROUTES: dict[tuple[str, str], ApiHandler] = {
+    ("GET", "/janus/douyin/creator/pc/work_list"): work_list,
+    ("GET", f"{COMMENT_BASE}/select/"): comment_list,
+    ("GET", f"{COMMENT_BASE}/reply/"): comment_reply_list,
+    ("POST", "/aweme/v1/creator/comment/reply/"): comment_reply,
+    ("GET", "/aweme/v1/creator/im/user_detail/"): user_detail,
+    ("GET", "/sim-im/v1/conversation/list"): im_conversation_list,
+    ("GET", "/sim-im/v1/message/list"): im_message_list,
+    ("POST", "/sim-im/v1/message/send"): im_message_send,
+}
+# Paths the site answers with a 301 to the trailing-slash form (the query is kept).
+SLASH_REDIRECTS = {"/aweme/v1/creator/im/user_detail", f"{COMMENT_BASE}/reply"}
+
+
+def api_dispatch(state: SimState, request: Request) -> Response | None:
+    """Answer an API request, or None when the path is not an API."""
+    if request.path in SLASH_REDIRECTS:
+        location = request.path + "/" + ("?" + request.query if request.query else "")
+        return redirect(location, status=301)
+    handler = API_ROUTES.get((request.method, request.path))
+    if handler is None:
+        return None
+    gate = api_gate(state, request)
+    if isinstance(gate, Response):
+        return gate
+    return handler(state, gate, request)
+
+
+def passport_dispatch(state: SimState, request: Request) -> Response | None:
+    """QR login endpoints (unsigned, no session): new ticket, and the status poll that sets the cookie."""
+    if request.path == "/passport/web/get_qrcode/":
+        ticket = state.ticket_create()
+        return json_response(
+            {"data": {"token": ticket.token, "qrcode": qr_data_url(ticket.token)}, "message": "success"}
+        )
+    if request.path != "/passport/web/check_qrconnect/":
+        return None
+    ticket = state.tickets.get(request.params.get("token", ""))
+    if ticket is None:
+        return json_response({"data": {"status": "5"}, "message": "success"})
+    status = {"new": "1", "scanned": "2", "confirmed": "3", "used": "5", "expired": "5"}[
+        state.ticket_state(ticket)
+    ]
+    payload: dict[str, Any] = {"data": {"status": status}, "message": "success"}
+    response = json_response(payload)
+    if status == "3" and ticket.uid:
+        ticket.state = "used"
+        payload["data"]["redirect_url"] = "/creator-micro/home"
+        response = json_response(payload)
+        response.set_cookie(SESSION_COOKIE, state.session_create(uid=ticket.uid), max_age=30 * 86400)
+    return response

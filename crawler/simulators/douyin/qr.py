@@ -1,0 +1,50 @@
+"""A QR-looking SVG per login ticket (finder squares plus modules hashed from the token), as a data URL.
+
+It is not a decodable QR code; it only has to look like one and change with every ticket.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+SIZE = 29
+CELL = 6
+
+
+def _finder(x0: int, y0: int) -> set[tuple[int, int]]:
+    cells = set()
+    for y in range(7):
+        for x in range(7):
+            if x in (0, 6) or y in (0, 6) or (2 <= x <= 4 and 2 <= y <= 4):
+                cells.add((x0 + x, y0 + y))
+    return cells
+
+
+def qr_svg(token: str) -> str:
+    finders = _finder(0, 0) | _finder(SIZE - 7, 0) | _finder(0, SIZE - 7)
+    reserved = {(x, y) for x in range(8) for y in range(8)}
+    reserved |= {(SIZE - 1 - x, y) for x in range(8) for y in range(8)}
+    reserved |= {(x, SIZE - 1 - y) for x in range(8) for y in range(8)}
+    bits = "".join(f"{b:08b}" for b in hashlib.sha512(token.encode()).digest() * 2)
+    cells = set(finders)
+    i = 0
+    for y in range(SIZE):
+        for x in range(SIZE):
+            if (x, y) in reserved:
+                continue
+            if bits[i % len(bits)] == "1":
+                cells.add((x, y))
+            i += 1
+    rects = "".join(
+        f'<rect x="{x * CELL}" y="{y * CELL}" width="{CELL}" height="{CELL}"/>' for x, y in sorted(cells)
+    )
+    side = SIZE * CELL
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{side}" height="{side}" viewBox="-12 -12 {side + 24} {side + 24}">'
+        f'<rect x="-12" y="-12" width="{side + 24}" height="{side + 24}" fill="#fff"/><g fill="#000">{rects}</g></svg>'
+    )
+
+
+def qr_data_url(token: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(qr_svg(token).encode()).decode()

@@ -1,0 +1,163 @@
+"""Internal records -> the platform's JSON shapes (work_list, comment lists, user_detail, message props).
+
+The quirks are deliberate and documented in README.md: `create_time` is a number but a string for some
+records, `has_more` is 0/1, some counters are strings, `items[i].metrics` are all strings.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from .data import World, cover_url
+
+
+def _quirk(key: str) -> bool:
+    """A stable ~1-in-4 choice per id: which records carry string numbers (as the real API sometimes does)."""
+    return int(key[-2:]) % 4 == 0
+
+
+def avatar_thumb(url: str) -> dict[str, Any]:
+    return {"uri": url.rsplit("/", 1)[-1].split(".")[0], "url_list": [url, url.replace("p3-pc", "p26-pc")]}
+
+
+def user_brief(world: World, uid: str) -> dict[str, Any]:
+    user = world.users[uid]
+    return {
+        "uid": user["uid"],
+        "sec_uid": user["sec_uid"],
+        "nickname": user["nickname"],
+        "avatar_thumb": avatar_thumb(user["avatar"]),
+    }
+
+
+def work_item(world: World, work: dict[str, Any], comment_count: int) -> dict[str, Any]:
+    aweme_id = work["aweme_id"]
+    created: int | str = str(work["create_time"]) if _quirk(aweme_id) else work["create_time"]
+    return {
+        "aweme_id": aweme_id,
+        "desc": work["desc"],
+        "create_time": created,
+        "duration": work["duration"],
+        "aweme_type": work["aweme_type"],
+        "is_top": work["is_top"],
+        "share_url": f"https://www.iesdouyin.com/share/video/{aweme_id}/",
+        "statistics": {
+            "aweme_id": aweme_id,
+            "play_count": work["play_count"],
+            "digg_count": work["digg_count"],
+            "comment_count": comment_count,
+            "share_count": work["share_count"],
+            "collect_count": work["collect_count"],
+        },
+        "video": {
+            "cover": {"uri": aweme_id, "url_list": [cover_url(aweme_id)]},
+            "width": work["width"],
+            "height": work["height"],
+        },
+        "text_extra": [{"hashtag_name": tag, "type": 1} for tag in work["hashtags"]],
+        "status": {"is_private": bool(work.get("private")), "is_delete": False},
+        "author_user_id": int(world.owner["uid"]),
+    }
+
+
+def work_metrics(work: dict[str, Any], comment_count: int) -> dict[str, Any]:
+    play = max(1, work["play_count"])
+    return {
+        "item_id": work["aweme_id"],
+        "metrics": {
+            "view_count": str(work["play_count"]),
+            "like_count": str(work["digg_count"]),
+            "comment_count": str(comment_count),
+            "share_count": str(work["share_count"]),
+            "favorite_count": str(work["collect_count"]),
+            "like_rate": f"{work['digg_count'] / play:.4f}",
+            "comment_rate": f"{comment_count / play:.4f}",
+            "completion_rate": f"{work['completion_rate']:.4f}",
+            "avg_view_second": f"{work['avg_view_second']:.1f}",
+            "fans_incr": str(work["digg_count"] // 40),
+        },
+    }
+
+
+def comment_item(world: World, comment: dict[str, Any], reply_total: int) -> dict[str, Any]:
+    cid = comment["cid"]
+    created: int | str = str(comment["create_time"]) if _quirk(cid) else comment["create_time"]
+    return {
+        "cid": cid,
+        "aweme_id": comment["aweme_id"],
+        "text": comment["text"],
+        "create_time": created,
+        "digg_count": comment["digg_count"],
+        "reply_comment_total": reply_total if comment["level"] == 1 else 0,
+        "reply_id": comment["reply_id"],
+        "reply_to_reply_id": comment["reply_to_reply_id"],
+        "reply_to_userid": comment["reply_to_userid"],
+        "reply_to_username": comment["reply_to_username"],
+        "user": user_brief(world, comment["user_uid"]),
+        "label_text": "作者" if comment["is_author"] else "",
+        "level": comment["level"],
+        "user_digged": 0,
+        "image_list": None,
+        "ip_label": comment["ip_label"],
+        "status": 1,
+    }
+
+
+def iso_ms(created_ms: int) -> str:
+    moment = datetime.fromtimestamp(created_ms / 1000, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{created_ms % 1000:03d}Z"
+
+
+def message_props(world: World, message: dict[str, Any]) -> dict[str, Any]:
+    """What a rendered message node's fiber `memoizedProps` holds (see README.md)."""
+    sender = world.users[message["sender"]]
+    receiver = world.users[message["receiver"]]
+    return {
+        "serverId": message["serverId"],
+        "conversationId": message["conversationId"],
+        "conversationShortId": str(int(message["conversationId"].split(":")[-1]) % 10**15 + 7 * 10**18),
+        "sender": sender["uid"],
+        "secSender": sender["sec_uid"],
+        "secReceiver": receiver["sec_uid"],
+        "isFromMe": message["isFromMe"],
+        "nickname": sender["nickname"],
+        "avatar": sender["avatar"],
+        "type": message["type"],
+        "content": {"text": message["text"], "aweType": message["aweType"]},
+        "createdAt": iso_ms(message["created_ms"]),
+    }
+
+
+def conversation_props(world: World, conversation: dict[str, Any]) -> dict[str, Any]:
+    """The sim-only conversation list entry, also the row's fiber props (peer filled by user_detail)."""
+    peer = world.users[conversation["peer_uid"]]
+    last = conversation["messages"][-1] if conversation["messages"] else None
+    return {
+        "conversationId": conversation["conversation_id"],
+        "peer": {"uid": peer["uid"], "secUid": peer["sec_uid"]},
+        "unreadCount": conversation["unread"],
+        "updatedAt": iso_ms(last["created_ms"]) if last else None,
+        "lastMessage": message_props(world, last) if last else None,
+    }
+
+
+def user_detail_entry(world: World, uid: str) -> dict[str, Any]:
+    user = world.users[uid]
+    return {
+        "user_id": user["uid"],
+        "user": {
+            "uid": user["uid"],
+            "nickname": user["nickname"],
+            "sec_uid": user["sec_uid"],
+            "avatar_thumb": avatar_thumb(user["avatar"]),
+            "signature": user["signature"],
+        },
+    }
+
+
+def short_count(value: int) -> str:
+    """Follower counts as the home page shows them: 987, 1.2w, 35.6w."""
+    if value < 10000:
+        return str(value)
+    return f"{value / 10000:.1f}".rstrip("0").rstrip(".") + "w"

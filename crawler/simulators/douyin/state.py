@@ -1,0 +1,174 @@
+"""The simulator's in-memory state: accounts (worlds), sessions, QR tickets, faults, live mode, log.
+
+All functions here are synchronous and fast; the ASGI app calls them from its single event loop.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import data
+from .data import IdMaker, Sizes, World
+from .signing import secret_for
+
+SESSION_COOKIE = "sessionid"
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    seed: int = 1
+    accounts: int = 3
+    sizes: Sizes = field(default_factory=Sizes)
+    live_rate: float = 0.0  # new items (comments and DMs alternating) per minute per account
+    qr_ttl: float = 120.0
+
+
+@dataclass
+class Ticket:
+    token: str
+    created: float
+    state: str = "new"  # new -> scanned -> confirmed -> used; expired when older than the TTL
+    uid: str | None = None
+
+
+@dataclass
+class Faults:
+    rate_limit: int = 0  # API requests per minute per session; 0 = off
+    risk: dict[str, str] = field(default_factory=dict)  # uid or "*" -> "captcha" | "empty"
+    refuse: dict[str, str] = field(default_factory=dict)  # aweme_id -> reason
+    dm_fail: set[str] = field(default_factory=set)  # uids (or "*") whose DM sends fail
+
+
+class SimState:
+    """Everything the simulator knows; one instance per running simulator."""
+
+    def __init__(self, config: SimConfig, *, now: float | None = None) -> None:
+        self.config = config
+        self.started = now if now is not None else time.time()
+        self.secret = secret_for(config.seed)
+        self.rng = random.Random(f"douyin-live:{config.seed}")
+        self.ids = IdMaker(random.Random(f"douyin-ids:{config.seed}"))
+        self.worlds: dict[str, World] = {}
+        for index in range(config.accounts):
+            world = data.generate_world(
+                seed=config.seed, index=index, sizes=config.sizes, now=int(self.started), ids=self.ids
+            )
+            self.worlds[world.owner["uid"]] = world
+        self.sessions: dict[str, dict[str, Any]] = {}
+        self.tickets: dict[str, Ticket] = {}
+        self.faults = Faults()
+        self.live_rate = config.live_rate
+        self.live_since = self.started
+        self.live_done: dict[str, int] = {}
+        self.rate_windows: dict[str, tuple[int, int]] = {}
+        self.log: deque[dict[str, Any]] = deque(maxlen=2000)
+
+    # -- accounts -----------------------------------------------------------------------------------
+
+    def world(self, uid: str) -> World:
+        try:
+            return self.worlds[uid]
+        except KeyError:
+            raise SimError(404, f"unknown account uid {uid}") from None
+
+    # -- sessions -----------------------------------------------------------------------------------
+
+    def session_create(self, *, uid: str) -> str:
+        self.world(uid)
+        token = secrets.token_hex(16)
+        self.sessions[token] = {"uid": uid, "created": time.time(), "expired": False}
+        return token
+
+    def session_account(self, token: str | None) -> World | None:
+        session = self.sessions.get(token or "")
+        if session is None or session["expired"]:
+            return None
+        return self.worlds[session["uid"]]
+
+    def sessions_expire(self, *, uid: str | None = None) -> int:
+        count = 0
+        for session in self.sessions.values():
+            if (uid is None or session["uid"] == uid) and not session["expired"]:
+                session["expired"] = True
+                count += 1
+        return count
+
+    def rate_limited(self, token: str) -> bool:
+        """Count one API request for the session; True when it is over the per-minute limit."""
+        limit = self.faults.rate_limit
+        if not limit:
+            return False
+        minute = int(time.time() // 60)
+        start, count = self.rate_windows.get(token, (minute, 0))
+        if start != minute:
+            start, count = minute, 0
+        count += 1
+        self.rate_windows[token] = (start, count)
+        return count > limit
+
+    def risk_mode(self, uid: str | None) -> str | None:
+        return self.faults.risk.get(uid or "") or self.faults.risk.get("*")
+
+    # -- QR tickets ---------------------------------------------------------------------------------
+
+    def ticket_create(self) -> Ticket:
+        ticket = Ticket(token=secrets.token_hex(16), created=time.time())
+        self.tickets[ticket.token] = ticket
+        if len(self.tickets) > 500:  # keep the newest; abandoned login pages create many
+            for token in sorted(self.tickets, key=lambda t: self.tickets[t].created)[:100]:
+                del self.tickets[token]
+        return ticket
+
+    def ticket_state(self, ticket: Ticket) -> str:
+        if ticket.state in ("new", "scanned") and time.time() - ticket.created > self.config.qr_ttl:
+            return "expired"
+        return ticket.state
+
+    def ticket(self, token: str) -> Ticket:
+        ticket = self.tickets.get(token)
+        if ticket is None:
+            raise SimError(404, f"unknown QR ticket {token}")
+        return ticket
+
+    def ticket_scan(self, *, token: str, uid: str) -> Ticket:
+        self.world(uid)
+        ticket = self.ticket(token)
+        if self.ticket_state(ticket) != "new":
+            raise SimError(409, f"ticket is {self.ticket_state(ticket)}, not new")
+        ticket.state, ticket.uid = "scanned", uid
+        return ticket
+
+    def ticket_confirm(self, *, token: str, uid: str | None = None) -> Ticket:
+        ticket = self.ticket(token)
+        state = self.ticket_state(ticket)
+        if state == "new" and uid:
+            self.ticket_scan(token=token, uid=uid)
+        elif state != "scanned":
+            raise SimError(409, f"ticket is {state}, not scanned")
+        ticket.state = "confirmed"
+        return ticket
+
+    def ticket_newest_pending(self) -> Ticket:
+        pending = [t for t in self.tickets.values() if self.ticket_state(t) in ("new", "scanned")]
+        if not pending:
+            raise SimError(404, "no pending QR ticket (open the login page first)")
+        return max(pending, key=lambda t: t.created)
+
+    # -- log ----------------------------------------------------------------------------------------
+
+    def log_event(self, kind: str, **fields: Any) -> None:
+        self.log.append({"kind": kind, "at": time.time(), **fields})
+
+
+class SimError(Exception):
+    """A control or API request the simulator refuses: HTTP status and message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
