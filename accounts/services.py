@@ -17,9 +17,11 @@ the account (a login needs the browser context of the holding worker). A session
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
@@ -42,6 +44,7 @@ from accounts.models import (
 logger = logging.getLogger(__name__)
 
 SILENT_HEARTBEATS = 3
+ASSIGNMENT_LOCK_KEY = 0x1A55_16  # PostgreSQL advisory lock id for assignment changes
 LOGIN_STATUSES = {choice for choice, _ in LoginStatus.choices}
 PROFILE_FIELDS = ("platform_user_id", "nickname", "avatar_url")
 
@@ -67,6 +70,22 @@ def _lock(qs: QuerySet[Any]) -> QuerySet[Any]:
     if connection.in_atomic_block and connection.features.has_select_for_update:
         return qs.select_for_update()
     return qs
+
+
+@contextlib.contextmanager
+def _assignment() -> Iterator[None]:
+    """A transaction that changes who holds what, serialised with every other such transaction.
+
+    Several hub processes run these at once (expiry in each, worker connects, admin actions); each
+    locks worker and account rows in its own order, so without one lock taken first two of them could
+    deadlock. PostgreSQL: a transaction-scoped advisory lock; SQLite: IMMEDIATE transactions already
+    serialise writers.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ASSIGNMENT_LOCK_KEY])
+        yield
 
 
 def _ms_to_datetime(value: int | None) -> dt.datetime | None:
@@ -206,7 +225,7 @@ def worker_token_regenerate(*, worker: Worker) -> str:
 
 def worker_token_revoke(*, worker: Worker) -> None:
     """Revoke the token: the worker cannot connect again; it goes offline and its accounts move."""
-    with transaction.atomic():
+    with _assignment():
         worker = _lock(Worker.objects.filter(pk=worker.pk)).get()
         worker.revoke_token()
         worker.status = WorkerStatus.OFFLINE
@@ -219,7 +238,7 @@ def worker_update(*, worker: Worker, capacity: int) -> Worker:
     """Change the capacity: accounts beyond a lowered one are moved (newest first), a raised one fills."""
     if capacity < 0:
         raise AccountsError("invalid_capacity", "capacity must be 0 or more")
-    with transaction.atomic():
+    with _assignment():
         worker = _lock(Worker.objects.filter(pk=worker.pk)).get()
         worker.capacity = capacity
         worker.save(update_fields=["capacity"])
@@ -251,7 +270,7 @@ def worker_connect(
 ) -> list[Account]:
     """Mark the worker online, give it accounts, and return every account it now holds (with epochs)."""
     now = timezone.now()
-    with transaction.atomic():
+    with _assignment():
         worker = _lock(Worker.objects.filter(pk=worker.pk)).get()
         worker.status = WorkerStatus.ONLINE
         worker.platforms = list(capabilities)
@@ -302,7 +321,7 @@ def worker_heartbeat(*, worker: Worker, stats: dict[str, Any]) -> None:
     )
     if updated:
         return
-    with transaction.atomic():
+    with _assignment():
         Worker.objects.filter(pk=worker.pk).update(
             last_heartbeat_at=now, stats=stats, status=WorkerStatus.ONLINE
         )
@@ -341,7 +360,7 @@ def workers_expire_silent(*, now: dt.datetime | None = None) -> list[str]:
     )
     expired: list[str] = []
     for pk in silent:
-        with transaction.atomic():
+        with _assignment():
             worker = _lock(Worker.objects.filter(pk=pk)).get()
             still_silent = worker.last_heartbeat_at is None or worker.last_heartbeat_at < cutoff
             if worker.status != WorkerStatus.ONLINE or not still_silent:
@@ -375,7 +394,7 @@ def login_sessions_expire(*, now: dt.datetime | None = None) -> int:
 
 def accounts_rebalance() -> None:
     """Assign unassigned active accounts to online workers with capacity."""
-    with transaction.atomic():
+    with _assignment():
         _assign_pending()
 
 
@@ -385,7 +404,7 @@ def accounts_rebalance() -> None:
 def account_create(**fields: Any) -> Account:
     """A new account (storage state is never set here: a login sets it); assigned at once if it can be."""
     fields.pop("storage_state_encrypted", None)
-    with transaction.atomic():
+    with _assignment():
         account = Account.objects.create(**fields)
         account_saved(account=account)
     account.refresh_from_db()
@@ -397,7 +416,7 @@ def account_saved(*, account: Account) -> None:
     """After a form saved an account (admin): tell agents, and assign it at once if active and waiting."""
     publish_account_event(account=account)
     if account.status == AccountStatus.ACTIVE and account.worker_id is None:
-        with transaction.atomic():
+        with _assignment():
             _assign_pending()
 
 
@@ -405,7 +424,7 @@ def account_update(*, account: Account, changes: dict[str, Any]) -> Account:
     """Apply editable field changes; a status change pauses (revokes) or resumes (assigns) the account."""
     changes = {k: v for k, v in changes.items() if k not in {"storage_state_encrypted", "worker", "epoch"}}
     status = changes.pop("status", None)
-    with transaction.atomic():
+    with _assignment():
         account = _lock(Account.objects.filter(pk=account.pk)).get()
         for name, value in changes.items():
             setattr(account, name, value)
@@ -420,7 +439,7 @@ def account_update(*, account: Account, changes: dict[str, Any]) -> Account:
 
 def account_delete(*, account: Account) -> None:
     """Delete the account; its holder is told to drop it first."""
-    with transaction.atomic():
+    with _assignment():
         account = _lock(Account.objects.filter(pk=account.pk)).get()
         _revoke(account)
         account_id, platform = account.pk, account.platform
@@ -430,7 +449,7 @@ def account_delete(*, account: Account) -> None:
 
 def account_pause(*, account: Account) -> Account:
     """Stop monitoring: the holder gets `revoke`, the account stays unassigned until resumed."""
-    with transaction.atomic():
+    with _assignment():
         account = _lock(Account.objects.filter(pk=account.pk)).get()
         account.status = AccountStatus.PAUSED
         _revoke(account)
@@ -442,7 +461,7 @@ def account_pause(*, account: Account) -> Account:
 
 def account_resume(*, account: Account) -> Account:
     """Monitor again: assigned at once when an online worker has capacity for its platform."""
-    with transaction.atomic():
+    with _assignment():
         account = _lock(Account.objects.filter(pk=account.pk)).get()
         account.status = AccountStatus.ACTIVE
         account.save(update_fields=["status", "updated_at"])
@@ -455,7 +474,7 @@ def account_resume(*, account: Account) -> Account:
 
 def account_reassign(*, account: Account) -> Account:
     """Move the account to another worker (the same one, with a new epoch, if no other can take it)."""
-    with transaction.atomic():
+    with _assignment():
         account = _lock(Account.objects.filter(pk=account.pk)).get()
         if account.status != AccountStatus.ACTIVE:
             raise AccountsError("paused", "a paused account is not assigned; resume it first")

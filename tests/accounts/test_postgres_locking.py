@@ -50,13 +50,28 @@ after_rebalance = sorted(Account.objects.exclude(worker=None).values_list("worke
 later = timezone.now() + dt.timedelta(seconds=3 * 10.0 + 5)
 Worker.objects.exclude(worker_id="w1").update(last_heartbeat_at=later)
 expired, expire_errors = race(lambda: services.workers_expire_silent(now=later))
+after_expiry = sorted(Account.objects.exclude(worker=None).values_list("worker__worker_id", "epoch"))
+# six new workers connect at the same moment while 14 accounts wait (two from w1, twelve new)
+import itertools
+counter = itertools.count()
+for i in range(6):
+    services.worker_create(worker_id=f"c{i}", capacity=2)
+Account.objects.bulk_create([Account(nickname=f"b{i}", platform="douyin") for i in range(12)])
+def connect_one():
+    worker = Worker.objects.get(worker_id=f"c{next(counter)}")
+    held = services.worker_connect(worker=worker, capabilities=["douyin"], max_accounts=10, host="h", version="1")
+    return [a.pk for a in held]
+connected, connect_errors = race(connect_one)
 print(json.dumps({
+    "connected": sorted(len(pks) for pks in connected),
+    "connected_distinct": len({pk for pks in connected for pk in pks}),
+    "connect_errors": connect_errors,
+    "waiting_after_connect": Account.objects.filter(worker=None).count(),
     "rebalance_errors": rebalance_errors,
     "after_rebalance": after_rebalance,
     "expired": sorted(sum(expired, [])),
     "expire_errors": expire_errors,
-    "after_expiry": sorted(Account.objects.exclude(worker=None).values_list("worker__worker_id", "epoch")),
-    "waiting": Account.objects.filter(worker=None).count(),
+    "after_expiry": after_expiry,
 }))
 """
 
@@ -75,7 +90,8 @@ def fresh_database(postgres_url: str) -> Iterator[str]:
 def test_concurrent_rebalance_and_expiry_on_postgres(tmp_path: Path, fresh_database: str) -> None:
     # given a migrated PostgreSQL database, 3 online workers of capacity 4 and 10 waiting accounts
     hub = make_hub(tmp_path, database_url=fresh_database, IMHUB_HEARTBEAT_INTERVAL="10")
-    # when 6 threads (own connections) rebalance at once, then w1 goes silent and 6 threads expire at once
+    # when 6 threads (own connections) rebalance at once, then w1 goes silent and 6 threads expire at
+    # once, then 6 new workers connect at once
     result = json.loads(hub.shell(RACE).strip().splitlines()[-1])
     # then each account was assigned once (epoch 1), least loaded first: 4, 3, 3
     assert result["rebalance_errors"] == []
@@ -85,4 +101,8 @@ def test_concurrent_rebalance_and_expiry_on_postgres(tmp_path: Path, fresh_datab
     assert result["expire_errors"] == []
     assert result["expired"] == ["w1"]
     assert result["after_expiry"] == [["w2", 1]] * 3 + [["w2", 2]] + [["w3", 1]] * 3 + [["w3", 2]]
-    assert result["waiting"] == 2
+    # and the six connects (no deadlock between them) took two accounts each, none twice; two wait
+    assert result["connect_errors"] == []
+    assert result["connected"] == [2] * 6
+    assert result["connected_distinct"] == 12
+    assert result["waiting_after_connect"] == 2
