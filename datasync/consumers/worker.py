@@ -116,13 +116,23 @@ class WorkerConsumer(AsyncWebsocketConsumer):
         try:
             outcome = await _in_thread(handlers.frame_handle)(session=self.session, frame=frame)
         except ProtocolError as exc:
-            await self._refuse(exc.code, exc.message, ref=exc.ref or frame.id)
+            account_id = getattr(frame.payload, "account_id", None)
+            await self._refuse(exc.code, exc.message, ref=exc.ref or frame.id, account_id=account_id)
             return
         except Exception:
+            account_id = getattr(frame.payload, "account_id", None)
             logger.exception(
-                "internal error handling %s from worker %s", type(frame).TYPE, self.session.worker_id
+                "internal error handling %s: worker=%s account_id=%s",
+                type(frame).TYPE,
+                self.session.worker_id,
+                account_id,
             )
-            await self._refuse(ErrorCode.INTERNAL, "internal error; the frame was not applied", ref=frame.id)
+            await self._refuse(
+                ErrorCode.INTERNAL,
+                "internal error; the frame was not applied",
+                ref=frame.id,
+                account_id=account_id,
+            )
             return
         for kind, data in outcome.fanout:
             try:
@@ -145,10 +155,19 @@ class WorkerConsumer(AsyncWebsocketConsumer):
             self.group = worker_group(self.session.worker_id)
             await self.channel_layer.group_add(self.group, self.channel_name)
 
-    async def _refuse(self, code: str, message: str, *, ref: str | None) -> None:
+    async def _refuse(
+        self, code: str, message: str, *, ref: str | None, account_id: int | None = None
+    ) -> None:
         stats.stats_frame_rejected(code=code)
         worker_id = self.session.worker_id if self.session else "?"
-        logger.warning("frame refused from worker %s: %s %s (ref %s)", worker_id, code, message, ref)
+        logger.warning(
+            "frame refused: worker=%s account_id=%s code=%s ref=%s: %s",
+            worker_id,
+            account_id,
+            code,
+            ref,
+            message,
+        )
         await self.send(text_data=dump_frame(error_frame(code, message, ref=ref)))
 
     async def worker_command(self, event: dict[str, Any]) -> None:

@@ -11,8 +11,9 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 from accounts.models import Account
+from datasync import handlers
 from datasync.models import Entity, SyncState
-from datasync.protocol import HeartbeatFrame, RegisterFrame, dump_frame
+from datasync.protocol import AccountStatusFrame, HeartbeatFrame, RegisterFrame, dump_frame
 from datasync.runtime import runtime
 from datasync.stats import stats_process
 from imhub.asgi import application
@@ -307,4 +308,67 @@ async def test_commands_from_the_channel_layer_go_down_as_hub_frames(held: Held)
     assert revoke["type"] == "master:task:revoke"
     assert revoke["payload"] == {"account_id": held.account.id, "epoch": 1}
     assert resync["payload"] == {"account_id": held.account.id}
+    await comm.disconnect()
+
+
+async def test_an_unexpected_handler_failure_is_internal_error_and_the_connection_stays(
+    held: Held, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a registered worker and a heartbeat handler that blows up
+    comm, _ = await _registered(held)
+
+    def broken(**kwargs: Any) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(handlers.FRAME_HANDLERS, "worker:heartbeat", broken)
+
+    # when a heartbeat arrives, then a sync
+    await comm.send_to(text_data=dump_frame(HeartbeatFrame.build(frame_id="hb-9")))
+    reply = await _recv(comm)
+    await comm.send_to(
+        text_data=sync_text(
+            account_id=held.account.id, epoch=1, seq=1, entities={"comments": [comment("k1")]}
+        )
+    )
+    ack = await _recv(comm)
+
+    # then the heartbeat gets internal_error and the sync is still applied
+    assert reply["payload"] == {
+        "ref": "hb-9",
+        "code": "internal_error",
+        "message": "internal error; the frame was not applied",
+    }
+    assert ack["payload"] == {"account_id": held.account.id, "seq": 1}
+
+
+async def test_account_status_is_stored_on_the_account(held: Held) -> None:
+    # given a registered worker
+    comm, _ = await _registered(held)
+
+    # when it reports the account logged in but failing, then a sync (acked after it)
+    await comm.send_to(
+        text_data=dump_frame(
+            AccountStatusFrame.build(
+                account_id=held.account.id,
+                epoch=1,
+                login_status="logged_in",
+                runner_status="backoff",
+                last_error="comment list: status_code 8",
+            )
+        )
+    )
+    await comm.send_to(
+        text_data=sync_text(
+            account_id=held.account.id, epoch=1, seq=1, entities={"comments": [comment("k1")]}
+        )
+    )
+    await _recv(comm)
+
+    # then the account row carries it
+    account = await database_sync_to_async(Account.objects.get)(pk=held.account.pk)
+    assert (account.login_status, account.runner_status, account.last_error) == (
+        "logged_in",
+        "backoff",
+        "comment list: status_code 8",
+    )
     await comm.disconnect()

@@ -19,7 +19,7 @@ worker = Worker(worker_id={worker_id!r}, capacity=10, platforms=["douyin"])
 token = worker.issue_token()
 worker.save()
 account = Account.objects.create(nickname="e2e", platform="douyin", worker=worker, epoch=1)
-staff, _ = User.objects.get_or_create(username="staff", defaults={{"is_staff": True}})
+staff, _ = User.objects.get_or_create(username="staff", defaults={{"is_staff": True, "is_superuser": True}})
 api_token, _ = Token.objects.get_or_create(user=staff)
 print(json.dumps({{"token": token, "account_id": account.id, "api_token": api_token.key}}))
 """
@@ -47,6 +47,17 @@ def recv(ws: ClientConnection) -> dict[str, Any]:
 def register(ws: ClientConnection, *, worker_id: str = "w1") -> dict[str, Any]:
     ws.send(dump_frame(RegisterFrame.build(worker_id=worker_id, capabilities=["douyin"])))
     return recv(ws)
+
+
+def messages_get(hub: Hub, api_token: str, *, account_id: int, conversation_id: str) -> list[str]:
+    """Message ids of a conversation as the IM API serves them (from the hub's store)."""
+    status, data = http_json(
+        "GET",
+        f"{hub.url}/api/im/messages/?account_id={account_id}&conversation_id={conversation_id}",
+        headers={"Authorization": f"Token {api_token}"},
+    )
+    assert status == 200, data
+    return sorted(item["message_id"] for item in data["results"])
 
 
 def stats_get(hub: Hub, api_token: str) -> dict[str, Any]:

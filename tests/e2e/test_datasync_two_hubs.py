@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from tests.datasync.records import comment, conversation, message, sync_text
-from tests.e2e.datasync_support import hub_seed, recv, register, stats_get, worker_connect
+from tests.e2e.datasync_support import hub_seed, messages_get, recv, register, stats_get, worker_connect
 from tests.support.processes import make_hub, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
@@ -75,6 +75,10 @@ def test_a_sync_sent_to_one_hub_process_is_served_by_the_other(
         assert b_stats["store"]["load_seconds"] is not None
         [account] = b_stats["accounts"]
         assert account["store"]["comments"] == 30
+        assert messages_get(hub_b, seed["api_token"], account_id=account_id, conversation_id="conv1") == [
+            "m1",
+            "m2",
+        ]
 
         # and a third process started later loads the same items from the database
         hub_c = make_hub(tmp_path / "c", database_url=fresh_database, redis_url=redis_url, migrate=False)

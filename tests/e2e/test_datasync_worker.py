@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.datasync.records import comment, message, sync_text
-from tests.e2e.datasync_support import hub_seed, recv, register, stats_get, worker_connect
+from tests.datasync.records import comment, conversation, message, sync_text
+from tests.e2e.datasync_support import hub_seed, messages_get, recv, register, stats_get, worker_connect
 from tests.support.processes import make_hub
 
 pytestmark = pytest.mark.e2e
@@ -49,7 +49,10 @@ def test_worker_sync_is_durable_idempotent_and_survives_a_restart(tmp_path: Path
                     account_id=account_id,
                     epoch=1,
                     seq=2,
-                    entities={"messages": [message("m1"), message("m2")]},
+                    entities={
+                        "conversations": [conversation("conv1")],
+                        "messages": [message("m1"), message("m2")],
+                    },
                 )
             )
             assert recv(ws)["payload"] == {"account_id": account_id, "seq": 2}
@@ -89,7 +92,7 @@ def test_worker_sync_is_durable_idempotent_and_survives_a_restart(tmp_path: Path
         assert stats["store"]["totals"]["messages"] == 2
         assert stats["process"]["frames_applied"] == 3
         assert stats["process"]["frames_duplicate"] == 1
-        assert stats["process"]["items_applied"] == 53
+        assert stats["process"]["items_applied"] == 54
         assert stats["process"]["frames_rejected_by_code"] == {
             "stale_epoch": 1,
             "seq_gap": 1,
@@ -108,6 +111,10 @@ def test_worker_sync_is_durable_idempotent_and_survives_a_restart(tmp_path: Path
         assert (after["store"]["totals"]["comments"], after["store"]["totals"]["messages"]) == (51, 2)
         [account] = after["accounts"]
         assert (account["id"], account["last_seq"], account["store"]["comments"]) == (account_id, 3, 51)
+        assert messages_get(hub, seed["api_token"], account_id=account_id, conversation_id="conv1") == [
+            "m1",
+            "m2",
+        ]
         assert seed["token"] not in hub.process.log_path.read_text()
     finally:
         hub.stop()
