@@ -195,7 +195,7 @@
   function pageComment(root) {
     var head = h("div", "comment-header-Pq2m8");
     var pick = h("div", "select-work-Ks8d1", "选择作品"); pick.setAttribute("role", "button");
-    var current = h("div", "current-work-Bn4v7", "请选择作品");
+    var current = h("div", "current-work-Bn4v7", "未选定");
     head.appendChild(pick); head.appendChild(current); root.appendChild(head);
     var topSlot = h("div", "top-editor-Nm2b3"); root.appendChild(topSlot);
     var tabs = h("div", "tabs-Cv4x5"); tabs.setAttribute("role", "tablist");
