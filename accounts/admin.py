@@ -46,6 +46,7 @@ def _run_each(
         try:
             fn(account=account)
             done += 1
+            modeladmin.log_change(request, account, f"{verb} (admin action)")
         except services.AccountsError as exc:
             refused.append(f"{account}: {exc.message}")
     if done:
@@ -227,6 +228,7 @@ class AccountAdmin(admin.ModelAdmin):
 def regenerate_tokens(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
     for worker in queryset:
         token = services.worker_token_regenerate(worker=worker)
+        modeladmin.log_change(request, worker, "Token regenerated")
         modeladmin.message_user(
             request, f"New token for {worker.worker_id} (shown only now, copy it): {token}", messages.WARNING
         )
@@ -236,6 +238,7 @@ def regenerate_tokens(modeladmin: admin.ModelAdmin, request: HttpRequest, querys
 def revoke_tokens(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
     for worker in queryset:
         services.worker_token_revoke(worker=worker)
+        modeladmin.log_change(request, worker, "Token revoked")
     modeladmin.message_user(request, f"Revoked {queryset.count()} token(s).", messages.SUCCESS)
 
 

@@ -10,7 +10,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts import services
-from accounts.models import Account, AccountStatus
+from accounts.models import Account, AccountStatus, Worker
 from tests.accounts.conftest import worker_online
 
 pytestmark = pytest.mark.django_db
@@ -97,7 +97,7 @@ def test_staff_reaches_every_route_and_no_secret_appears_in_responses_or_logs(st
     # then every route answered; no cookie, token, token hash or ciphertext appears anywhere
     assert statuses == [200, 201, 200, 200, 200, 200, 200, 200, 202, 201, 200, 200, 200, 204]
     text = "\n".join(bodies) + "\n".join(r.getMessage() for r in caplog.records)
-    for secret in (COOKIE, token, token[4:12], services.Worker.hash_token(token), ciphertext):
+    for secret in (COOKIE, token, token[4:12], Worker.hash_token(token), ciphertext):
         assert secret not in text
 
 
