@@ -13,13 +13,22 @@ from django.contrib import admin, messages
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from accounts import services
+from accounts.admin_actions import (
+    pause_accounts,
+    reassign_accounts,
+    regenerate_tokens,
+    resume_accounts,
+    resync_accounts,
+    revoke_tokens,
+    start_login,
+)
 from accounts.admin_login import account_login_status_view, account_login_view
 from accounts.badges import badge
 from accounts.models import Account, LoginSession, Worker
@@ -36,56 +45,6 @@ def _age(value: Any) -> str:
     if seconds < 7200:
         return f"{seconds // 60}m ago"
     return f"{seconds // 3600}h ago"
-
-
-def _run_each(
-    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, fn: Any, verb: str
-) -> None:
-    done, refused = 0, []
-    for account in queryset:
-        try:
-            fn(account=account)
-            done += 1
-            modeladmin.log_change(request, account, f"{verb} (admin action)")
-        except services.AccountsError as exc:
-            refused.append(f"{account}: {exc.message}")
-    if done:
-        modeladmin.message_user(request, f"{verb} {done} account(s).", messages.SUCCESS)
-    for line in refused:
-        modeladmin.message_user(request, line, messages.WARNING)
-
-
-@admin.action(description="Pause (revoke from its worker)")
-def pause_accounts(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-    _run_each(modeladmin, request, queryset, services.account_pause, "Paused")
-
-
-@admin.action(description="Resume (assign to a worker)")
-def resume_accounts(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-    _run_each(modeladmin, request, queryset, services.account_resume, "Resumed")
-
-
-@admin.action(description="Reassign to another worker (new epoch)")
-def reassign_accounts(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-    _run_each(modeladmin, request, queryset, services.account_reassign, "Reassigned")
-
-
-@admin.action(description="Request a full resync")
-def resync_accounts(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-    _run_each(modeladmin, request, queryset, services.account_request_resync, "Requested a resync of")
-
-
-@admin.action(description="Start QR login")
-def start_login(
-    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
-) -> HttpResponseRedirect | None:
-    accounts = list(queryset[:2])
-    if len(accounts) != 1:
-        modeladmin.message_user(request, "Select exactly one account to log in.", messages.WARNING)
-        return None
-    session = services.login_start(account=accounts[0], user=request.user)
-    page = reverse("admin:accounts_account_login", args=[accounts[0].pk])
-    return HttpResponseRedirect(f"{page}?session={session.id}")
 
 
 @admin.register(Account)
@@ -222,24 +181,6 @@ class AccountAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
         for account in queryset:
             services.account_delete(account=account)
-
-
-@admin.action(description="Regenerate token (shown once)")
-def regenerate_tokens(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-    for worker in queryset:
-        token = services.worker_token_regenerate(worker=worker)
-        modeladmin.log_change(request, worker, "Token regenerated")
-        modeladmin.message_user(
-            request, f"New token for {worker.worker_id} (shown only now, copy it): {token}", messages.WARNING
-        )
-
-
-@admin.action(description="Revoke token (worker goes offline, accounts move)")
-def revoke_tokens(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-    for worker in queryset:
-        services.worker_token_revoke(worker=worker)
-        modeladmin.log_change(request, worker, "Token revoked")
-    modeladmin.message_user(request, f"Revoked {queryset.count()} token(s).", messages.SUCCESS)
 
 
 @admin.register(Worker)
