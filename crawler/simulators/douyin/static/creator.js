@@ -494,6 +494,7 @@
     loadConvs();
   }
 
+  msToken(); // the real SDK sets msToken as soon as a page loads
   var root = document.getElementById("root");
   var pages = { login: pageLogin, works: pageWorks, comment: pageComment, chat: pageChat };
   if (pages[CFG.page]) pages[CFG.page](root);
