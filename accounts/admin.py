@@ -290,8 +290,8 @@ class LoginSessionAdmin(admin.ModelAdmin):
     list_display = ["id", "account", "status_badge", "message", "created_by", "created_at", "expires_at"]
     list_filter = ["status"]
     search_fields = ["account__nickname", "=id"]
-    fields = ["account", "status", "message", "created_by", "created_at", "updated_at", "expires_at"]
-    readonly_fields = fields
+    fields = ("account", "status", "message", "created_by", "created_at", "updated_at", "expires_at")
+    readonly_fields = ("account", "status", "message", "created_by", "created_at", "updated_at", "expires_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -6,10 +6,11 @@ GET shows the page (with the latest session, if any); POST starts a new session.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -39,12 +40,12 @@ def account_login_view(request: HttpRequest, account_id: int) -> HttpResponse:
     account = get_object_or_404(Account, pk=account_id)
     page = reverse("admin:accounts_account_login", args=[account.pk])
     if request.method == "POST":
-        session = services.login_start(account=account, user=request.user)
-        return redirect(f"{page}?session={session.id}")
-    session = None
-    session_id = request.GET.get("session")
-    if session_id:
-        session = LoginSession.objects.filter(pk=_uuid_or_none(session_id), account=account).first()
+        started = services.login_start(account=account, user=request.user)
+        return redirect(f"{page}?session={started.id}")
+    session: LoginSession | None = None
+    session_uuid = _uuid_or_none(request.GET.get("session") or "")
+    if session_uuid is not None:
+        session = LoginSession.objects.filter(pk=session_uuid, account=account).first()
     if session is None:
         session = account.login_sessions.order_by("-created_at").first()
     if session is not None:
@@ -66,13 +67,14 @@ def account_login_view(request: HttpRequest, account_id: int) -> HttpResponse:
 
 def account_login_status_view(request: HttpRequest, account_id: int, session_id: str) -> JsonResponse:
     """The session's current state as JSON (staff only, via admin_view)."""
-    session = get_object_or_404(LoginSession, pk=_uuid_or_none(session_id), account_id=account_id)
+    session_uuid = _uuid_or_none(session_id)
+    if session_uuid is None:
+        raise Http404("no such login session")
+    session = get_object_or_404(LoginSession, pk=session_uuid, account_id=account_id)
     return JsonResponse(login_session_data(session=services.login_session_refresh(session=session)))
 
 
 def _uuid_or_none(value: str) -> str | None:
-    import uuid
-
     try:
         return str(uuid.UUID(value))
     except ValueError:

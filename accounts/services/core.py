@@ -171,6 +171,7 @@ def _assign_pending(*, quiet_worker: Worker | None = None, avoid: dict[int, int]
     # the rows are locked, so epoch + 1 in the database is the epoch computed above.
     by_worker: dict[int, list[int]] = {}
     for account in changed:
+        assert account.worker_id is not None
         by_worker.setdefault(account.worker_id, []).append(account.pk)
     for worker_pk, pks in by_worker.items():
         for start in range(0, len(pks), 500):
@@ -187,7 +188,8 @@ def _apply_profile(account: Account, profile: dict[str, Any] | None) -> list[str
     for name in PROFILE_FIELDS:
         value = (profile or {}).get(name)
         if value and getattr(account, name) != value:
-            setattr(account, name, str(value)[: Account._meta.get_field(name).max_length])
+            limit = getattr(Account._meta.get_field(name), "max_length", None) or 200
+            setattr(account, name, str(value)[:limit])
             changed.append(name)
     return changed
 

@@ -39,7 +39,11 @@ def login_start(*, account: Account, user: Any = None) -> LoginSession:
     with transaction.atomic():
         account = _lock(Account.objects.filter(pk=account.pk)).get()
         session = LoginSession(account=account, expires_at=timezone.now() + ttl, created_by=created_by)
-        holder = Worker.objects.filter(pk=account.worker_id, status=WorkerStatus.ONLINE).first()
+        holder = (
+            Worker.objects.filter(pk=account.worker_id, status=WorkerStatus.ONLINE).first()
+            if account.worker_id is not None
+            else None
+        )
         if account.status != AccountStatus.ACTIVE:
             session.status = LoginSessionStatus.FAILED
             session.message = "the account is paused; resume it before logging in"
