@@ -1,0 +1,33 @@
+"""The crawler's one error family: a code and a message, mapped to a backoff class by the runner."""
+
+from __future__ import annotations
+
+
+class CrawlError(Exception):
+    """A failure the runner knows how to handle; `code` is stable, `message` is shown in status."""
+
+    code = "crawl_error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class LoginExpired(CrawlError):
+    """The session is gone (login page, login-required code): report `expired` and stop crawling."""
+
+    code = "login_expired"
+
+
+class RiskDetected(CrawlError):
+    """Captcha page, empty bodies or rate-limit codes: cool down before trying again."""
+
+    code = "risk"
+
+
+class ReplyFailed(CrawlError):
+    """A reply the platform refused or did not confirm."""
+
+    code = "reply_failed"

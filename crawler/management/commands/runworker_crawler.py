@@ -1,0 +1,90 @@
+"""`manage.py runworker_crawler --worker-id W --hub ws://HOST:PORT`: run a crawler worker (thin).
+
+The worker token comes from the environment (`IMHUB_WORKER_TOKEN`), never from the command line.
+Every few seconds a status line per account is printed (state, next run, items, last error).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from crawler.worker import Worker
+
+
+def status_lines(worker: Worker) -> list[str]:
+    """The live status table, one line per account."""
+    lines = [
+        f"worker {worker.worker_id}: {'connected' if worker.registered.is_set() else 'waiting for hub'}, "
+        f"{len(worker.runners)} accounts, outbox {worker.outbox_depth()}"
+    ]
+    for row in worker.account_rows():
+        next_run = "-" if row["next_run_in"] is None else f"{row['next_run_in']:.0f}s"
+        lines.append(
+            f"  account {row['account_id']} {row['platform']}: {row['state']}/{row['login']} "
+            f"next {next_run} items {row['items']} crawls {row['crawls']} errors {row['errors']}"
+            + (f" last error: {row['last_error']}" if row["last_error"] else "")
+        )
+    return lines
+
+
+class Command(BaseCommand):
+    help = "Run a crawler worker that connects to the hub at --hub."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--worker-id", required=True)
+        parser.add_argument("--hub", required=True, help="ws://HOST:PORT of a hub")
+        parser.add_argument("--data-dir", default="var/worker")
+        parser.add_argument("--headless", action="store_true", default=True)
+        parser.add_argument("--headed", dest="headless", action="store_false")
+        parser.add_argument("--max-accounts", type=int, default=20)
+        parser.add_argument("--status-interval", type=float, default=5.0)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        token = os.environ.get("IMHUB_WORKER_TOKEN", "")
+        if not token:
+            raise CommandError("set IMHUB_WORKER_TOKEN to the worker's token (manage.py create_worker)")
+        logging.basicConfig(
+            level=os.environ.get("LOG_LEVEL", "INFO"),
+            format="%(asctime)s %(levelname)s %(name)s %(message)s",
+            stream=sys.stderr,
+            force=True,
+        )
+        data_dir = Path(options["data_dir"]) / options["worker_id"]
+        worker = Worker(
+            worker_id=options["worker_id"],
+            hub_url=options["hub"],
+            token=token,
+            data_dir=data_dir,
+            headless=options["headless"],
+            max_accounts=options["max_accounts"],
+        )
+        asyncio.run(self._serve(worker, options["status_interval"]))
+
+    async def _serve(self, worker: Worker, interval: float) -> None:
+        loop = asyncio.get_running_loop()
+        main = asyncio.current_task()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, lambda: main.cancel() if main else None)
+
+        async def status() -> None:
+            while True:
+                await asyncio.sleep(interval)
+                self.stdout.write("\n".join(status_lines(worker)))
+                self.stdout.flush()
+
+        printer = asyncio.create_task(status())
+        try:
+            await worker.run()
+        except asyncio.CancelledError:
+            self.stdout.write("worker stopping")
+            await worker.shutdown()
+        finally:
+            printer.cancel()

@@ -1,0 +1,157 @@
+"""Playwright helpers shared by adapters: read the page's own API responses, read React fiber props.
+
+`ResponseTap` listens to a page's requests whose URL path matches a regex, reads each finished
+response's JSON body and keeps it, and can wait until the page's matching requests have settled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from playwright.async_api import Page, Request
+
+logger = logging.getLogger("crawler.pagekit")
+
+# Finds the nearest fiber whose memoizedProps hold `key`, walking `.return` from the host node.
+FIBER_JS = """
+window.__imhubFiberProps = function (node, key) {
+  if (!node) return null;
+  var name = Object.keys(node).find(function (k) { return k.indexOf("__reactFiber$") === 0; });
+  if (!name) return null;
+  var fiber = node[name];
+  for (var i = 0; fiber && i < 12; i++, fiber = fiber.return) {
+    var props = fiber.memoizedProps;
+    if (props && typeof props === "object" && key in props) return JSON.parse(JSON.stringify(props));
+  }
+  return null;
+};
+"""
+
+
+@dataclass
+class Captured:
+    """One matched response: its name (which pattern), path, query and decoded JSON (None = empty)."""
+
+    name: str
+    path: str
+    query: dict[str, list[str]]
+    status: int
+    body: Any
+    at: float = field(default_factory=time.monotonic)
+
+
+class ResponseTap:
+    """Collects the JSON bodies of a page's requests that match named path patterns."""
+
+    def __init__(self, page: Page, patterns: dict[str, re.Pattern[str]]) -> None:
+        self.page = page
+        self.patterns = patterns
+        self.captured: list[Captured] = []
+        self.inflight = 0
+        self.changed = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        page.on("request", self._on_request)
+        page.on("requestfinished", self._on_finished)
+        page.on("requestfailed", self._on_failed)
+
+    def _match(self, url: str) -> str | None:
+        path = urlparse(url).path
+        for name, pattern in self.patterns.items():
+            if pattern.match(path):
+                return name
+        return None
+
+    def _on_request(self, request: Request) -> None:
+        if self._match(request.url):
+            self.inflight += 1
+
+    def _on_failed(self, request: Request) -> None:
+        if self._match(request.url):
+            self.inflight -= 1
+            self.changed.set()
+
+    def _on_finished(self, request: Request) -> None:
+        name = self._match(request.url)
+        if name is None:
+            return
+        task = asyncio.ensure_future(self._read(name, request))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _read(self, name: str, request: Request) -> None:
+        try:
+            response = await request.response()
+            if response is None or 300 <= response.status < 400:
+                return
+            text = await response.text()
+            parsed = urlparse(request.url)
+            try:
+                body = json.loads(text) if text.strip() else None
+            except ValueError:
+                body = None
+            self.captured.append(
+                Captured(
+                    name=name,
+                    path=parsed.path,
+                    query=parse_qs(parsed.query),
+                    status=response.status,
+                    body=body,
+                )
+            )
+        except Exception as exc:  # the page navigated away or closed mid-read
+            logger.debug("reading a %s response failed: %s", name, exc)
+        finally:
+            self.inflight -= 1
+            self.changed.set()
+
+    def take(self, name: str | None = None) -> list[Captured]:
+        """Remove and return captured responses (of one pattern name, or all)."""
+        taken = [c for c in self.captured if name is None or c.name == name]
+        self.captured = [c for c in self.captured if not (name is None or c.name == name)]
+        return taken
+
+    async def settle(self, *, quiet: float = 0.25, timeout: float = 15.0) -> None:
+        """Wait until no matching request is in flight and none started for `quiet` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.changed.clear()
+            if self.inflight <= 0:
+                try:
+                    await asyncio.wait_for(self.changed.wait(), timeout=quiet)
+                except TimeoutError:
+                    if self.inflight <= 0:
+                        return
+                continue
+            try:
+                await asyncio.wait_for(self.changed.wait(), timeout=max(0.05, deadline - time.monotonic()))
+            except TimeoutError:
+                break
+        if self.inflight > 0:
+            logger.warning("%d page requests still in flight after %.0fs", self.inflight, timeout)
+            self.inflight = 0
+
+    async def wait_for(self, name: str, *, count: int, timeout: float = 15.0) -> bool:
+        """Wait until at least `count` responses of `name` are held; False on timeout."""
+        deadline = time.monotonic() + timeout
+        while sum(1 for c in self.captured if c.name == name) < count:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            self.changed.clear()
+            try:
+                await asyncio.wait_for(self.changed.wait(), timeout=remaining)
+            except TimeoutError:
+                return False
+        return True
+
+
+async def fiber_install(page: Page) -> None:
+    """Make `window.__imhubFiberProps(node, key)` available in the page."""
+    await page.evaluate(FIBER_JS)

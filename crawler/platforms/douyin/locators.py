@@ -1,0 +1,89 @@
+"""Douyin creator center: URLs, selectors, texts and API path patterns (one place to change them).
+
+The base URL is configurable (`IMHUB_DOUYIN_BASE_URL`), so the same adapter runs against the real site
+or the local simulator. API paths are matched by regex on the URL path, with or without a trailing
+slash (the site redirects some of them), never by glob on the full URL.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+DEFAULT_BASE_URL = "https://creator.douyin.com"
+
+
+def base_url() -> str:
+    """The creator-center origin, from `IMHUB_DOUYIN_BASE_URL` (Django settings first when configured)."""
+    try:
+        from django.conf import settings
+
+        configured = getattr(settings, "IMHUB_DOUYIN_BASE_URL", None) if settings.configured else None
+    except ImportError:
+        configured = None
+    return (configured or os.environ.get("IMHUB_DOUYIN_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+
+
+# Pages
+LOGIN_PATH = "/"
+HOME_PATH = "/creator-micro/home"
+WORKS_PATH = "/creator-micro/content/manage"
+COMMENTS_PATH = "/creator-micro/interactive/comment"
+CHAT_PATH = "/creator-micro/data/following/chat"
+LOGGED_IN_PATH_PREFIX = "/creator-micro/"
+
+# API paths (regex on the URL path)
+WORK_LIST_API = re.compile(r"^/janus/douyin/creator/pc/work_list/?$")
+COMMENT_LIST_API = re.compile(
+    r"^/web/api/third_party/aweme/api/comment/read/aweme/v1/web/comment/list/select/?$"
+)
+COMMENT_REPLY_LIST_API = re.compile(
+    r"^/web/api/third_party/aweme/api/comment/read/aweme/v1/web/comment/list/reply/?$"
+)
+COMMENT_REPLY_POST_API = re.compile(r"^/aweme/v1/creator/comment/reply/?$")
+USER_DETAIL_API = re.compile(r"^/aweme/v1/creator/im/user_detail/?$")
+
+# Login
+QR_IMAGE = "#animate_qrcode_container img"
+LOGGED_OUT_TEXTS = ("扫码登录", "验证码登录", "密码登录", "我是创作者")
+SCAN_HINT_TEXT = "需在手机上进行确认"
+CAPTCHA_SELECTORS = ("#captcha_container", ".captcha_verify_container")
+
+# Home / profile
+PROFILE_UNIQUE_ID = '[class*="unique_id-"]'
+PROFILE_NAME = '[class*="name-"]'
+PROFILE_AVATAR = '[class*="avatar-"]'
+UNIQUE_ID_RE = re.compile(r"抖音号[：:]\s*(\S+)")
+
+# Works
+NO_MORE_TEXT = "没有更多"
+
+# Comments
+SELECT_WORK_TEXT = "选择作品"
+WORK_MODAL = '[role="dialog"]'
+WORK_MODAL_LIST = '[role="dialog"] [class*="work-list-"]'
+WORK_CARD = '[role="dialog"] [class*="container-"]'
+COMMENT_PANEL = '[role="tabpanel"]'
+COMMENT_ITEM = '[class*="comment-item-"]'
+COMMENT_END_TEXTS = ("没有更多评论", "暂无评论")
+REPLY_MORE_RE = r"查看\d+条回复|展开更多回复"
+REPLY_MORE = '[class*="reply-more-"]'
+REPLY_OPERATION_TEXT = "回复"
+TOP_EDITOR_PLACEHOLDER = "有爱评论，说点好听的~"
+EDITOR = '[contenteditable="true"]'
+SEND_TEXT = "发送"
+
+# Chat
+CONVERSATION_LIST = '[class*="conversation-list-"]'
+CONVERSATION_ROW = '[role="list-item"]'
+CONVERSATION_ROW_HEIGHT_FALLBACK = 72
+MESSAGE_PANEL = '[class*="box-content-"]'
+MESSAGE_ITEM = '[class*="message-item-"]'
+MESSAGE_NO_MORE = '[class*="no-more-"]'
+CHAT_HEADER_NAME = '[class*="box-header-name"]'
+CHAT_INPUT = '[class*="chat-input-"] [contenteditable="true"]'
+CHAT_SEND = '[class*="chat-input-"] button'
+
+# API status codes
+LOGIN_REQUIRED_CODES = frozenset({8})
+RISK_CODES = frozenset({2154, 2155})

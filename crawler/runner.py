@@ -1,0 +1,218 @@
+"""Per-account runner (design section 6): login check, jittered crawl interval, backoff classes.
+
+- transient errors (anything unexpected): exponential backoff with jitter, reported with the message;
+- login expired: report `expired` and stop crawling until a login succeeds or a new state arrives;
+- risk (captcha, empty bodies, rate-limit codes): a longer cool-down.
+An error in one account never leaves its runner: it is logged with the account id and platform,
+counted, reported to the hub, and retried; other accounts and the worker go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from crawler.browser import BrowserPool
+from crawler.datamanager import DataManager, data_submit
+from crawler.errors import CrawlError, LoginExpired, RiskDetected
+from crawler.platforms.douyin.adapter import CrawlMemory
+from datasync.protocol import AssignmentAccount, Profile
+
+logger = logging.getLogger("crawler.runner")
+
+TRANSIENT_BASE, TRANSIENT_CAP = 2.0, 300.0
+RISK_BASE, RISK_CAP = 60.0, 1800.0
+
+
+def jitter(seconds: float, *, spread: float = 0.2) -> float:
+    return seconds * random.uniform(1 - spread, 1 + spread)
+
+
+def backoff_seconds(*, kind: str, failures: int) -> float:
+    """Delay before the next attempt after `failures` consecutive failures of one class."""
+    base, cap = (RISK_BASE, RISK_CAP) if kind == "risk" else (TRANSIENT_BASE, TRANSIENT_CAP)
+    return min(cap, base * 2 ** max(0, failures - 1))
+
+
+class RunnerHost(Protocol):
+    """What a runner needs from the worker: status reports and outbox flushes."""
+
+    async def account_status_send(self, runner: AccountRunner) -> None: ...
+
+    async def outbox_pump(self, account_id: int) -> None: ...
+
+
+class AccountRunner:
+    """Crawls one account forever (until stopped); state is readable for status and heartbeats."""
+
+    def __init__(
+        self,
+        *,
+        account: AssignmentAccount,
+        epoch: int,
+        pool: BrowserPool,
+        adapter: Any,
+        manager: DataManager,
+        host: RunnerHost,
+    ) -> None:
+        self.account = account
+        self.epoch = epoch
+        self.pool = pool
+        self.adapter = adapter
+        self.manager = manager
+        self.host = host
+        self.memory = CrawlMemory()
+        self.login_status = "unknown"
+        self.runner_status = "starting"
+        self.last_error = ""
+        self.error_count = 0
+        self.next_run_at: int | None = None
+        self.items_sent = 0
+        self.crawls = 0
+        self.profile: Profile | None = None
+        self.wake = asyncio.Event()
+        self.busy = asyncio.Lock()
+        self.task: asyncio.Task[None] | None = None
+
+    @property
+    def account_id(self) -> int:
+        return self.account.id
+
+    @property
+    def tag(self) -> str:
+        return f"[account {self.account.id} {self.account.platform}]"
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self.run(), name=f"runner-{self.account_id}")
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            try:
+                await self.task
+            except (asyncio.CancelledError, Exception):
+                pass
+        self.runner_status = "stopped"
+
+    def wake_now(self) -> None:
+        self.wake.set()
+
+    async def _report(self) -> None:
+        try:
+            await self.host.account_status_send(self)
+        except Exception:
+            logger.exception("%s status report failed", self.tag)
+
+    async def crawl_once(self) -> int:
+        """One login check + crawl; returns how many records were queued for the hub."""
+        context = await self.pool.context_get(account_id=self.account_id)
+        self.profile = await self.adapter.login_check(context=context)
+        self.login_status = "logged_in"
+        self.runner_status = "crawling"
+        await self._report()
+        queued = 0
+        async for kind, records in self.adapter.crawl(context=context, memory=self.memory):
+            seqs = data_submit(manager=self.manager, kind=kind, records=records)
+            if seqs:
+                queued += len(records)
+                await self.host.outbox_pump(self.account_id)
+        self.manager.snapshot_pending = False
+        self.crawls += 1
+        return queued
+
+    async def run(self) -> None:
+        failures = {"transient": 0, "risk": 0}
+        while True:
+            self.wake.clear()
+            delay: float | None
+            async with self.busy:
+                started = time.monotonic()
+                try:
+                    self.runner_status = "running"
+                    queued = await self.crawl_once()
+                    self.items_sent += queued
+                    failures = {"transient": 0, "risk": 0}
+                    self.last_error = ""
+                    self.runner_status = "idle"
+                    delay = jitter(self.account.monitor_interval)
+                    logger.info(
+                        "%s crawl %d done in %.1fs: %d new or changed records",
+                        self.tag,
+                        self.crawls,
+                        time.monotonic() - started,
+                        queued,
+                    )
+                except asyncio.CancelledError:
+                    raise
+                except LoginExpired as exc:
+                    self.login_status = "expired"
+                    self.runner_status = "stopped"
+                    self.last_error = f"login expired: {exc.message}"
+                    self.error_count += 1
+                    delay = None
+                    logger.warning("%s %s; crawling stops until a new login", self.tag, self.last_error)
+                except RiskDetected as exc:
+                    failures["risk"] += 1
+                    self.runner_status = "cooldown"
+                    self.last_error = f"risk: {exc.message}"
+                    self.error_count += 1
+                    delay = jitter(backoff_seconds(kind="risk", failures=failures["risk"]))
+                    logger.warning("%s %s; cooling down %.0fs", self.tag, self.last_error, delay)
+                except Exception as exc:
+                    failures["transient"] += 1
+                    self.runner_status = "backoff"
+                    message = exc.message if isinstance(exc, CrawlError) else str(exc).splitlines()[0][:300]
+                    self.last_error = f"{type(exc).__name__}: {message}"
+                    self.error_count += 1
+                    delay = jitter(backoff_seconds(kind="transient", failures=failures["transient"]))
+                    logger.error(
+                        "%s crawl failed (attempt %d), retrying in %.1fs: %s",
+                        self.tag,
+                        failures["transient"],
+                        delay,
+                        self.last_error,
+                    )
+                    await self.pool.context_close(account_id=self.account_id)
+            self.next_run_at = None if delay is None else int((time.time() + delay) * 1000)
+            await self._report()
+            try:
+                if delay is None:
+                    await self.wake.wait()
+                else:
+                    await asyncio.wait_for(self.wake.wait(), timeout=delay)
+            except TimeoutError:
+                pass
+
+    async def login_run(self, *, session_id: str, send: Callable[..., Awaitable[None]]) -> None:
+        """QR login in a fresh context; on success the new state is stored and crawling resumes."""
+        async with self.busy:
+            self.login_status = "logging_in"
+            self.runner_status = "idle"
+            await self._report()
+            await self.pool.context_close(account_id=self.account_id)
+            self.pool.storage_state_store(self.account_id, None)
+            try:
+                context = await self.pool.context_get(account_id=self.account_id)
+                profile = await self.adapter.login_run(context=context, report=send)
+                state = await self.pool.context_save(account_id=self.account_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                code = getattr(exc, "code", "")
+                message = exc.message if isinstance(exc, CrawlError) else str(exc).splitlines()[0][:300]
+                self.login_status = "not_logged_in"
+                self.last_error = f"login failed: {message}"
+                logger.error("%s QR login failed: %s", self.tag, message)
+                await send(status="timeout" if code == "timeout" else "failed", message=message)
+                await self._report()
+                return
+            self.profile = profile
+            self.login_status = "logged_in"
+            self.last_error = ""
+            logger.info("%s QR login succeeded", self.tag)
+            await send(status="success", storage_state=state, profile=profile)
+        self.wake_now()

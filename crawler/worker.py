@@ -1,0 +1,366 @@
+"""The crawler worker: hub connection, registration, command dispatch by frame type, heartbeats.
+
+Frames from the hub go to one handler per type (`HANDLERS`). Sync data flows runner -> data manager ->
+durable outbox -> `outbox_pump`, which sends unacked frames in seq order within a bounded window;
+acks delete them. After a reconnect the register ack's assignments (with the hub's `last_seq`) realign
+each outbox and everything unacked is sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+from crawler.browser import BrowserPool
+from crawler.client import HubClient
+from crawler.datamanager import DataManager
+from crawler.errors import CrawlError
+from crawler.outbox import Outbox, outbox_ack, outbox_align, outbox_open
+from crawler.platforms import adapter_get
+from crawler.runner import AccountRunner
+from crawler.stats import rss_tree_bytes
+from datasync.protocol import (
+    AccountStatusFrame,
+    Assignment,
+    BaseFrame,
+    DataSyncFrame,
+    HeartbeatFrame,
+    LoginStatusFrame,
+    RegisterFrame,
+    ReplyResultFrame,
+)
+
+logger = logging.getLogger("crawler.worker")
+
+VERSION = "0.1.0"
+SEND_WINDOW = 8  # unacked sync frames in flight per account
+
+
+class Worker:
+    """One worker process: a hub client, a browser pool and a runner per assigned account."""
+
+    def __init__(
+        self,
+        *,
+        worker_id: str,
+        hub_url: str,
+        token: str,
+        data_dir: Path,
+        headless: bool = True,
+        max_accounts: int = 20,
+        platforms: tuple[str, ...] = ("douyin",),
+    ) -> None:
+        self.worker_id = worker_id
+        self.data_dir = data_dir
+        self.max_accounts = max_accounts
+        self.platforms = platforms
+        self.pool = BrowserPool(data_dir=data_dir, headless=headless)
+        self.client = HubClient(
+            hub_url=hub_url,
+            token=token,
+            on_frame=self.frame_dispatch,
+            on_connect=self.on_connect,
+            on_disconnect=self.on_disconnect,
+        )
+        self.runners: dict[int, AccountRunner] = {}
+        self.outboxes: dict[int, Outbox] = {}
+        self.sent_upto: dict[int, int] = {}
+        self.heartbeat_interval = 10.0
+        self.registered = asyncio.Event()
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.counters = {"frames_sent": 0, "frames_acked": 0, "errors": 0, "replies": 0}
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        heartbeat = asyncio.create_task(self.heartbeat_loop())
+        try:
+            await self.client.run()
+        finally:
+            heartbeat.cancel()
+            await self.shutdown()
+
+    async def shutdown(self) -> None:
+        for runner in list(self.runners.values()):
+            await runner.stop()
+        for task in list(self.tasks):
+            task.cancel()
+        await self.pool.close()
+        for outbox in self.outboxes.values():
+            outbox.close()
+
+    def spawn(self, coro: Any, *, name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def on_connect(self) -> None:
+        self.registered.clear()
+        await self.client.send(
+            RegisterFrame.build(
+                worker_id=self.worker_id,
+                version=VERSION,
+                capabilities=list(self.platforms),
+                max_accounts=self.max_accounts,
+                host=socket.gethostname(),
+            )
+        )
+
+    async def on_disconnect(self) -> None:
+        self.registered.clear()
+        logger.warning("disconnected from the hub; unacked sync frames will be resent")
+
+    # ---- dispatch ------------------------------------------------------------------------------
+
+    async def frame_dispatch(self, frame: BaseFrame) -> None:
+        frame_type = frame.type  # type: ignore[attr-defined]
+        handler = HANDLERS.get(frame_type)
+        if handler is None:
+            logger.warning("no handler for hub frame %s", frame_type)
+            return
+        await handler(self, frame.payload)
+
+    async def on_register_ack(self, payload: Any) -> None:
+        self.heartbeat_interval = payload.heartbeat_interval
+        held = {a.account.id for a in payload.assignments}
+        for account_id in [a for a in self.runners if a not in held]:
+            await self.account_release(account_id)
+        for assignment in payload.assignments:
+            await self.assignment_apply(assignment)
+        self.registered.set()
+        logger.info("registered as %s with %d accounts", self.worker_id, len(payload.assignments))
+
+    async def on_assign(self, payload: Any) -> None:
+        await self.assignment_apply(payload.assignment)
+
+    async def on_revoke(self, payload: Any) -> None:
+        runner = self.runners.get(payload.account_id)
+        if runner is not None and payload.epoch >= runner.epoch:
+            logger.info("%s revoked (epoch %d)", runner.tag, payload.epoch)
+            await self.account_release(payload.account_id)
+
+    async def on_login_start(self, payload: Any) -> None:
+        self.spawn(
+            self.login_handle(payload.session_id, payload.account_id), name=f"login-{payload.account_id}"
+        )
+
+    async def on_reply_request(self, payload: Any) -> None:
+        self.spawn(self.reply_handle(payload), name=f"reply-{payload.reply_id}")
+
+    async def on_resync(self, payload: Any) -> None:
+        runner = self.runners.get(payload.account_id)
+        if runner is None:
+            return
+        logger.info("%s resync requested: next crawl sends everything", runner.tag)
+        runner.manager.forget()
+        runner.memory.work_comment_counts.clear()
+        runner.memory.conversation_last.clear()
+        runner.wake_now()
+
+    async def on_sync_ack(self, payload: Any) -> None:
+        outbox = self.outboxes.get(payload.account_id)
+        if outbox is None:
+            return
+        outbox_ack(outbox=outbox, seq=payload.seq)
+        self.counters["frames_acked"] += 1
+        self.sent_upto[payload.account_id] = max(self.sent_upto.get(payload.account_id, 0), payload.seq)
+        await self.outbox_pump(payload.account_id)
+
+    async def on_error(self, payload: Any) -> None:
+        self.counters["errors"] += 1
+        logger.error("hub refused frame %s: %s %s", payload.ref, payload.code, payload.message)
+
+    # ---- accounts ------------------------------------------------------------------------------
+
+    async def assignment_apply(self, assignment: Assignment) -> None:
+        account = assignment.account
+        outbox = self.outboxes.get(account.id) or outbox_open(data_dir=self.data_dir, account_id=account.id)
+        self.outboxes[account.id] = outbox
+        hub_lost_data = outbox_align(outbox=outbox, hub_last_seq=assignment.last_seq)
+        self.sent_upto[account.id] = assignment.last_seq
+        runner = self.runners.get(account.id)
+        if runner is not None and runner.epoch == assignment.epoch and not hub_lost_data:
+            runner.account = account
+        else:
+            if runner is not None:
+                await runner.stop()
+            if account.storage_state and self.pool.storage_state_load(account.id) is None:
+                self.pool.storage_state_store(account.id, account.storage_state)
+            try:
+                adapter = adapter_get(platform=account.platform)
+            except KeyError as exc:
+                logger.error("[account %s %s] %s", account.id, account.platform, exc)
+                return
+            runner = AccountRunner(
+                account=account,
+                epoch=assignment.epoch,
+                pool=self.pool,
+                adapter=adapter,
+                manager=DataManager(outbox=outbox),
+                host=self,
+            )
+            if hub_lost_data:
+                runner.manager.forget()
+            self.runners[account.id] = runner
+            runner.start()
+            logger.info(
+                "%s assigned (epoch %d, hub last_seq %d)", runner.tag, assignment.epoch, assignment.last_seq
+            )
+        await self.outbox_pump(account.id)
+
+    async def account_release(self, account_id: int) -> None:
+        runner = self.runners.pop(account_id, None)
+        if runner is not None:
+            await runner.stop()
+        await self.pool.context_close(account_id=account_id)
+
+    async def account_status_send(self, runner: AccountRunner) -> None:
+        await self.client.send(
+            AccountStatusFrame.build(
+                account_id=runner.account_id,
+                epoch=runner.epoch,
+                login_status=runner.login_status,
+                runner_status=runner.runner_status,
+                last_error=runner.last_error,
+                next_run_at=runner.next_run_at,
+                profile=runner.profile,
+            )
+        )
+
+    async def outbox_pump(self, account_id: int) -> None:
+        """Send queued frames in seq order, at most SEND_WINDOW beyond the last ack."""
+        runner = self.runners.get(account_id)
+        outbox = self.outboxes.get(account_id)
+        if runner is None or outbox is None or not self.registered.is_set():
+            return
+        acked = outbox.acked_seq
+        sent = max(self.sent_upto.get(account_id, acked), acked)
+        room = SEND_WINDOW - (sent - acked)
+        if room <= 0:
+            return
+        for pending in outbox.pending(after=sent, limit=room):
+            body = json.loads(pending.body)
+            frame = DataSyncFrame.build(
+                account_id=account_id,
+                epoch=runner.epoch,
+                seq=pending.seq,
+                mode=pending.mode,
+                entities=body.get("entities") or {},
+                deleted=body.get("deleted") or {},
+            )
+            if not await self.client.send(frame):
+                return
+            self.counters["frames_sent"] += 1
+            self.sent_upto[account_id] = pending.seq
+
+    # ---- login and replies ---------------------------------------------------------------------
+
+    async def login_handle(self, session_id: str, account_id: int) -> None:
+        async def send(**fields: Any) -> None:
+            await self.client.send(
+                LoginStatusFrame.build(session_id=session_id, account_id=account_id, **fields)
+            )
+
+        runner = self.runners.get(account_id)
+        if runner is None:
+            await send(status="failed", message="this worker does not hold the account")
+            return
+        await runner.login_run(session_id=session_id, send=send)
+
+    async def reply_handle(self, payload: Any) -> None:
+        runner = self.runners.get(payload.account_id)
+        self.counters["replies"] += 1
+        if runner is None:
+            await self.client.send(
+                ReplyResultFrame.build(
+                    reply_id=payload.reply_id,
+                    status="failed",
+                    error_code="not_assigned",
+                    error_message="this worker does not hold the account",
+                )
+            )
+            return
+        try:
+            context = await self.pool.context_get(account_id=runner.account_id)
+            entity = await runner.adapter.reply_send(
+                context=context, target=payload.target, text=payload.text
+            )
+        except Exception as exc:
+            code = exc.code if isinstance(exc, CrawlError) else "internal_error"
+            message = exc.message if isinstance(exc, CrawlError) else str(exc).splitlines()[0][:300]
+            logger.error("%s reply %s failed: %s %s", runner.tag, payload.reply_id, code, message)
+            await self.client.send(
+                ReplyResultFrame.build(
+                    reply_id=payload.reply_id, status="failed", error_code=code, error_message=message
+                )
+            )
+            return
+        platform_id = getattr(entity, "comment_id", None) or getattr(entity, "message_id", None)
+        logger.info("%s reply %s sent (platform id %s)", runner.tag, payload.reply_id, platform_id)
+        await self.client.send(
+            ReplyResultFrame.build(
+                reply_id=payload.reply_id, status="sent", platform_reply_id=platform_id, entity=entity
+            )
+        )
+        runner.wake_now()
+
+    # ---- stats ---------------------------------------------------------------------------------
+
+    def outbox_depth(self) -> int:
+        return sum(outbox.depth() for outbox in self.outboxes.values())
+
+    def account_rows(self) -> list[dict[str, Any]]:
+        rows = []
+        for runner in self.runners.values():
+            rows.append(
+                {
+                    "account_id": runner.account_id,
+                    "platform": runner.account.platform,
+                    "login": runner.login_status,
+                    "state": runner.runner_status,
+                    "next_run_in": None
+                    if runner.next_run_at is None
+                    else max(0.0, runner.next_run_at / 1000 - time.time()),
+                    "items": runner.items_sent,
+                    "crawls": runner.crawls,
+                    "errors": runner.error_count,
+                    "last_error": runner.last_error,
+                }
+            )
+        return rows
+
+    async def heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_interval)
+            if not self.registered.is_set():
+                continue
+            rss = await asyncio.to_thread(rss_tree_bytes)
+            await self.client.send(
+                HeartbeatFrame.build(
+                    active_accounts=len(self.runners),
+                    browser_contexts=self.pool.context_count,
+                    rss_bytes=rss,
+                    outbox_depth=self.outbox_depth(),
+                    accounts={
+                        str(r["account_id"]): {k: v for k, v in r.items() if k != "account_id"}
+                        for r in self.account_rows()
+                    },
+                )
+            )
+
+
+HANDLERS = {
+    "master:register:ack": Worker.on_register_ack,
+    "master:task:assign": Worker.on_assign,
+    "master:task:revoke": Worker.on_revoke,
+    "master:login:start": Worker.on_login_start,
+    "master:reply:request": Worker.on_reply_request,
+    "master:resync": Worker.on_resync,
+    "worker:data:sync:ack": Worker.on_sync_ack,
+    "master:error": Worker.on_error,
+}
