@@ -285,3 +285,46 @@ def bench_store_memory(*, accounts: int = 10, per_account: int = 10_000) -> dict
         "text_bytes_per_item": text_bytes / items,
         "bytes_per_item_beyond_text": (total - text_bytes) / items,
     }
+
+
+def bench_store_latency(
+    *, sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000), rounds: int = 2000
+) -> list[dict[str, Any]]:
+    """Service time of each store query (first page of 20, microseconds) for one account of each size."""
+    from datasync.bench_data import bench_account_change
+    from datasync.store import DataStore
+
+    rows = []
+    for size in sizes:
+        store = DataStore()
+        store.apply_change(bench_account_change(account_id=1, items=size))
+        queries = {
+            "conversations": lambda s=store: s.conversations_page(account_id=1, cursor=None, limit=20),
+            "messages": lambda s=store: s.messages_page(
+                account_id=1, conversation_id="v7", cursor=None, limit=20
+            ),
+            "contents (-likes)": lambda s=store: s.contents_page(
+                account_id=1, ordering="-likes", cursor=None, limit=20
+            ),
+            "discussions": lambda s=store: s.discussions_page(
+                account_id=1, content_id="w3", parent_id=None, cursor=None, limit=20
+            ),
+            "unified": lambda s=store: s.unified_page(
+                account_id=1, types="all", unread=False, cursor=None, limit=20
+            ),
+            "unified, deep page": None,
+            "unread stats": lambda s=store: s.unread_stats(1),
+        }
+        _, deep = store.unified_page(account_id=1, types="all", unread=False, cursor=None, limit=size // 2)
+        queries["unified, deep page"] = lambda s=store, c=deep: s.unified_page(
+            account_id=1, types="all", unread=False, cursor=c, limit=20
+        )
+        row: dict[str, Any] = {"items": size}
+        for name, query in queries.items():
+            query()
+            started = time.perf_counter()
+            for _ in range(rounds):
+                query()
+            row[name] = (time.perf_counter() - started) / rounds * 1e6
+        rows.append(row)
+    return rows

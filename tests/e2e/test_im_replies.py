@@ -198,3 +198,68 @@ def test_reply_lifecycle_end_to_end(tmp_path: Path) -> None:
         assert worker_token not in log and seed["agent"] not in log
     finally:
         hub.stop()
+
+
+def test_pagination_walk_while_a_worker_syncs_yields_each_item_once(tmp_path: Path) -> None:
+    # given a hub holding 120 comments and 80 messages synced by a real worker
+    hub = make_hub(tmp_path).start()
+    try:
+        worker_token = hub.manage("create_worker", "w1").strip().splitlines()[-1]
+        seed = json.loads(hub.shell(SEED).strip().splitlines()[-1])
+        account_id = seed["account_id"]
+        base = 1_764_000_000_000
+        with worker_connect(hub, worker_token) as worker:
+            epoch = register(worker)["payload"]["assignments"][0]["epoch"]
+            entities = {
+                "comments": [
+                    comment(f"c{i:03}", content_id="w1", created_at=base + i * 10) for i in range(120)
+                ],
+                "messages": [
+                    message(f"m{i:03}", conversation_id="v1", created_at=base + i * 10 + 5) for i in range(80)
+                ],
+            }
+            worker.send(sync_text(account_id=account_id, epoch=epoch, seq=1, entities=entities))
+            assert recv(worker)["payload"]["seq"] == 1
+            expected = sorted(
+                [(base + i * 10, 0, f"c{i:03}") for i in range(120)]
+                + [(base + i * 10 + 5, 1, f"m{i:03}") for i in range(80)],
+                reverse=True,
+            )
+
+            # when the agent walks 25 at a time while the worker syncs newer and older items between pages
+            seen: list[str] = []
+            path = f"/api/im/unified-messages/?account_id={account_id}&limit=25"
+            seq = 1
+            while path:
+                status, page = _api(hub, seed["agent"], "GET", path)
+                assert status == 200, page
+                seen += [item["id"] for item in page["results"]]
+                seq += 1
+                worker.send(
+                    sync_text(
+                        account_id=account_id,
+                        epoch=epoch,
+                        seq=seq,
+                        entities={
+                            "messages": [
+                                message(f"new{seq}", conversation_id="v1", created_at=base + 10_000 + seq),
+                                message(f"old{seq}", conversation_id="v1", created_at=base - 10_000 - seq),
+                            ]
+                        },
+                    )
+                )
+                assert recv(worker)["payload"]["seq"] == seq
+                cursor = page["next_cursor"]
+                path = (
+                    f"/api/im/unified-messages/?account_id={account_id}&limit=25&cursor={cursor}"
+                    if cursor
+                    else ""
+                )
+
+        # then every item present at the start came exactly once, in order, and no newer one slipped in
+        originals = {i for _, _, i in expected}
+        assert [i for i in seen if i in originals] == [i for _, _, i in expected]
+        assert len(seen) == len(set(seen))
+        assert not any(i.startswith("new") for i in seen)
+    finally:
+        hub.stop()

@@ -10,7 +10,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from datasync.bench_im import bench_im_markdown, bench_im_run, bench_im_write, bench_store_memory
+from datasync.bench_im import (
+    bench_im_markdown,
+    bench_im_run,
+    bench_im_write,
+    bench_store_latency,
+    bench_store_memory,
+)
 
 
 def _ints(value: str) -> list[int]:
@@ -31,7 +37,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--duration", type=int, default=5, help="seconds per route and level")
         parser.add_argument("--output", default="docs/benchmarks.md", help="'' to only print")
-        parser.add_argument("--memory-only", action="store_true", help="only the DataStore memory figure")
+        parser.add_argument(
+            "--memory-only",
+            action="store_true",
+            help="only the in-process DataStore figures (memory, query service time)",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if shutil.which("wrk") is None:
@@ -43,6 +53,21 @@ class Command(BaseCommand):
             f"text: {memory['bytes_per_item_beyond_text']:.0f} bytes/item beyond text."
         )
         self.stdout.write(memory_line)
+        latency = bench_store_latency()
+        names = [k for k in latency[0] if k != "items"]
+        latency_lines = [
+            "",
+            "DataStore service time per query (first page of 20 unless stated; microseconds; one account; "
+            "the same query against 10x and 100x the history):",
+            "",
+            "| items in the account | " + " | ".join(names) + " |",
+            "|---" * (len(names) + 1) + "|",
+            *(
+                f"| {row['items']:,} | " + " | ".join(f"{row[n]:.1f}" for n in names) + " |"
+                for row in latency
+            ),
+        ]
+        self.stdout.write("\n".join(latency_lines))
         if opts["memory_only"]:
             return
         servers = [s for s in opts["servers"].split(",") if s]
@@ -58,6 +83,8 @@ class Command(BaseCommand):
         )
         if opts["output"]:
             command = "python manage.py bench_api " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-            section = bench_im_markdown(results=results, command=command.strip(), notes=[memory_line])
+            section = bench_im_markdown(
+                results=results, command=command.strip(), notes=[memory_line, *latency_lines]
+            )
             bench_im_write(path=Path(opts["output"]), section=section)
             self.stdout.write(f"written to {opts['output']}")
