@@ -65,7 +65,14 @@ class AccountAdmin(admin.ModelAdmin):
         "login_link",
     ]
     list_display_links = ["id", "name"]
-    list_filter = ["status", "login_status", "runner_status", "platform", "team", "worker"]
+    list_filter = [
+        "status",
+        "login_status",
+        ("runner_status", admin.AllValuesFieldListFilter),
+        "platform",
+        "team",
+        "worker",
+    ]
     search_fields = ["nickname", "platform_user_id", "last_error", "=id"]
     actions = [pause_accounts, resume_accounts, reassign_accounts, resync_accounts, start_login]
     fields = [
