@@ -316,3 +316,39 @@ def running_simulator(workdir: Path, **kwargs: Any) -> Iterator[Simulator]:
         yield Simulator(process=process, base_url=base_url)
     finally:
         process.stop()
+
+
+def start_worker(
+    workdir: Path,
+    *,
+    hub: Hub,
+    token: str,
+    worker_id: str = "w1",
+    base_url: str | None = None,
+    extra_args: tuple[str, ...] | list[str] = (),
+    **env_extra: str,
+) -> ManagedProcess:
+    """Start `manage.py runworker_crawler` as a real process (token in the environment, not the args)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = base_env(IMHUB_WORKER_TOKEN=token, **env_extra)
+    if base_url:
+        env["IMHUB_DOUYIN_BASE_URL"] = base_url
+    return ManagedProcess(
+        name=f"worker:{worker_id}",
+        args=[
+            PYTHON,
+            "manage.py",
+            "runworker_crawler",
+            "--worker-id",
+            worker_id,
+            "--hub",
+            hub.ws_url,
+            "--data-dir",
+            str(workdir / "worker-data"),
+            "--status-interval",
+            "2",
+            *extra_args,
+        ],
+        env=env,
+        log_path=workdir / f"worker-{worker_id}.log",
+    ).start()
