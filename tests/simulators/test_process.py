@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from crawler.simulators.douyin.signing import signed_query
-from tests.support.processes import http_json, running_simulator
+from tests.support.processes import http_json, running_simulator, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -68,3 +68,29 @@ async def test_twenty_accounts_are_served_concurrently(tmp_path: Path) -> None:
         truths = [sim.control("GET", f"accounts/{a['uid']}/truth")["contents"][0] for a in accounts]
     # then each session got its own account's newest work every time
     assert [set(r) for r in results] == [{t} for t in truths]
+
+
+def test_live_rate_from_the_cli_adds_comments_and_messages(tmp_path: Path) -> None:
+    # given a simulator started with 600 live items per minute per account
+    extra = (
+        "--works",
+        "3",
+        "--comments",
+        "10",
+        "--conversations",
+        "3",
+        "--messages",
+        "10",
+        "--live-rate",
+        "600",
+    )
+    with running_simulator(tmp_path, seed=5, accounts=1, extra_args=extra) as sim:
+        uid = sim.control("GET", "accounts")["accounts"][0]["uid"]
+        # when some time passes
+        counts = wait_until(
+            lambda: (c := sim.control("GET", f"accounts/{uid}/truth")["counts"])["messages"] >= 12 and c,
+            timeout=30,
+            what="live items",
+        )
+    # then both new comments and new messages arrived
+    assert counts["comments"] >= 12 and counts["messages"] >= 12

@@ -48,7 +48,7 @@ class Command(BaseCommand):
             live_rate=options["live_rate"],
             qr_ttl=options["qr_ttl"],
         )
-        app = create_app(config)
+        app = create_app(config, ticker=True)
         host, port = options["host"], options["port"]
         built = time.monotonic() - started
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -58,10 +59,23 @@ def handle(state: SimState, request: Request) -> Response:
 class SimulatorApp:
     """ASGI callable; `state` is public so in-process tests can inspect it."""
 
-    def __init__(self, config: SimConfig) -> None:
+    def __init__(self, config: SimConfig, *, ticker: bool = False) -> None:
         self.state = SimState(config)
+        self.ticker = ticker
+        self._ticker_task: asyncio.Task[None] | None = None
+
+    async def _tick_forever(self) -> None:
+        """Live items appear on time even when nobody asks (the server process only)."""
+        while True:
+            await asyncio.sleep(0.5)
+            try:
+                actions.live_tick(self.state)
+            except Exception:
+                logger.exception("live tick failed")
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if self.ticker and self._ticker_task is None:
+            self._ticker_task = asyncio.ensure_future(self._tick_forever())
         if scope["type"] == "lifespan":
             while True:
                 message = await receive()
@@ -103,5 +117,6 @@ async def _send(send: Any, response: Response) -> None:
     await send({"type": "http.response.body", "body": response.body})
 
 
-def create_app(config: SimConfig | None = None) -> SimulatorApp:
-    return SimulatorApp(config or SimConfig())
+def create_app(config: SimConfig | None = None, *, ticker: bool = False) -> SimulatorApp:
+    """The ASGI app; `ticker=True` (the served process) creates live items on a 0.5 s timer too."""
+    return SimulatorApp(config or SimConfig(), ticker=ticker)
