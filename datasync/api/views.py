@@ -22,7 +22,8 @@ from datasync.api.access import account_for, account_visible_check, accounts_for
 from datasync.api.auth import CachedTokenAuthentication
 from datasync.api.errors import im_error_response, serializer_errors_to_query_error
 from datasync.api.pagination import page_response
-from datasync.api.params import page_params, query_bool, query_choice, query_str
+from datasync.api.params import page_params, query_bool, query_choice, query_int, query_str
+from datasync.api.serializers import MAX_LIMIT
 from datasync.models import ReplyRequest
 from datasync.readmarks import read_mark_create, read_mark_message
 from datasync.replies import reply_create
@@ -69,33 +70,39 @@ class ImViewSet(viewsets.ViewSet):
 class AccountViewSet(ImViewSet):
     """Monitored accounts the user may see, with unread counts and last activity from the store."""
 
-    def _account_out(self, account: Any, store: Any) -> dict[str, Any]:
-        data = {field: getattr(account, field) for field in ACCOUNT_FIELDS}
-        data.update(store.account_summary(account.id))
+    @staticmethod
+    def _account_out(row: dict[str, Any], store: Any) -> dict[str, Any]:
+        data = dict(row)
+        data.update(store.account_summary(row["id"]))
         return data
 
     @extend_schema(parameters=[s.PageParams], responses=s.AccountOut(many=True))
     def list(self, request: Request) -> Response:
-        params = _params(s.PageParams, request.query_params)
-        after = 0
-        if "cursor" in params:
-            try:
-                after = int(params["cursor"])
-            except ValueError:
-                raise StoreQueryError("cursor", "not a valid cursor") from None
+        q = request.query_params
+        limit = query_int(q, "limit", default=20, high=MAX_LIMIT)
+        cursor = query_str(q, "cursor", required=False)
+        if cursor is not None and not cursor.isdigit():
+            raise StoreQueryError("cursor", "not a valid cursor")
         store = im_store()
-        rows = list(accounts_for(request.user).filter(pk__gt=after).order_by("pk")[: params["limit"] + 1])
-        more = len(rows) > params["limit"]
-        rows = rows[: params["limit"]]
-        results = [self._account_out(account, store) for account in rows]
-        return page_response(request=request, results=results, next_cursor=str(rows[-1].pk) if more else None)
+        rows = list(
+            accounts_for(request.user)
+            .filter(pk__gt=int(cursor or 0))
+            .order_by("pk")
+            .values(*ACCOUNT_FIELDS)[: limit + 1]
+        )
+        more = len(rows) > limit
+        results = [self._account_out(row, store) for row in rows[:limit]]
+        return page_response(
+            request=request, results=results, next_cursor=str(results[-1]["id"]) if more else None
+        )
 
     @extend_schema(responses=s.AccountOut)
     def retrieve(self, request: Request, pk: str) -> Response:
         if not pk.isdigit():
             raise StoreNotFound("account", pk)
         account = account_for(user=request.user, account_id=int(pk))
-        return Response(self._account_out(account, im_store()))
+        row = {field: getattr(account, field) for field in ACCOUNT_FIELDS}
+        return Response(self._account_out(row, im_store()))
 
 
 class ConversationViewSet(ImViewSet):
