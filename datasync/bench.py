@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from datasync.protocol import DataSyncFrame, RegisterFrame, dump_frame
+from datasync.protocol import DataSyncFrame, HeartbeatFrame, RegisterFrame, dump_frame
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = """
@@ -119,7 +119,12 @@ def hub_process(*, database_url: str | None, workdir: Path) -> Any:
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=20)
         log.close()
 
 
@@ -159,9 +164,14 @@ async def push(
         ack = json.loads(await ws.recv())
         if ack["type"] != "master:register:ack":
             raise RuntimeError(f"register refused: {ack}")
-        started = time.perf_counter()
+        # heartbeats as a real worker sends them: a silent worker loses its accounts (new epoch)
+        interval = float(ack["payload"]["heartbeat_interval"]) / 2
+        started = last_beat = time.perf_counter()
         sent = acked = 0
         while acked < len(frames):
+            if time.perf_counter() - last_beat > interval:
+                await ws.send(dump_frame(HeartbeatFrame.build(active_accounts=1)))
+                last_beat = time.perf_counter()
             while sent < len(frames) and sent - acked < window:
                 await ws.send(frames[sent])
                 sent += 1
