@@ -116,6 +116,11 @@ async def test_works_page_loads_pages_on_scroll_until_no_more(page: Page, simula
     truth = simulator.control("GET", f"accounts/{uid}/truth")
     assert sorted(works) == sorted(truth["contents"]) and len(works) == 20
     assert await page.locator('[class*="video-card-"]').count() == 20
+    # and a fetch made from inside the page is signed by the page's own script
+    in_page = await page.evaluate(
+        "() => fetch('/janus/douyin/creator/pc/work_list?status=0&count=5&max_cursor=0').then((r) => r.json())"
+    )
+    assert (in_page["status_code"], len(in_page["aweme_list"])) == (0, 5)
 
 
 async def test_comment_page_pick_work_scroll_replies_and_reply_through_the_ui(
@@ -249,9 +254,10 @@ async def test_chat_page_virtual_list_messages_and_send_through_the_ui(
     # when the newest conversation is opened
     await listing.hover()
     await page.mouse.wheel(0, -40 * 72)
-    await expect(rows.first).to_be_visible()
-    row_props = await rows.first.evaluate(FIBER_PROPS, "conversationId")
-    await rows.first.click()
+    await expect(listing).to_have_js_property("scrollTop", 0)
+    newest = await rows.first.element_handle()
+    row_props = await newest.evaluate(FIBER_PROPS, "conversationId")
+    await newest.click()
     messages = page.locator('[class*="box-content-"] [class*="message-item-"]')
     await expect(messages.first).to_be_visible()
     truth = simulator.control("GET", f"accounts/{uid}/truth")

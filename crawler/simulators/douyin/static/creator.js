@@ -411,7 +411,9 @@
       for (var i = first; i < last; i++) {
         var row = rowNode(list[i], i);
         keep[list[i].conversationId] = true;
-        if (row.parentNode !== inner) inner.appendChild(row);
+        // DOM order follows the visual order, as in a real virtual list
+        var at = inner.children[i - first] || null;
+        if (row !== at) inner.insertBefore(row, at);
       }
       Object.keys(rows).forEach(function (id) { if (!keep[id]) { rows[id].remove(); delete rows[id]; } });
       var missing = [];
