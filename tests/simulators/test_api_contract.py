@@ -43,9 +43,10 @@ def _merge(a: Any, b: Any) -> Any:
 
 def check_fixture(name: str, payload: Any) -> None:
     path = FIXTURES / f"{name}.json"
-    if WRITE or not path.exists():
+    if WRITE:
         FIXTURES.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    assert path.exists(), f"missing fixture {path.name} (run with IMHUB_WRITE_FIXTURES=1 to capture it)"
     stored = json.loads(path.read_text(encoding="utf-8"))
     assert shape(payload) == shape(stored), f"{name}: the simulator no longer serves the fixture's shape"
 
