@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from crawler.simulators.douyin import signing
+from crawler.simulators.douyin.api import API_ROUTES
 
 from .conftest import COMMENT_BASE, Sim
 
@@ -116,3 +119,18 @@ async def test_sessions_are_per_account(sim: Sim) -> None:
         w["aweme_id"] for w in sorted(sim.world(second).works, key=lambda w: -w["create_time"])
     ]
     assert still["status_code"] == 0
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(API_ROUTES))
+async def test_every_api_refuses_unsigned_and_wrongly_signed_calls(sim: Sim, method: str, path: str) -> None:
+    # given a logged-in session and a correctly signed query for this API
+    await sim.login()
+    query = signing.signed_query(sim.state.secret, path, "cursor=0&count=5")
+    # when it is called unsigned, and with the signature of another path
+    unsigned = await sim.client.request(method, f"{path}?cursor=0&count=5", json={})
+    wrong = await sim.client.request(method, f"{path}?{query.replace('cursor=0', 'cursor=1')}", json={})
+    signed = await sim.client.request(method, f"{path}?{query}", json={})
+    # then unsigned is an empty body, wrong is the risk code, signed is answered
+    assert (unsigned.status_code, unsigned.content) == (200, b"")
+    assert wrong.json()["status_code"] == 2154
+    assert signed.status_code == 200 and signed.content and signed.json()["status_code"] != 2154
