@@ -355,3 +355,32 @@ async def test_qr_refreshes_in_place_after_the_ttl(tmp_path: Path, page: Page) -
         assert tickets[0]["state"] == "new" and tickets[-1]["state"] == "expired"
         assert await img.get_attribute("data-token") == tickets[0]["id"]
         assert page.url == f"{short.base_url}/"
+
+
+async def test_faults_in_the_browser_expired_session_captcha_and_failing_dm(
+    page: Page, simulator: Simulator
+) -> None:
+    # given a logged-in account (the second one)
+    uid = simulator.control("GET", "accounts")["accounts"][1]["uid"]
+    await login(page, simulator, uid)
+    # when DM sends fail and a message is sent from the chat page
+    simulator.control("POST", "faults/dm-fail", {"uid": uid})
+    await page.goto(f"{simulator.base_url}/creator-micro/data/following/chat")
+    await page.locator('[role="list-item"]').first.click()
+    await expect(page.locator('[class*="box-content-"] [class*="message-item-"]').first).to_be_visible()
+    await page.locator('[class*="chat-input-"] [contenteditable="true"]').fill("这条发不出去")
+    await page.locator('[class*="chat-input-"]').get_by_text("发送", exact=True).click()
+    # then the page shows the failure and no message node
+    await expect(page.get_by_text("发送失败，对方已设置隐私权限")).to_be_visible()
+    assert await page.locator('[class*="message-item-"]', has_text="这条发不出去").count() == 0
+    # when captcha risk mode is on, the pages show the captcha
+    simulator.control("POST", "faults/risk", {"mode": "captcha", "uid": uid})
+    await page.goto(f"{simulator.base_url}/creator-micro/home")
+    await expect(page.locator("#captcha_container")).to_be_visible()
+    await expect(page.get_by_text("验证码", exact=True)).to_be_visible()
+    simulator.control("POST", "faults/reset")
+    # when the account's sessions expire, a page load lands on the login card
+    simulator.control("POST", "sessions/expire", {"uid": uid})
+    await page.goto(f"{simulator.base_url}/creator-micro/interactive/comment")
+    await expect(page.get_by_text("扫码登录")).to_be_visible()
+    assert page.url == f"{simulator.base_url}/"
