@@ -73,6 +73,7 @@ class AccountRunner:
         self.next_run_at: int | None = None
         self.items_sent = 0
         self.crawls = 0
+        self.had_state = False
         self.profile: Profile | None = None
         self.wake = asyncio.Event()
         self.busy = asyncio.Lock()
@@ -109,6 +110,7 @@ class AccountRunner:
 
     async def crawl_once(self) -> int:
         """One login check + crawl; returns how many records were queued for the hub."""
+        self.had_state = self.pool.storage_state_load(self.account_id) is not None
         context = await self.pool.context_get(account_id=self.account_id)
         self.profile = await self.adapter.login_check(context=context)
         self.login_status = "logged_in"
@@ -116,9 +118,9 @@ class AccountRunner:
         await self._report()
         queued = 0
         async for kind, records in self.adapter.crawl(context=context, memory=self.memory):
-            seqs = data_submit(manager=self.manager, kind=kind, records=records)
-            if seqs:
-                queued += len(records)
+            changed = data_submit(manager=self.manager, kind=kind, records=records)
+            if changed:
+                queued += changed
                 await self.host.outbox_pump(self.account_id)
         self.manager.snapshot_pending = False
         self.crawls += 1
@@ -149,9 +151,11 @@ class AccountRunner:
                 except asyncio.CancelledError:
                     raise
                 except LoginExpired as exc:
-                    self.login_status = "expired"
+                    # Never logged in on this worker: not_logged_in; a session that ended: expired.
+                    self.login_status = "expired" if self.had_state else "not_logged_in"
                     self.runner_status = "stopped"
-                    self.last_error = f"login expired: {exc.message}"
+                    prefix = "login expired" if self.had_state else "not logged in"
+                    self.last_error = f"{prefix}: {exc.message}"
                     self.error_count += 1
                     delay = None
                     logger.warning("%s %s; crawling stops until a new login", self.tag, self.last_error)
