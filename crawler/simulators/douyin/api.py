@@ -212,9 +212,9 @@ def api_dispatch(state: SimState, request: Request) -> Response | None:
 def passport_dispatch(state: SimState, request: Request) -> Response | None:
     """QR login endpoints (unsigned, no session): new ticket, and the status poll that sets the cookie."""
     if request.path == "/passport/web/get_qrcode/":
-        ticket = state.ticket_create()
+        fresh = state.ticket_create()
         return json_response(
-            {"data": {"token": ticket.token, "qrcode": qr_data_url(ticket.token)}, "message": "success"}
+            {"data": {"token": fresh.token, "qrcode": qr_data_url(fresh.token)}, "message": "success"}
         )
     if request.path != "/passport/web/check_qrconnect/":
         return None

@@ -120,7 +120,7 @@ def new_work(*, world: World, rng: random.Random, ids: IdMaker, create_time: int
     tags = rng.sample(vocab.TOPICS, 2)
     image_post = rng.random() < 0.2
     play = int(rng.paretovariate(1.3) * 800)
-    work = {
+    work: dict[str, Any] = {
         "aweme_id": ids.make("73"),
         "desc": title + " " + " ".join(f"#{t}" for t in tags),
         "hashtags": tags,
@@ -216,7 +216,7 @@ def new_message(
 
 
 def new_conversation(*, world: World, peer_uid: str) -> dict[str, Any]:
-    conversation = {
+    conversation: dict[str, Any] = {
         "conversation_id": conversation_id_for(world.owner["uid"], peer_uid),
         "peer_uid": peer_uid,
         "messages": [],
