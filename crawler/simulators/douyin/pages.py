@@ -34,7 +34,7 @@ body{margin:0;font-family:-apple-system,"PingFang SC","Microsoft YaHei",sans-ser
 .work-list-Gh6j2{height:480px;overflow-y:auto}.container-Lkxos9{display:flex;height:90px;border-bottom:1px solid #eee;cursor:pointer}
 .container-Lkxos9 img{width:60px;height:80px;background:#ddd;margin-right:8px}
 .chat-left-Ui8o9{width:300px;float:left;background:#fff}.chat-right-Op9i8{margin-left:310px;background:#fff}
-.conversation-list-Vd3s7{height:560px;overflow-y:auto;position:relative}.conversation-list-inner-Bg7h8{position:relative}
+.conversation-list-Vd3s7{height:560px;overflow-y:auto;position:relative}.virtual-inner-Bg7h8{position:relative}
 .conversation-item-Ik8l9{position:absolute;left:0;right:0;height:72px;box-sizing:border-box;padding:10px;border-bottom:1px solid #f0f0f0;cursor:pointer;overflow:hidden}
 .conversation-item-Ik8l9 img{width:40px;height:40px;border-radius:50%;float:left;margin-right:8px;background:#ddd}
 .active-Xs2d3{background:#f2f2f4}.box-header-Qa1z2{height:48px;line-height:48px;padding:0 16px;border-bottom:1px solid #eee;font-weight:600}

@@ -349,7 +349,7 @@
       tabs.appendChild(tab);
     });
     var listEl = h("div", "conversation-list-Vd3s7");
-    var inner = h("div", "conversation-list-inner-Bg7h8");
+    var inner = h("div", "virtual-inner-Bg7h8");
     listEl.appendChild(inner); left.appendChild(tabs); left.appendChild(listEl);
     var header = h("div", "box-header-Qa1z2"); var headerName = h("span", "box-header-name-Ws3x4", ""); header.appendChild(headerName);
     var content = h("div", "box-content-Ed4c5");
