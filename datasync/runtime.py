@@ -33,6 +33,7 @@ from datasync.persistence import store_load_rows, sync_states_load
 logger = logging.getLogger(__name__)
 
 Loader = Callable[[Any], None]
+LOAD_RETRY = 5.0
 
 
 class Runtime:
@@ -151,15 +152,23 @@ class Runtime:
     # ---- load and replay ---------------------------------------------------------------------------
 
     async def _load(self) -> None:
-        started = time.perf_counter()
-        try:
-            await asyncio.to_thread(_with_connections(self._load_blocking))
-        except Exception as exc:
-            self.load_error = f"{type(exc).__name__}: {exc}"
-            logger.exception("DataStore load failed; the store stays empty and not ready")
+        """Load until it succeeds: a failed attempt is logged, surfaced in stats and retried afresh."""
+        from datasync.store import DataStore
+
+        while True:
+            started = time.perf_counter()
+            try:
+                await asyncio.to_thread(_with_connections(self._load_blocking))
+            except Exception as exc:
+                self.load_error = f"{type(exc).__name__}: {exc}"
+                logger.exception("DataStore load failed; retrying in %.0fs with an empty store", LOAD_RETRY)
+                self.store = DataStore()  # nothing reads it before ready; changes stay buffered
+                await asyncio.sleep(LOAD_RETRY)
+                continue
+            self.load_error = None
+            self.load_seconds = round(time.perf_counter() - started, 3)
+            logger.info("DataStore loaded: %d rows in %.2fs", self.loaded_rows, self.load_seconds)
             return
-        self.load_seconds = round(time.perf_counter() - started, 3)
-        logger.info("DataStore loaded: %d rows in %.2fs", self.loaded_rows, self.load_seconds)
 
     def _load_blocking(self) -> None:
         store = self.store

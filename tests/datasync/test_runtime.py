@@ -104,3 +104,28 @@ async def test_this_processs_own_sync_messages_are_not_applied_twice() -> None:
     finally:
         fanout._handlers["sync"].remove(handler)
         await runtime.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_failed_load_is_retried_until_the_store_is_ready(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a loader that fails on the first attempt
+    await runtime.stop()
+    calls: list[int] = []
+
+    def flaky(store: Any) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("database went away")
+
+    monkeypatch.setattr(runtime, "_loaders", [flaky])
+    monkeypatch.setattr("datasync.runtime.LOAD_RETRY", 0.01)
+    try:
+        # when the runtime starts
+        await runtime.ensure_ready(timeout=30)
+
+        # then it retried, is ready, and the error is cleared
+        assert len(calls) == 2
+        assert runtime.ready
+        assert runtime.load_error is None
+    finally:
+        await runtime.stop()
