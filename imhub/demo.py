@@ -1,40 +1,439 @@
-"""The main job: run imhub on one machine with embedded defaults (`./run.sh demo`).
+"""The main job (`./run.sh demo`): the whole system on one machine, data visibly flowing.
 
-For now it migrates, creates the demo users and serves the hub under daphne on a printed URL.
+Starts the Douyin simulator, the hub (daphne) and one crawler worker as child processes, prepares
+demo users and accounts, logs every account in through the QR flow (confirming each scan through the
+simulator's control API, as a phone would), then prints a live status table until Ctrl-C, when every
+process it started is stopped. `--duration S` runs for a bounded time and exits non-zero unless data
+flowed end to end (every account logged in, every kind of item in the hub, and a DM injected into the
+simulator reaching the IM API).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
+import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+KINDS = ("contents", "comments", "conversations", "messages")
+
+
+class DemoError(RuntimeError):
+    """The demo could not reach a state it needs; the message says which and where to look."""
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port(host: str, preferred: int) -> int:
+    if preferred and _port_free(host, preferred):
+        return preferred
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def http(method: str, url: str, *, body: Any = None, token: str | None = None, timeout: float = 10.0) -> Any:
+    """One JSON request; returns the decoded body, raises DemoError on a non-2xx answer."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Accept", "application/json")
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Token {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            raw = response.read()
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode("utf-8", "replace")[:300]
+        raise DemoError(f"{method} {url} -> HTTP {exc.code}: {detail}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise DemoError(f"{method} {url} failed: {exc}") from None
+    return json.loads(raw) if raw else None
+
+
+class Child:
+    """A child process in its own process group, logging to a file."""
+
+    def __init__(self, name: str, args: list[str], env: dict[str, str], log_dir: Path) -> None:
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        log.close()
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+class Demo:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.var_dir = Path(args.var_dir).resolve()
+        self.log_dir = self.var_dir / "logs"
+        self.children: list[Child] = []
+        self.host = "127.0.0.1"
+        self.port = _free_port(self.host, args.port)
+        self.sim_port = _free_port(self.host, args.sim_port)
+        self.hub_url = f"http://{self.host}:{self.port}"
+        self.sim_url = f"http://{self.host}:{self.sim_port}"
+        self.setup: dict[str, Any] = {}
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+        self.env.update(
+            {
+                "DJANGO_SETTINGS_MODULE": "imhub.settings",
+                "IMHUB_VAR_DIR": str(self.var_dir),
+                "PYTHONUNBUFFERED": "1",
+                "IMHUB_HEARTBEAT_INTERVAL": self.env.get("IMHUB_HEARTBEAT_INTERVAL", "5"),
+            }
+        )
+
+    # ---- helpers ---------------------------------------------------------------------------------
+
+    def say(self, text: str) -> None:
+        print(f"[demo] {text}", flush=True)
+
+    def start(self, name: str, args: list[str], env: dict[str, str] | None = None) -> Child:
+        child = Child(name, args, env or self.env, self.log_dir)
+        self.children.append(child)
+        return child
+
+    def manage(self, *args: str) -> str:
+        result = subprocess.run(
+            [PYTHON, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=300,
+        )
+        if result.returncode != 0:
+            raise DemoError(f"manage.py {args[0]} failed:\n{result.stdout}\n{result.stderr}")
+        return result.stdout
+
+    def wait(self, what: str, predicate: Any, *, timeout: float, child: Child | None = None) -> Any:
+        deadline = time.monotonic() + timeout
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            for proc in self.children:
+                if not proc.alive():
+                    raise DemoError(
+                        f"{proc.name} exited (code {proc.proc.returncode}); log {proc.log_path}:\n{proc.tail()}"
+                    )
+            try:
+                value = predicate()
+                if value:
+                    return value
+            except DemoError as exc:
+                last = exc
+            time.sleep(0.5)
+        hint = f"\nlast error: {last}" if last else ""
+        if child is not None:
+            hint += f"\n{child.name} log ({child.log_path}):\n{child.tail()}"
+        raise DemoError(f"timed out after {timeout:.0f}s waiting for {what}{hint}")
+
+    def admin_api(self, method: str, path: str, body: Any = None) -> Any:
+        return http(method, f"{self.hub_url}{path}", body=body, token=self.setup["admin"]["token"])
+
+    def agent_api(self, method: str, path: str, body: Any = None) -> Any:
+        return http(method, f"{self.hub_url}{path}", body=body, token=self.setup["agent"]["token"])
+
+    def sim(self, method: str, path: str, body: Any = None) -> Any:
+        return http(method, f"{self.sim_url}/__sim__{path}", body=body)
+
+    # ---- steps -----------------------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        if self.var_dir.exists() and not self.args.keep:
+            shutil.rmtree(self.var_dir)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.say(f"state and logs in {self.var_dir}")
+        self.manage("migrate", "--noinput", "-v", "0")
+
+    def start_simulator(self) -> list[dict[str, Any]]:
+        args = [
+            PYTHON,
+            "manage.py",
+            "runsimulator",
+            "douyin",
+            "--host",
+            self.host,
+            "--port",
+            str(self.sim_port),
+            "--accounts",
+            str(self.args.accounts),
+            "--seed",
+            str(self.args.seed),
+            "--live-rate",
+            str(self.args.live_rate),
+        ]
+        child = self.start("simulator", args)
+        accounts = self.wait("the simulator", lambda: self.sim("GET", "/accounts"), timeout=60, child=child)
+        creators = accounts["accounts"] if isinstance(accounts, dict) else accounts
+        self.say(f"simulator (Douyin creator center stand-in) on {self.sim_url}: {len(creators)} creators")
+        return creators
+
+    def start_hub(self, creators: list[dict[str, Any]]) -> None:
+        nicknames = ",".join(c.get("nickname", "").replace(",", " ") for c in creators)
+        self.setup = json.loads(
+            self.manage(
+                "demo_setup",
+                "--accounts",
+                str(self.args.accounts),
+                "--nicknames",
+                nicknames,
+                "--monitor-interval",
+                str(self.args.interval),
+            )
+            .strip()
+            .splitlines()[-1]
+        )
+        args = [PYTHON, "-m", "daphne", "-b", self.host, "-p", str(self.port), "imhub.asgi:application"]
+        child = self.start("hub", args)
+        self.wait(
+            "the hub", lambda: http("GET", f"{self.hub_url}/healthz", timeout=3), timeout=60, child=child
+        )
+        self.say(f"hub on {self.hub_url}")
+
+    def start_worker(self) -> None:
+        env = dict(self.env)
+        env["IMHUB_WORKER_TOKEN"] = self.setup["worker"]["token"]
+        env["IMHUB_DOUYIN_BASE_URL"] = self.sim_url
+        worker_id = self.setup["worker"]["worker_id"]
+        args = [
+            PYTHON,
+            "manage.py",
+            "runworker_crawler",
+            "--worker-id",
+            worker_id,
+            "--hub",
+            f"ws://{self.host}:{self.port}",
+            "--data-dir",
+            str(self.var_dir / "worker"),
+            "--headless",
+        ]
+        child = self.start("worker", args, env)
+
+        def online() -> bool:
+            workers = self.admin_api("GET", "/api/manage/workers/")
+            rows = workers["results"] if isinstance(workers, dict) else workers
+            return any(w["worker_id"] == worker_id and w["status"] == "online" for w in rows)
+
+        self.wait("the worker to connect", online, timeout=90, child=child)
+        self.say(f"worker {worker_id} connected (Chromium, one browser context per account)")
+
+    def login_all(self, creators: list[dict[str, Any]]) -> None:
+        for account, creator in zip(self.setup["accounts"], creators, strict=False):
+            self.login(account, creator)
+
+    def login(self, account: dict[str, Any], creator: dict[str, Any]) -> None:
+        account_id = account["id"]
+        session = self.admin_api("POST", f"/api/manage/accounts/{account_id}/login/")
+        session_id = session["id"]
+        path = f"/api/manage/login-sessions/{session_id}/"
+        worker = next(c for c in self.children if c.name == "worker")
+
+        def qr_ready() -> bool:
+            state = self.admin_api("GET", path)
+            if state["status"] in ("failed", "timeout"):
+                raise DemoError(
+                    f"login of account {account_id} ended {state['status']}: {state.get('message')}"
+                )
+            return state["status"] in ("qrcode_ready", "qrcode_refreshed") and bool(state.get("qr_image"))
+
+        self.wait(f"the QR code of account {account_id}", qr_ready, timeout=90, child=worker)
+        self.sim("POST", "/qr/confirm-newest", {"uid": creator["uid"]})
+
+        def succeeded() -> bool:
+            state = self.admin_api("GET", path)
+            if state["status"] in ("failed", "timeout"):
+                raise DemoError(
+                    f"login of account {account_id} ended {state['status']}: {state.get('message')}"
+                )
+            return state["status"] == "success"
+
+        self.wait(f"the login of account {account_id}", succeeded, timeout=90, child=worker)
+        self.say(f"account {account_id} ({creator.get('nickname')}) logged in by QR scan")
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """Per-account status and item counts from the hub's stats endpoint (served from the DataStore)."""
+        stats = self.admin_api("GET", "/api/datasync/stats/")
+        return [{**row, "counts": row.get("store") or {}} for row in stats["accounts"]]
+
+    def print_table(self, rows: list[dict[str, Any]]) -> None:
+        now = time.strftime("%H:%M:%S")
+        header = f"{'id':>3} {'account':<14} {'login':<13} {'runner':<10} " + " ".join(
+            f"{k[:8]:>8}" for k in KINDS
+        )
+        lines = [f"--- {now} ---", header + "  last sync  error"]
+        for row in rows:
+            counts = row["counts"]
+            synced = row.get("last_sync_at")
+            last_sync = f"{max(0, int(time.time() - synced / 1000))}s ago" if synced else "never"
+            lines.append(
+                f"{row['id']:>3} {str(row.get('nickname', ''))[:12]:<14} {row.get('login_status', ''):<13} "
+                f"{row.get('runner_status') or '-'!s:<10} "
+                + " ".join(f"{counts.get(k, 0):>8}" for k in KINDS)
+                + f"  {last_sync:<9}  {str(row.get('last_error') or '')[:60]}"
+            )
+        print("\n".join(lines), flush=True)
+
+    def data_flowed(self, rows: list[dict[str, Any]]) -> list[str]:
+        problems = []
+        for row in rows:
+            if row.get("login_status") != "logged_in":
+                problems.append(f"account {row['id']} is {row.get('login_status')}")
+            for kind in KINDS:
+                if not row["counts"].get(kind):
+                    problems.append(f"account {row['id']} has no {kind} in the hub")
+        return problems
+
+    def prove_live_dm(self, creator: dict[str, Any], account_id: int) -> None:
+        text = f"demo live check {int(time.time())}"
+        self.sim("POST", "/inject/message", {"uid": creator["uid"], "text": text})
+
+        def arrived() -> bool:
+            page = self.agent_api("GET", f"/api/im/unified-messages/?account_id={account_id}&types=message")
+            return any(item.get("text") == text for item in page.get("results", []))
+
+        started = time.monotonic()
+        self.wait("an injected DM to reach the IM API", arrived, timeout=self.args.interval * 3 + 60)
+        self.say(f"a DM injected into the simulator reached the IM API in {time.monotonic() - started:.1f}s")
+
+    def banner(self) -> None:
+        a, g = self.setup["admin"], self.setup["agent"]
+        self.say("ready. Open:")
+        print(
+            f"  admin          {self.hub_url}/admin/   (user {a['username']} / {a['password']})\n"
+            f"  dashboard      {self.hub_url}/admin/dashboard/\n"
+            f"  API docs       {self.hub_url}/api/docs/\n"
+            f"  inbox (agent)  {self.hub_url}/api/im/unified-messages/?account_id={self.setup['accounts'][0]['id']}"
+            f"   (user {g['username']} / {g['password']}, or header 'Authorization: Token {g['token']}')\n"
+            f"  accounts       {self.hub_url}/api/im/accounts/\n"
+            f"  live events    ws://{self.host}:{self.port}/ws/im/\n"
+            f"  metrics        {self.hub_url}/metrics\n"
+            f"  simulator      {self.sim_url}/__sim__/accounts   (ground truth)\n"
+            f"  logs           {self.log_dir}/",
+            flush=True,
+        )
+
+    def run(self) -> int:
+        self.prepare()
+        creators = self.start_simulator()
+        self.start_hub(creators)
+        self.start_worker()
+        self.login_all(creators)
+        self.banner()
+        deadline = time.monotonic() + self.args.duration if self.args.duration else None
+        rows: list[dict[str, Any]] = []
+        while deadline is None or time.monotonic() < deadline:
+            rows = self.snapshot()
+            self.print_table(rows)
+            if deadline is not None and not self.data_flowed(rows):
+                break
+            time.sleep(self.args.refresh)
+            for child in self.children:
+                if not child.alive():
+                    raise DemoError(f"{child.name} exited; log {child.log_path}:\n{child.tail()}")
+        if deadline is None:
+            return 0
+        problems = self.data_flowed(rows)
+        if deadline is not None and time.monotonic() < deadline:
+            # data for every kind arrived before the deadline: prove freshness with a live DM
+            self.prove_live_dm(creators[0], self.setup["accounts"][0]["id"])
+            rows = self.snapshot()
+            self.print_table(rows)
+            problems = self.data_flowed(rows)
+        if problems:
+            self.say("FAILED: data did not flow: " + "; ".join(problems))
+            return 1
+        self.say("OK: every account logged in, every kind of item reached the hub, live DM delivered")
+        return 0
+
+    def stop(self) -> None:
+        for child in reversed(self.children):
+            child.stop()
+        if self.children:
+            self.say("stopped " + ", ".join(c.name for c in reversed(self.children)))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="./run.sh demo", description=__doc__)
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser = argparse.ArgumentParser(prog="./run.sh demo", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--accounts", type=int, default=3, help="demo accounts (default 3)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")), help="hub port")
+    parser.add_argument("--sim-port", type=int, default=8100, help="simulator port")
+    parser.add_argument(
+        "--duration", type=float, default=0, help="seconds to run, then check data flowed and exit"
+    )
+    parser.add_argument("--interval", type=float, default=15.0, help="crawl interval per account, seconds")
+    parser.add_argument(
+        "--live-rate", type=float, default=6.0, help="new comments and DMs per minute per account"
+    )
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--refresh", type=float, default=5.0, help="seconds between status tables")
+    parser.add_argument("--var-dir", default=str(ROOT / "var" / "demo"))
+    parser.add_argument("--keep", action="store_true", help="keep the previous demo database")
     args = parser.parse_args(argv)
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imhub.settings")
-    python = sys.executable
-    subprocess.run([python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True)
-    url = f"http://{args.host}:{args.port}"
-    print(
-        f"imhub hub: {url}/  admin: {url}/admin/  health: {url}/healthz  api docs: {url}/api/docs/",
-        flush=True,
-    )
+    demo = Demo(args)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
-        return subprocess.call(
-            [python, "-m", "daphne", "-b", args.host, "-p", str(args.port), "imhub.asgi:application"],
-            cwd=ROOT,
-        )
+        return demo.run()
     except KeyboardInterrupt:
+        demo.say("Ctrl-C: stopping")
         return 0
+    except DemoError as exc:
+        demo.say(f"ERROR: {exc}")
+        return 1
+    finally:
+        demo.stop()
 
 
 if __name__ == "__main__":
