@@ -27,8 +27,8 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import close_old_connections
 
-from datasync import fanout
-from datasync.persistence import store_load_rows, sync_states_load
+from datasync import fanout, stats
+from datasync.persistence import store_load_account, store_load_rows, sync_states_load
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ class Runtime:
         self._accepting = False
         self._buffer: list[tuple[str, dict[str, Any]]] = []
         self._loaded_seq: dict[int, int] = {}
+        self._seen_seq: dict[int, int] = {}
         self._loaders: list[Loader] = []
         self._periodic: list[tuple[Callable[[], Any], float]] = []
         self._tasks: list[asyncio.Task[Any]] = []
@@ -147,6 +148,7 @@ class Runtime:
             self._accepting = False
             self._buffer = []
             self._loaded_seq = {}
+            self._seen_seq = {}
             self.store = None
 
     # ---- load and replay ---------------------------------------------------------------------------
@@ -182,6 +184,7 @@ class Runtime:
         gc.freeze()
         with self._lock:
             self._loaded_seq = last_seqs
+            self._seen_seq = dict(last_seqs)
             buffered, self._buffer = self._buffer, []
             for kind, data in buffered:
                 # strictly older only: a change at the loaded seq may carry rows written outside a
@@ -205,9 +208,37 @@ class Runtime:
 
     def _dispatch(self, kind: str, data: dict[str, Any]) -> None:
         if kind == "sync":
+            self._seq_check(int(data["account_id"]), int(data.get("seq", 0)))
             new = self.store.apply_change(data)
             data = {**data, "new": [list(pair) for pair in new or ()]}
         fanout.fanout_dispatch(kind=kind, data=data)
+
+    def _seq_check(self, account_id: int, seq: int) -> None:
+        """A change skipped in the fan-out (a full channel, a failed publish) shows as a seq gap:
+        count it, log it, and re-read that account's rows from the database in the background."""
+        previous = self._seen_seq.get(account_id)
+        self._seen_seq[account_id] = max(previous or 0, seq)
+        if previous is None or seq <= previous + 1:
+            return
+        stats.stats_fanout_gap(account_id=account_id)
+        logger.warning(
+            "fan-out gap: account_id=%s got seq %d after %d; reloading the account from the database",
+            account_id,
+            seq,
+            previous,
+        )
+        threading.Thread(
+            target=_with_connections(lambda: self._reload_account(account_id)), daemon=True
+        ).start()
+
+    def _reload_account(self, account_id: int) -> None:
+        store = self.store
+        try:
+            rows = store_load_account(account_id=account_id, apply=store.apply_change)
+        except Exception:
+            logger.exception("reloading account_id=%s after a fan-out gap failed", account_id)
+            return
+        logger.info("reloaded account_id=%s after a fan-out gap: %d rows", account_id, rows)
 
     async def _listen(self, layer: Any, channel: str) -> None:
         while True:

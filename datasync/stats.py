@@ -28,6 +28,7 @@ class _Counters:
         self.last_receive_by_account: dict[int, int] = {}
         self.sockets: Counter[str] = Counter()
         self.auth_failures = 0
+        self.fanout_gaps = 0
 
 
 _counters = _Counters()
@@ -78,6 +79,11 @@ def stats_socket_closed(*, worker_id: str) -> None:
             del _counters.sockets[worker_id]
 
 
+def stats_fanout_gap(*, account_id: int) -> None:
+    with _lock:
+        _counters.fanout_gaps += 1
+
+
 def stats_auth_failed() -> None:
     with _lock:
         _counters.auth_failures += 1
@@ -100,6 +106,7 @@ def stats_process() -> dict[str, Any]:
             "last_receive_at": c.last_receive_at,
             "last_receive_by_account": {str(k): v for k, v in c.last_receive_by_account.items()},
             "auth_failures": c.auth_failures,
+            "fanout_gaps": c.fanout_gaps,
             "connected_workers": sorted(c.sockets),
         }
 

@@ -6,10 +6,11 @@ import asyncio
 from typing import Any
 
 import pytest
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from accounts.models import Account
-from datasync import fanout
+from datasync import fanout, stats
 from datasync.models import SyncState
 from datasync.persistence import entities_upsert
 from datasync.runtime import Runtime, runtime
@@ -127,5 +128,40 @@ async def test_a_failed_load_is_retried_until_the_store_is_ready(monkeypatch: py
         assert len(calls) == 2
         assert runtime.ready
         assert runtime.load_error is None
+    finally:
+        await runtime.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_seq_gap_in_the_fan_out_is_counted_and_the_account_reloaded() -> None:
+    # given a started runtime with an emptied store, the account loaded at seq 3, and seq 5 never arriving
+    await runtime.stop()
+    stats.stats_reset()
+
+    def seed() -> int:
+        account = Account.objects.create(nickname="gap")
+        entities_upsert(
+            account_id=account.id, upserts={"comments": [comment("k1"), comment("k2"), comment("k3")]}
+        )
+        SyncState.objects.create(account=account, last_seq=3)
+        return account.id
+
+    account_id = await database_sync_to_async(seed)()
+    await runtime.ensure_ready()
+    runtime.store.clear()
+    try:
+        # when seq 4 and then seq 6 arrive from another process
+        for change in (_change(account_id, 4, "k1"), _change(account_id, 6, "k3")):
+            message = fanout.fanout_message(kind="sync", data=change)
+            message["origin"] = "another-process"
+            await get_channel_layer().group_send(fanout.FANOUT_GROUP, message)
+        for _ in range(500):
+            if runtime.store.account_totals(account_id)["comments"] == 3:
+                break
+            await asyncio.sleep(0.01)
+
+        # then the gap is counted and the missed row came back from the database
+        assert stats.stats_process()["fanout_gaps"] == 1
+        assert runtime.store.account_totals(account_id)["comments"] == 3
     finally:
         await runtime.stop()
