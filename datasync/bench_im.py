@@ -109,12 +109,12 @@ def _wait_loaded(base: str, token: str, *, expect_items: int, timeout: float = 6
     raise TimeoutError(f"the server at {base} did not load the benchmark store in {timeout}s")
 
 
-def _server_args(server: str, port: int) -> list[str]:
+def _server_args(server: str, port: int, threads: int) -> list[str]:
     if server == "daphne":
         return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "imhub.asgi:application"]
     workers = str(os.cpu_count() or 2)
     return [
-        sys.executable, "-m", "gunicorn", "-w", workers, "-k", "gthread", "--threads", "8",
+        sys.executable, "-m", "gunicorn", "-w", workers, "-k", "gthread", "--threads", str(threads),
         "--backlog", "4096", "--worker-connections", "2000", "--timeout", "600",
         "-b", f"127.0.0.1:{port}", "datasync.wsgi_runtime:application",
     ]  # fmt: skip
@@ -137,6 +137,8 @@ def bench_im_run(
     items: int,
     boost: int,
     duration: int,
+    threads: int = 2,
+    routes: tuple[tuple[str, str], ...] = ROUTES,
     log: Any = print,
 ) -> list[WrkResult]:
     """Run the matrix; ``history_connections`` are the levels measured again with ``boost``x history on account 1."""
@@ -180,7 +182,7 @@ def bench_im_run(
                 log_path = Path(tmp) / f"{server}-{history}.log"
                 with log_path.open("wb") as out:
                     proc = subprocess.Popen(
-                        _server_args(server, port),
+                        _server_args(server, port, threads),
                         cwd=ROOT,
                         env=server_env,
                         stdout=out,
@@ -194,7 +196,7 @@ def bench_im_run(
                         f"{server}: store of {items} items (account 1 x{history}) ready in {time.monotonic() - started:.0f}s"
                     )
                     for conns in levels:
-                        for name, path in ROUTES:
+                        for name, path in routes:
                             out_text = subprocess.run(
                                 [
                                     "wrk", "-t", "2", "-c", str(conns), "-d", f"{duration}s", "--latency",

@@ -5,12 +5,14 @@ with its own event loop that loads the store, joins the fan-out group and runs t
 request threads read the store (``datasync.api.access.im_store`` waits for the load). This is the
 design's "plain HTTP from WSGI processes, each with its own DataStore replica" set-up; WebSockets stay
 on daphne. With more than one process, use the Redis channel layer so fan-out reaches every replica.
+Token clients' IM list requests are answered by ``datasync.api.fastpath`` (same checks and bodies).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 
 from imhub.wsgi import application as django_application
@@ -31,4 +33,12 @@ def _run_runtime() -> None:
 
 
 threading.Thread(target=_run_runtime, name="datasync-runtime", daemon=True).start()
-application = django_application
+
+from datasync.api.fastpath import fastpath_wsgi  # noqa: E402  (needs the Django set-up done above)
+
+# IMHUB_WSGI_FASTPATH=0 serves every request through Django + DRF (for comparison).
+application = (
+    django_application
+    if os.environ.get("IMHUB_WSGI_FASTPATH", "1") == "0"
+    else fastpath_wsgi(django_application)
+)

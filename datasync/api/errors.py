@@ -14,25 +14,32 @@ class StoreUnavailable(Exception):
     """This process's DataStore is not loaded (yet); the client should retry."""
 
 
-def im_error_response(exc: Exception) -> Response | None:
-    """The response for an IM API error, or None when ``exc`` is not one of ours."""
+def im_error_parts(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]] | None:
+    """(status, body, headers) for an IM API error, or None when ``exc`` is not one of ours."""
     if isinstance(exc, StoreQueryError):
-        return Response(
+        return (
+            status.HTTP_400_BAD_REQUEST,
             {"error": "invalid_parameter", "param": exc.param, "detail": exc.message},
-            status=status.HTTP_400_BAD_REQUEST,
+            {},
         )
     if isinstance(exc, StoreNotFound):
-        return Response(
-            {"error": "not_found", "detail": f"{exc.what} not found"},
-            status=status.HTTP_404_NOT_FOUND,
-        )
+        return status.HTTP_404_NOT_FOUND, {"error": "not_found", "detail": f"{exc.what} not found"}, {}
     if isinstance(exc, StoreUnavailable):
-        return Response(
+        return (
+            status.HTTP_503_SERVICE_UNAVAILABLE,
             {"error": "store_unavailable", "detail": str(exc)},
-            status=status.HTTP_503_SERVICE_UNAVAILABLE,
-            headers={"Retry-After": "1"},
+            {"Retry-After": "1"},
         )
     return None
+
+
+def im_error_response(exc: Exception) -> Response | None:
+    """The DRF response for an IM API error, or None when ``exc`` is not one of ours."""
+    parts = im_error_parts(exc)
+    if parts is None:
+        return None
+    code, body, headers = parts
+    return Response(body, status=code, headers=headers or None)
 
 
 def serializer_errors_to_query_error(errors: dict[str, Any]) -> StoreQueryError:

@@ -17,17 +17,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from datasync import bench_data, events  # noqa: F401  (register their runtime loader / fan-out handlers)
+from datasync.api import queries
 from datasync.api import serializers as s
 from datasync.api.access import account_for, account_visible_check, accounts_for, im_store
 from datasync.api.auth import CachedTokenAuthentication
 from datasync.api.errors import im_error_response, serializer_errors_to_query_error
 from datasync.api.pagination import page_response
-from datasync.api.params import page_params, query_bool, query_choice, query_int, query_str
+from datasync.api.params import page_params, query_int, query_str
 from datasync.api.serializers import MAX_LIMIT
 from datasync.models import ReplyRequest
 from datasync.readmarks import read_mark_create, read_mark_message
 from datasync.replies import reply_create
-from datasync.store import CONTENT_ORDERINGS, StoreNotFound, StoreQueryError
+from datasync.store import StoreNotFound, StoreQueryError
 
 ACCOUNT_FIELDS = (
     "id",
@@ -110,10 +111,7 @@ class ConversationViewSet(ImViewSet):
 
     @extend_schema(parameters=[s.AccountParams], responses=s.PageOut)
     def list(self, request: Request) -> Response:
-        p = self._account_params(request)
-        results, nxt = im_store().conversations_page(
-            account_id=p["account_id"], cursor=p.get("cursor"), limit=p["limit"]
-        )
+        results, nxt = queries.conversations_list(store=im_store(), q=request.query_params, user=request.user)
         return page_response(request=request, results=results, next_cursor=nxt)
 
     @extend_schema(parameters=[s.AccountIdParam])
@@ -127,13 +125,7 @@ class MessageViewSet(ImViewSet):
 
     @extend_schema(parameters=[s.MessagesParams], responses=s.PageOut)
     def list(self, request: Request) -> Response:
-        p = self._account_params(request, conversation_id=query_str(request.query_params, "conversation_id"))
-        results, nxt = im_store().messages_page(
-            account_id=p["account_id"],
-            conversation_id=p["conversation_id"],
-            cursor=p.get("cursor"),
-            limit=p["limit"],
-        )
+        results, nxt = queries.messages_list(store=im_store(), q=request.query_params, user=request.user)
         return page_response(request=request, results=results, next_cursor=nxt)
 
 
@@ -142,15 +134,7 @@ class ContentViewSet(ImViewSet):
 
     @extend_schema(parameters=[s.ContentsParams], responses=s.PageOut)
     def list(self, request: Request) -> Response:
-        p = self._account_params(
-            request,
-            ordering=query_choice(
-                request.query_params, "ordering", choices=CONTENT_ORDERINGS, default="-published_at"
-            ),
-        )
-        results, nxt = im_store().contents_page(
-            account_id=p["account_id"], ordering=p["ordering"], cursor=p.get("cursor"), limit=p["limit"]
-        )
+        results, nxt = queries.contents_list(store=im_store(), q=request.query_params, user=request.user)
         return page_response(request=request, results=results, next_cursor=nxt)
 
     @extend_schema(parameters=[s.AccountIdParam])
@@ -164,21 +148,7 @@ class DiscussionViewSet(ImViewSet):
 
     @extend_schema(parameters=[s.DiscussionsParams], responses=s.PageOut)
     def list(self, request: Request) -> Response:
-        q = request.query_params
-        p = self._account_params(
-            request,
-            content_id=query_str(q, "content_id", required=False),
-            parent_id=query_str(q, "parent_id", required=False),
-        )
-        if not p["content_id"] and not p["parent_id"]:
-            raise StoreQueryError("content_id", "content_id or parent_id is required")
-        results, nxt = im_store().discussions_page(
-            account_id=p["account_id"],
-            content_id=p.get("content_id"),
-            parent_id=p.get("parent_id"),
-            cursor=p.get("cursor"),
-            limit=p["limit"],
-        )
+        results, nxt = queries.discussions_list(store=im_store(), q=request.query_params, user=request.user)
         return page_response(request=request, results=results, next_cursor=nxt)
 
 
@@ -187,26 +157,13 @@ class UnifiedMessageViewSet(ImViewSet):
 
     @extend_schema(parameters=[s.UnifiedParams], responses=s.PageOut)
     def list(self, request: Request) -> Response:
-        q = request.query_params
-        p = self._account_params(
-            request,
-            types=query_choice(q, "types", choices=("all", "comments", "messages"), default="all"),
-            unread=query_bool(q, "unread"),
-        )
-        results, nxt = im_store().unified_page(
-            account_id=p["account_id"],
-            types=p["types"],
-            unread=p["unread"],
-            cursor=p.get("cursor"),
-            limit=p["limit"],
-        )
+        results, nxt = queries.unified_list(store=im_store(), q=request.query_params, user=request.user)
         return page_response(request=request, results=results, next_cursor=nxt)
 
     @extend_schema(parameters=[s.AccountIdParam], responses=s.UnreadOut)
     @action(detail=False, methods=["get"])
     def stats(self, request: Request) -> Response:
-        p = self._account_params(request)
-        return Response(im_store().unread_stats(p["account_id"]))
+        return Response(queries.unread_stats_get(store=im_store(), q=request.query_params, user=request.user))
 
 
 class ReadMarkViewSet(ImViewSet):

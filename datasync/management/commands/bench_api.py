@@ -11,6 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from datasync.bench_im import (
+    ROUTES,
     bench_im_markdown,
     bench_im_run,
     bench_im_write,
@@ -38,14 +39,18 @@ class Command(BaseCommand):
         parser.add_argument("--duration", type=int, default=5, help="seconds per route and level")
         parser.add_argument("--output", default="docs/benchmarks.md", help="'' to only print")
         parser.add_argument(
+            "--wsgi-threads", type=int, default=2, help="gunicorn gthread threads per process"
+        )
+        parser.add_argument("--routes", default="", help="comma-separated route names (default: all)")
+        parser.add_argument("--skip-store", action="store_true", help="skip the in-process DataStore figures")
+        parser.add_argument(
             "--memory-only",
             action="store_true",
             help="only the in-process DataStore figures (memory, query service time)",
         )
 
-    def handle(self, *args: Any, **opts: Any) -> None:
-        if shutil.which("wrk") is None:
-            raise CommandError("wrk is not installed (apt-get install wrk)")
+    def _store_figures(self) -> list[str]:
+        """In-process DataStore figures: memory per item and query service time against history size."""
         memory = bench_store_memory()
         memory_line = (
             f"DataStore memory (tracemalloc, {memory['items']:,.0f} items of the benchmark dataset): "
@@ -68,6 +73,12 @@ class Command(BaseCommand):
             ),
         ]
         self.stdout.write("\n".join(latency_lines))
+        return [memory_line, *latency_lines]
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        if shutil.which("wrk") is None:
+            raise CommandError("wrk is not installed (apt-get install wrk)")
+        notes = [] if opts["skip_store"] else self._store_figures()
         if opts["memory_only"]:
             return
         servers = [s for s in opts["servers"].split(",") if s]
@@ -79,12 +90,14 @@ class Command(BaseCommand):
             items=opts["items"],
             boost=opts["history"],
             duration=opts["duration"],
+            threads=opts["wsgi_threads"],
+            routes=tuple(
+                r for r in ROUTES if not opts["routes"] or r[0].split(" ")[0] in opts["routes"].split(",")
+            ),
             log=lambda line: self.stdout.write(line),
         )
         if opts["output"]:
             command = "python manage.py bench_api " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-            section = bench_im_markdown(
-                results=results, command=command.strip(), notes=[memory_line, *latency_lines]
-            )
+            section = bench_im_markdown(results=results, command=command.strip(), notes=notes)
             bench_im_write(path=Path(opts["output"]), section=section)
             self.stdout.write(f"written to {opts['output']}")
