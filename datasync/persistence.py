@@ -99,6 +99,7 @@ def _existing_records(*, account_id: int, kind: str, ids: list[str]) -> dict[str
     found: dict[str, dict[str, Any]] = {}
     with connection.cursor() as cursor:
         for chunk in _chunks(ids):
+            params: list[Any]
             if connection.vendor == "postgresql":
                 condition, params = "platform_id = ANY(%s)", [account_id, kind, chunk]
             else:
@@ -253,7 +254,7 @@ def store_load_account(
 
 def entity_counts() -> dict[str, int]:
     """Rows in the database by kind (every kind present, zero when empty)."""
-    counts = dict.fromkeys(ENTITY_KINDS, 0)
+    counts: dict[str, int] = dict.fromkeys(ENTITY_KINDS, 0)
     for row in Entity.objects.order_by().values("kind").annotate(number=Count("id")):
         counts[row["kind"]] = row["number"]
     return counts
