@@ -31,3 +31,13 @@ class ReplyFailed(CrawlError):
     """A reply the platform refused or did not confirm."""
 
     code = "reply_failed"
+
+
+def error_text(exc: BaseException, *, limit: int = 300) -> str:
+    """A one-line message for status and logs: a CrawlError's message, or the exception's full text."""
+    if isinstance(exc, CrawlError):
+        return exc.message
+    text = " ".join(str(exc).split())
+    if "Call log:" in text:
+        text = text.split("Call log:")[0].strip()
+    return text[:limit] or type(exc).__name__

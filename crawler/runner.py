@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from crawler.browser import BrowserPool
 from crawler.datamanager import DataManager, data_submit
-from crawler.errors import CrawlError, LoginExpired, RiskDetected
+from crawler.errors import LoginExpired, RiskDetected, error_text
 from crawler.platforms.douyin.adapter import CrawlMemory
 from datasync.protocol import AssignmentAccount, Profile
 
@@ -169,7 +169,7 @@ class AccountRunner:
                 except Exception as exc:
                     failures["transient"] += 1
                     self.runner_status = "backoff"
-                    message = exc.message if isinstance(exc, CrawlError) else str(exc).splitlines()[0][:300]
+                    message = error_text(exc)
                     self.last_error = f"{type(exc).__name__}: {message}"
                     self.error_count += 1
                     delay = jitter(backoff_seconds(kind="transient", failures=failures["transient"]))
@@ -207,7 +207,7 @@ class AccountRunner:
                 raise
             except Exception as exc:
                 code = getattr(exc, "code", "")
-                message = exc.message if isinstance(exc, CrawlError) else str(exc).splitlines()[0][:300]
+                message = error_text(exc)
                 self.login_status = "not_logged_in"
                 self.last_error = f"login failed: {message}"
                 logger.error("%s QR login failed: %s", self.tag, message)

@@ -19,7 +19,7 @@ from typing import Any
 from crawler.browser import BrowserPool
 from crawler.client import HubClient
 from crawler.datamanager import DataManager
-from crawler.errors import CrawlError
+from crawler.errors import CrawlError, error_text
 from crawler.outbox import Outbox, outbox_ack, outbox_align, outbox_open
 from crawler.platforms import adapter_get
 from crawler.runner import AccountRunner
@@ -292,7 +292,7 @@ class Worker:
             )
         except Exception as exc:
             code = exc.code if isinstance(exc, CrawlError) else "internal_error"
-            message = exc.message if isinstance(exc, CrawlError) else str(exc).splitlines()[0][:300]
+            message = error_text(exc)
             logger.error("%s reply %s failed: %s %s", runner.tag, payload.reply_id, code, message)
             await self.client.send(
                 ReplyResultFrame.build(
