@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import sys
@@ -28,7 +29,11 @@ class Command(BaseCommand):
     help = "IM API benchmark on a synthetic store (default 1,000,000 items over 100 accounts), driven by wrk."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--servers", default="daphne,gunicorn")
+        parser.add_argument(
+            "--servers",
+            default="daphne,gunicorn-drf,gunicorn",
+            help="daphne (ASGI), gunicorn-drf (WSGI, every request through DRF), gunicorn (WSGI + fast path)",
+        )
         parser.add_argument("--connections", type=_ints, default=[10, 100, 1000])
         parser.add_argument("--history-connections", type=_ints, default=[10, 100])
         parser.add_argument("--accounts", type=int, default=100)
@@ -39,7 +44,7 @@ class Command(BaseCommand):
         parser.add_argument("--duration", type=int, default=5, help="seconds per route and level")
         parser.add_argument("--output", default="docs/benchmarks.md", help="'' to only print")
         parser.add_argument(
-            "--wsgi-threads", type=int, default=2, help="gunicorn gthread threads per process"
+            "--wsgi-threads", type=int, default=1, help="gunicorn gthread threads per process"
         )
         parser.add_argument("--routes", default="", help="comma-separated route names (default: all)")
         parser.add_argument("--skip-store", action="store_true", help="skip the in-process DataStore figures")
@@ -82,6 +87,7 @@ class Command(BaseCommand):
         if opts["memory_only"]:
             return
         servers = [s for s in opts["servers"].split(",") if s]
+        load_before = os.getloadavg()
         results = bench_im_run(
             servers=servers,
             connections=opts["connections"],
@@ -95,6 +101,12 @@ class Command(BaseCommand):
                 r for r in ROUTES if not opts["routes"] or r[0].split(" ")[0] in opts["routes"].split(",")
             ),
             log=lambda line: self.stdout.write(line),
+        )
+        load_after = os.getloadavg()
+        notes.append(
+            f"\nMachine load average (1/5/15 min) at start {load_before[0]:.1f}/{load_before[1]:.1f}/"
+            f"{load_before[2]:.1f}, at end {load_after[0]:.1f}/{load_after[1]:.1f}/{load_after[2]:.1f} "
+            f"({os.cpu_count()} cores shared with other work; wrk runs on the same cores)."
         )
         if opts["output"]:
             command = "python manage.py bench_api " + " ".join(shlex.quote(a) for a in sys.argv[2:])
