@@ -13,7 +13,7 @@ from channels.testing import WebsocketCommunicator
 from accounts.models import Account
 from datasync import handlers
 from datasync.models import Entity, SyncState
-from datasync.protocol import AccountStatusFrame, HeartbeatFrame, RegisterFrame, dump_frame
+from datasync.protocol import AccountStatusFrame, HeartbeatFrame, LoginStatusFrame, RegisterFrame, dump_frame
 from datasync.runtime import runtime
 from datasync.stats import stats_process
 from imhub.asgi import application
@@ -371,4 +371,40 @@ async def test_account_status_is_stored_on_the_account(held: Held) -> None:
         "backoff",
         "comment list: status_code 8",
     )
+    await comm.disconnect()
+
+
+async def test_login_status_updates_the_session_and_an_unknown_session_is_refused(held: Held) -> None:
+    # given the worker registered and a QR login started for its account
+    from accounts.services import login_start
+
+    comm, _ = await _registered(held)
+    session = await database_sync_to_async(login_start)(account=held.account)
+    start = await _recv(comm)
+    assert start["type"] == "master:login:start"
+
+    # when the worker reports the QR code scanned, then a status for a session that does not exist
+    await comm.send_to(
+        text_data=dump_frame(
+            LoginStatusFrame.build(session_id=str(session.id), account_id=held.account.id, status="scanned")
+        )
+    )
+    await comm.send_to(
+        text_data=dump_frame(
+            LoginStatusFrame.build(
+                frame_id="ls-x",
+                session_id="00000000-0000-0000-0000-000000000000",
+                account_id=held.account.id,
+                status="scanned",
+            )
+        )
+    )
+    reply = await _recv(comm)
+
+    # then the session is updated and the unknown one is refused with its code
+    assert (reply["payload"]["ref"], reply["payload"]["code"]) == ("ls-x", "unknown_session")
+    status = await database_sync_to_async(
+        lambda: type(session).objects.values_list("status", flat=True).get(pk=session.pk)
+    )()
+    assert status == "scanned"
     await comm.disconnect()
