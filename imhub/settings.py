@@ -136,7 +136,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Hub behaviour.
-IMHUB_MAX_FRAME_BYTES = env.int("IMHUB_MAX_FRAME_BYTES", default=4 * 1024 * 1024)
+# Below daphne's own WebSocket message limit (1 MiB by default): a larger frame would be dropped by
+# daphne with a closed connection instead of answered with `master:error frame_too_large`.
+IMHUB_MAX_FRAME_BYTES = env.int("IMHUB_MAX_FRAME_BYTES", default=1_000_000)
 IMHUB_HEARTBEAT_INTERVAL = env.float("IMHUB_HEARTBEAT_INTERVAL", default=10.0)
 IMHUB_REPLY_DEADLINE = env.float("IMHUB_REPLY_DEADLINE", default=300.0)
 IMHUB_EVENT_BUFFER = env.int("IMHUB_EVENT_BUFFER", default=10000)
