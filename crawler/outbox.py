@@ -166,18 +166,22 @@ def outbox_ack(*, outbox: Outbox, seq: int) -> int:
     return int(deleted)
 
 
-def outbox_align(*, outbox: Outbox, hub_last_seq: int) -> bool:
-    """Line the outbox up with the hub's `last_seq` (from an assignment).
+def outbox_align(*, outbox: Outbox, hub_last_seq: int, epoch: int) -> bool:
+    """Line the outbox up with the hub's `last_seq` for the assignment at `epoch`.
 
-    Frames the hub already applied are dropped; the remaining ones are renumbered to follow
+    Same epoch as the frames were queued under: this worker was the only writer, so frames with
+    `seq <= hub_last_seq` were applied (their ack was lost) and are dropped. Another epoch: the account
+    was held by someone else in between, so nothing pending is known to be applied and all of it is
+    resent (the hub's upsert is idempotent). Either way the remaining frames are renumbered to follow
     `hub_last_seq` without a gap (order kept). Returns True when the hub stands below what it once
-    acked to this worker, i.e. it lost data: the caller should forget its hashes and resend everything.
+    acked to this worker (it lost data): the hashes are then forgotten so everything is resent.
     """
     db = outbox.db
     db.execute("BEGIN IMMEDIATE")
     try:
-        hub_lost_data = hub_last_seq < outbox.acked_seq
-        db.execute("DELETE FROM frames WHERE seq <= ?", (hub_last_seq,))
+        hub_lost_data = hub_last_seq < outbox.acked_seq  # seq never goes back, across epochs too
+        if epoch == outbox._meta("epoch"):
+            db.execute("DELETE FROM frames WHERE seq <= ?", (hub_last_seq,))
         rows = db.execute("SELECT seq FROM frames ORDER BY seq").fetchall()
         if rows and int(rows[0][0]) != hub_last_seq + 1:
             # Two passes through negative numbers so the primary key never collides.
@@ -186,6 +190,7 @@ def outbox_align(*, outbox: Outbox, hub_last_seq: int) -> bool:
                 db.execute("UPDATE frames SET seq = ? WHERE seq = ?", (hub_last_seq + offset, -int(old)))
         outbox._meta_set("last_seq", hub_last_seq + len(rows))
         outbox._meta_set("acked_seq", hub_last_seq)
+        outbox._meta_set("epoch", epoch)
         if hub_lost_data:
             db.execute("DELETE FROM hashes")
         db.execute("COMMIT")

@@ -181,7 +181,7 @@ class Worker:
         account = assignment.account
         outbox = self.outboxes.get(account.id) or outbox_open(data_dir=self.data_dir, account_id=account.id)
         self.outboxes[account.id] = outbox
-        hub_lost_data = outbox_align(outbox=outbox, hub_last_seq=assignment.last_seq)
+        hub_lost_data = outbox_align(outbox=outbox, hub_last_seq=assignment.last_seq, epoch=assignment.epoch)
         self.sent_upto[account.id] = assignment.last_seq
         runner = self.runners.get(account.id)
         if runner is not None and runner.epoch == assignment.epoch and not hub_lost_data:

@@ -1,0 +1,144 @@
+"""Douyin parsers on captured payloads (tests/fixtures/douyin/): units converted once, quirks handled."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawler.errors import CrawlError, LoginExpired, RiskDetected
+from crawler.platforms.douyin import parsers
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "douyin"
+
+
+def load(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+def test_work_list_page_converts_seconds_and_prefers_metrics() -> None:
+    # given a captured work_list page
+    body = load("work_list__page1.json")
+
+    # when it is parsed
+    works, more = parsers.work_list_parse(body=body)
+
+    # then every work is there, times are epoch ms and counters come from metrics
+    first, metrics = body["aweme_list"][0], body["items"][0]["metrics"]
+    assert more is True
+    assert [w.content_id for w in works] == [a["aweme_id"] for a in body["aweme_list"]]
+    assert works[0].published_at == int(first["create_time"]) * 1000
+    assert works[0].stats.views == int(metrics["view_count"])
+    assert works[0].stats.comments == int(metrics["comment_count"])
+    assert works[0].title == first["desc"]
+    assert works[0].cover_url == first["video"]["cover"]["url_list"][0]
+
+
+def test_work_list_string_create_time_is_converted_too() -> None:
+    body = load("work_list__crawler_page1.json")
+    quirky = [a for a in body["aweme_list"] if isinstance(a["create_time"], str)]
+
+    works, _ = parsers.work_list_parse(body=body)
+
+    by_id = {w.content_id: w for w in works}
+    assert quirky
+    assert [by_id[a["aweme_id"]].published_at for a in quirky] == [
+        int(a["create_time"]) * 1000 for a in quirky
+    ]
+
+
+def test_last_work_page_has_no_more() -> None:
+    _, more = parsers.work_list_parse(body=load("work_list__last_page.json"))
+    assert more is False
+
+
+def test_top_level_comments_have_no_parent_and_string_times_become_ms() -> None:
+    body = load("comment_list__page1.json")
+
+    comments, more = parsers.comment_list_parse(body=body)
+
+    raw = body["comments"][0]
+    assert more is True
+    assert len(comments) == len(body["comments"])
+    assert comments[0].comment_id == raw["cid"]
+    assert comments[0].parent_id is None
+    assert comments[0].created_at == int(raw["create_time"]) * 1000
+    assert comments[0].author.avatar_url == raw["user"]["avatar_thumb"]["url_list"][0]
+
+
+def test_replies_point_at_their_top_level_comment() -> None:
+    body = load("comment_reply_list__page1.json")
+
+    comments, _ = parsers.comment_list_parse(body=body)
+
+    assert [c.parent_id for c in comments] == [r["reply_id"] for r in body["comments"]]
+    assert all(c.parent_id not in (None, "0") for c in comments)
+
+
+def test_the_reply_answer_is_the_authors_comment() -> None:
+    info = load("comment_reply__ok.json")["comment_info"]
+
+    comment = parsers.comment_parse(raw=info)
+
+    assert (comment.comment_id, comment.is_author, comment.parent_id) == (
+        info["cid"],
+        True,
+        info["reply_id"],
+    )
+
+
+def test_messages_from_fiber_props_skip_system_notices() -> None:
+    props = load("messages__fiber_props.json")
+
+    messages = [m for m in (parsers.message_parse(props=p) for p in props) if m is not None]
+
+    user_props = [p for p in props if p["content"]["aweType"] != 701]
+    assert [m.message_id for m in messages] == [p["serverId"] for p in user_props]
+    assert [m.direction for m in messages] == ["out" if p["isFromMe"] else "in" for p in user_props]
+    assert messages[0].created_at == parsers.iso_to_ms(user_props[0]["createdAt"])
+
+
+def test_iso_times_become_epoch_ms() -> None:
+    assert parsers.iso_to_ms("2026-06-24T01:45:07.123Z") == 1782265507123
+
+
+def test_conversation_rows_take_the_peer_from_user_detail() -> None:
+    chat = load("chat_fiber_props__crawler.json")
+    people = parsers.user_detail_parse(body=load("user_detail__crawler.json"))
+    row = chat["conversations"][0]
+
+    conversation = parsers.conversation_parse(props=row, people=people)
+
+    assert conversation.conversation_id == row["conversationId"]
+    assert conversation.peer.id == row["peer"]["uid"]
+    assert conversation.peer.nickname == people[row["peer"]["uid"]].nickname
+    assert conversation.last_message_preview == row["lastMessage"]["content"]["text"]
+
+
+@pytest.mark.parametrize(
+    ("fixture", "error"),
+    [
+        ("api__login_required.json", LoginExpired),
+        ("api__risk.json", RiskDetected),
+        ("api__rate_limited.json", RiskDetected),
+    ],
+)
+def test_error_bodies_raise_their_class(fixture: str, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        parsers.work_list_parse(body=load(fixture))
+
+
+def test_an_empty_body_is_a_risk_signal_not_no_data() -> None:
+    with pytest.raises(RiskDetected):
+        parsers.comment_list_parse(body=None)  # type: ignore[arg-type]
+
+
+def test_other_status_codes_are_crawl_errors() -> None:
+    with pytest.raises(CrawlError, match="status_code 5"):
+        parsers.work_list_parse(body={"status_code": 5, "status_msg": "x"})
+
+
+def test_short_counts() -> None:
+    assert [parsers.short_count_parse(t) for t in ("987", "1.2w", "35.6万", "")] == [987, 12000, 356000, None]
