@@ -54,12 +54,13 @@ class Worker:
         headless: bool = True,
         max_accounts: int = 20,
         platforms: tuple[str, ...] = ("douyin",),
+        pool: BrowserPool | None = None,
     ) -> None:
         self.worker_id = worker_id
         self.data_dir = data_dir
         self.max_accounts = max_accounts
         self.platforms = platforms
-        self.pool = BrowserPool(data_dir=data_dir, headless=headless)
+        self.pool = pool or BrowserPool(data_dir=data_dir, headless=headless)
         self.client = HubClient(
             hub_url=hub_url,
             token=token,
@@ -134,6 +135,8 @@ class Worker:
             await self.assignment_apply(assignment)
         self.registered.set()
         logger.info("registered as %s with %d accounts", self.worker_id, len(payload.assignments))
+        for account_id in list(self.runners):
+            await self.outbox_pump(account_id)  # resend everything unacked, in seq order
 
     async def on_assign(self, payload: Any) -> None:
         await self.assignment_apply(payload.assignment)

@@ -1,0 +1,76 @@
+"""Worker benchmarks (not a test): first full crawl time of one account, and worker RSS by account count.
+
+    .venv/bin/python -m tests.crawler.bench_crawler crawl            # 50 works, 1,000 comments, 100 conversations
+    .venv/bin/python -m tests.crawler.bench_crawler rss 5 10 20      # RSS (worker + Chromium) per account count
+
+Real processes (simulator, hub, worker with Chromium), as in the e2e tests; figures are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import tempfile
+import time
+from pathlib import Path
+
+from crawler.stats import rss_tree_bytes
+from tests.crawler.support import counts_match, crawler_stack
+from tests.support.processes import wait_until
+
+
+def bench_crawl(workdir: Path, *, works: int, comments: int, conversations: int, messages: int) -> None:
+    sizes = ("--works", str(works), "--comments", str(comments), "--conversations", str(conversations))
+    sizes += ("--messages", str(messages))
+    with crawler_stack(workdir, kinds=["session"], sim_args=sizes, interval=600, start=False) as stack:
+        truth = stack.sim.control("GET", f"accounts/{stack.uids[0]}/truth")["counts"]
+        started = time.monotonic()
+        stack.worker_start()
+        wait_until(
+            lambda: counts_match(stack, stack.account_ids[0], stack.uids[0]),
+            timeout=600,
+            interval=0.5,
+            what="the first crawl to reach the hub",
+        )
+        elapsed = time.monotonic() - started
+        log = stack.worker.log_path.read_text()  # type: ignore[union-attr]
+        crawl = re.search(r"crawl 1 done in ([0-9.]+)s: (\d+) new", log)
+        print(f"truth counts: {truth}")
+        print(f"worker start -> IM API matches the simulator: {elapsed:.1f} s")
+        if crawl:
+            print(f"crawl itself (runner log): {crawl.group(1)} s, {crawl.group(2)} records")
+
+
+def bench_rss(workdir: Path, *, accounts: int, settle: float) -> None:
+    sizes = ("--works", "5", "--comments", "50", "--conversations", "5", "--messages", "30")
+    with crawler_stack(workdir, kinds=["session"] * accounts, sim_args=sizes, interval=20) as stack:
+        for account_id, uid in zip(stack.account_ids, stack.uids, strict=True):
+            wait_until(
+                lambda a=account_id, u=uid: counts_match(stack, a, u), timeout=900, interval=1.0, what="sync"
+            )
+        pid = stack.worker.proc.pid  # type: ignore[union-attr]
+        peak, end = 0, time.monotonic() + settle
+        while time.monotonic() < end:
+            peak = max(peak, rss_tree_bytes(pid))
+            time.sleep(1.0)
+        print(
+            f"{accounts} accounts: worker + Chromium RSS peak over {settle:.0f}s of steady crawling: {peak / 2**20:.0f} MiB"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("what", choices=["crawl", "rss"])
+    parser.add_argument("counts", nargs="*", type=int, default=[5, 10, 20])
+    parser.add_argument("--settle", type=float, default=60.0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.what == "crawl":
+            bench_crawl(Path(tmp), works=50, comments=1000, conversations=100, messages=1500)
+        else:
+            for n in args.counts:
+                bench_rss(Path(tmp) / str(n), accounts=n, settle=args.settle)
+
+
+if __name__ == "__main__":
+    main()
