@@ -140,23 +140,61 @@ class DouyinAdapter:
     # ---- crawl -------------------------------------------------------------------------------
 
     async def crawl(self, *, context: BrowserContext, memory: CrawlMemory) -> AsyncIterator[Batch]:
-        """Works, then comments of works whose count changed, then conversations and messages."""
+        """Works first; then comments (of works whose count changed) and the chat, side by side in
+        two pages of the same context. Batches are yielded as they come."""
         works: list[Content] = []
+        started = time.monotonic()
         async for batch in self._crawl_works(context):
             works.extend(batch)
             yield ("contents", batch)
+        logger.debug("works: %d in %.1fs", len(works), time.monotonic() - started)
         todo = [
             w
             for w in works
             if w.stats.comments and memory.work_comment_counts.get(w.content_id) != w.stats.comments
         ]
-        if todo:
+        queue: asyncio.Queue[Batch | BaseException | None] = asyncio.Queue()
+
+        async def comments() -> None:
+            if not todo:
+                return
             async for kind, records, work in self._crawl_comments(context, todo):
-                yield (kind, records)
+                await queue.put((kind, records))
                 if work is not None:
                     memory.work_comment_counts[work.content_id] = work.stats.comments
-        async for batch in self._crawl_chat(context, memory):
-            yield batch
+
+        async def chat() -> None:
+            async for batch in self._crawl_chat(context, memory):
+                await queue.put(batch)
+
+        async def guarded(part: Callable[[], Awaitable[None]], name: str) -> None:
+            began = time.monotonic()
+            try:
+                await part()
+            except BaseException as exc:  # handed to the consumer, which raises it
+                await queue.put(exc)
+            finally:
+                logger.debug("%s done in %.1fs", name, time.monotonic() - began)
+                await queue.put(None)
+
+        tasks = [
+            asyncio.create_task(guarded(comments, "comments")),
+            asyncio.create_task(guarded(chat, "chat")),
+        ]
+        try:
+            finished = 0
+            while finished < len(tasks):
+                item = await queue.get()
+                if item is None:
+                    finished += 1
+                elif isinstance(item, BaseException):
+                    raise item
+                else:
+                    yield item
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _crawl_works(self, context: BrowserContext) -> AsyncIterator[list[Content]]:
         page = await context.new_page()
