@@ -142,4 +142,3 @@ class BrowserPool:
             await self._pw.stop()
         self._browser = None
         self._pw = None
-

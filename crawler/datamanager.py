@@ -50,10 +50,8 @@ class DataManager:
         self.snapshot_pending = True
 
 
-def data_submit(
-    *, manager: DataManager, kind: str, records: list[BaseModel] | list[dict[str, Any]]
-) -> list[int]:
-    """Dedupe `records` by id, keep the new or changed ones, queue them durably; returns the seqs used."""
+def data_submit(*, manager: DataManager, kind: str, records: list[BaseModel] | list[dict[str, Any]]) -> int:
+    """Dedupe `records` by id, keep the new or changed ones, queue them durably; returns how many."""
     id_field = ID_FIELDS[kind]
     known = manager.known(kind)
     changed: dict[str, dict[str, Any]] = {}
@@ -67,13 +65,13 @@ def data_submit(
         changed[record_id] = record  # a later duplicate in the same batch wins
         digests[record_id] = digest
     if not changed:
-        return []
+        return 0
     mode = "snapshot" if manager.snapshot_pending else "delta"
-    seqs = outbox_append(
+    outbox_append(
         outbox=manager.outbox,
         entities={kind: list(changed.values())},
         hashes={kind: digests},
         mode=mode,
     )
     known.update(digests)
-    return seqs
+    return len(changed)

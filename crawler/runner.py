@@ -58,6 +58,7 @@ class AccountRunner:
         adapter: Any,
         manager: DataManager,
         host: RunnerHost,
+        slots: asyncio.Semaphore | None = None,
     ) -> None:
         self.account = account
         self.epoch = epoch
@@ -65,6 +66,7 @@ class AccountRunner:
         self.adapter = adapter
         self.manager = manager
         self.host = host
+        self.slots = slots  # shared by the worker's runners: how many accounts crawl at once
         self.memory = CrawlMemory()
         self.login_status = "unknown"
         self.runner_status = "starting"
@@ -135,7 +137,11 @@ class AccountRunner:
                 started = time.monotonic()
                 try:
                     self.runner_status = "running"
-                    queued = await self.crawl_once()
+                    if self.slots is not None:
+                        async with self.slots:
+                            queued = await self.crawl_once()
+                    else:
+                        queued = await self.crawl_once()
                     self.items_sent += queued
                     failures = {"transient": 0, "risk": 0}
                     self.last_error = ""

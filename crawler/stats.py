@@ -19,20 +19,46 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def _rss(pid: int) -> int:
+def _field_kb(path: str, name: str) -> int:
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(name):
                 return int(line.split()[1]) * 1024
-    except OSError:
+    except (OSError, ValueError, IndexError):
         return 0
     return 0
+
+
+def _rss(pid: int) -> int:
+    return _field_kb(f"/proc/{pid}/status", "VmRSS:")
+
+
+def _pss(pid: int) -> int:
+    return _field_kb(f"/proc/{pid}/smaps_rollup", "Pss:")
+
+
+def _tree(root: int) -> list[int]:
+    tree = _children()
+    found, stack = [], [root]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(tree.get(current, []))
+    return found
+
+
+def pss_tree_bytes(pid: int | None = None) -> int:
+    """Sum of PSS (shared pages divided among their sharers) over `pid` and its descendants: the
+    fair share of memory; Chromium's processes share much, so this is well below the RSS sum."""
+    if not Path("/proc").exists():
+        return 0
+    return sum(_pss(p) for p in _tree(pid or os.getpid()))
 
 
 def rss_tree_bytes(pid: int | None = None) -> int:
     """Sum of VmRSS over `pid` (default: this process) and its descendants (Chromium included).
 
-    Shared pages are counted once per process, so this over-states the real footprint a little.
+    Shared pages are counted once per process, so this over-states the real footprint (see PSS).
     Returns 0 where /proc is not available.
     """
     root = pid or os.getpid()

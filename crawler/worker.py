@@ -55,6 +55,7 @@ class Worker:
         max_accounts: int = 20,
         platforms: tuple[str, ...] = ("douyin",),
         pool: BrowserPool | None = None,
+        max_concurrent_crawls: int = 4,
     ) -> None:
         self.worker_id = worker_id
         self.data_dir = data_dir
@@ -69,6 +70,8 @@ class Worker:
             on_disconnect=self.on_disconnect,
         )
         self.runners: dict[int, AccountRunner] = {}
+        # Bounds the open pages (renderers) and CPU: the rest wait their turn.
+        self.crawl_slots = asyncio.Semaphore(max_concurrent_crawls)
         self.outboxes: dict[int, Outbox] = {}
         self.sent_upto: dict[int, int] = {}
         self.heartbeat_interval = 10.0
@@ -206,6 +209,7 @@ class Worker:
                 adapter=adapter,
                 manager=DataManager(outbox=outbox),
                 host=self,
+                slots=self.crawl_slots,
             )
             if hub_lost_data:
                 runner.manager.forget()

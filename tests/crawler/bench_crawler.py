@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from crawler.stats import rss_tree_bytes
+from crawler.stats import pss_tree_bytes, rss_tree_bytes
 from tests.crawler.support import counts_match, crawler_stack
 from tests.support.processes import wait_until
 
@@ -49,12 +49,15 @@ def bench_rss(workdir: Path, *, accounts: int, settle: float) -> None:
                 lambda a=account_id, u=uid: counts_match(stack, a, u), timeout=900, interval=1.0, what="sync"
             )
         pid = stack.worker.proc.pid  # type: ignore[union-attr]
-        peak, end = 0, time.monotonic() + settle
+        peak_rss, peak_pss, end = 0, 0, time.monotonic() + settle
         while time.monotonic() < end:
-            peak = max(peak, rss_tree_bytes(pid))
+            peak_rss = max(peak_rss, rss_tree_bytes(pid))
+            peak_pss = max(peak_pss, pss_tree_bytes(pid))
             time.sleep(1.0)
         print(
-            f"{accounts} accounts: worker + Chromium RSS peak over {settle:.0f}s of steady crawling: {peak / 2**20:.0f} MiB"
+            f"{accounts} accounts: worker + Chromium peak over {settle:.0f}s of steady crawling: "
+            f"RSS sum {peak_rss / 2**20:.0f} MiB, PSS sum {peak_pss / 2**20:.0f} MiB",
+            flush=True,
         )
 
 

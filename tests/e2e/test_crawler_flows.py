@@ -156,3 +156,55 @@ def test_kill_and_restart_worker_and_hub_lose_and_duplicate_nothing(tmp_path: Pa
         assert ids == truth_ids(stack, uid)
         assert all(len(v) == len(set(v)) for v in ids.values())
         assert partial["comments"] < 300
+
+
+def _chromium_browser_pids(root: int) -> list[int]:
+    """The main Chromium process(es) below `root` (not its renderers/helpers, which have --type=)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, stack = [], [root]
+    while stack:
+        pid = stack.pop()
+        stack.extend(children.get(pid, []))
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        name = cmdline[0].rsplit(b"/", 1)[-1] if cmdline else b""
+        if name in (b"chromium", b"chrome", b"headless_shell") and not any(
+            a.startswith(b"--type=") for a in cmdline
+        ):
+            found.append(pid)
+    return found
+
+
+def test_a_dead_browser_is_relaunched_and_syncing_resumes(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    # given a synced account
+    with crawler_stack(tmp_path, kinds=["session"]) as stack:
+        [account_id], [uid] = stack.account_ids, stack.uids
+        wait_synced(stack, account_id, uid)
+        worker_pid = stack.worker.proc.pid  # type: ignore[union-attr]
+        [chromium] = _chromium_browser_pids(worker_pid)
+
+        # when Chromium dies and a fan then comments
+        os.kill(chromium, signal.SIGKILL)
+        comment = stack.sim.control("POST", "inject/comment", {"uid": uid, "text": "浏览器重启后 e2e"})
+
+        # then the worker relaunches Chromium and the new comment reaches the hub
+        wait_until(
+            lambda: comment["cid"] in im_ids(stack, account_id)["comments"],
+            timeout=120,
+            interval=1.0,
+            what="the comment made after the browser died",
+        )
+        assert stack.worker.alive()  # type: ignore[union-attr]
+        assert stack.worker.log_path.read_text().count("chromium launched (") == 2  # type: ignore[union-attr]

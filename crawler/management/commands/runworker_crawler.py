@@ -46,6 +46,7 @@ class Command(BaseCommand):
         parser.add_argument("--headed", dest="headless", action="store_false")
         parser.add_argument("--max-accounts", type=int, default=20)
         parser.add_argument("--status-interval", type=float, default=5.0)
+        parser.add_argument("--max-concurrent-crawls", type=int, default=4)
 
     def handle(self, *args: Any, **options: Any) -> None:
         token = os.environ.get("IMHUB_WORKER_TOKEN", "")
@@ -65,6 +66,7 @@ class Command(BaseCommand):
             data_dir=data_dir,
             headless=options["headless"],
             max_accounts=options["max_accounts"],
+            max_concurrent_crawls=options["max_concurrent_crawls"],
         )
         asyncio.run(self._serve(worker, options["status_interval"]))
 
