@@ -104,9 +104,9 @@ def _chunks(
                 current, size = {"entities": {}, "deleted": {}}, 100
             current["entities"].setdefault(kind, []).append(record)
             size += record_size
-    for kind, ids in deleted.items():
+    for deleted_kind, ids in deleted.items():
         if ids:
-            current["deleted"][kind] = list(ids)
+            current["deleted"][deleted_kind] = list(ids)
     if current["entities"] or current["deleted"]:
         bodies.append(current)
     return bodies
