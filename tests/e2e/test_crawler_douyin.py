@@ -83,3 +83,59 @@ def test_failing_account_is_reported_and_retried_while_the_others_sync(tmp_path:
         assert stack.worker.alive()  # type: ignore[union-attr]
         assert im_ids(stack, good_a) == truth_ids(stack, stack.uids[0])
         assert im_ids(stack, good_b) == truth_ids(stack, stack.uids[2])
+
+
+def test_an_expiring_qr_is_refreshed_and_the_new_one_logs_in(tmp_path: Path) -> None:
+    # given an account never logged in, on a platform whose QR codes live 3 seconds
+    sim_args = (
+        "--works",
+        "2",
+        "--comments",
+        "10",
+        "--conversations",
+        "2",
+        "--messages",
+        "6",
+        "--qr-ttl",
+        "3",
+    )
+    with crawler_stack(tmp_path, kinds=["qr"], sim_args=sim_args) as stack:
+        [account_id] = stack.account_ids
+        wait_until(
+            lambda: stack.account(account_id)["last_error"].startswith("not logged in"),
+            timeout=60,
+            what="the account to report it is not logged in",
+        )
+
+        # when a QR login starts and its first code expires unscanned
+        status, login = stack.api("POST", f"/api/manage/accounts/{account_id}/login/")
+        assert status == 201, login
+        first = wait_until(
+            lambda: (
+                (s := stack.api("GET", f"/api/manage/login-sessions/{login['id']}/")[1])["qr_image"] and s
+            ),
+            timeout=60,
+            what="the first QR",
+        )
+        refreshed = wait_until(
+            lambda: (
+                (s := stack.api("GET", f"/api/manage/login-sessions/{login['id']}/")[1])["qr_image"]
+                != first["qr_image"]
+                and s
+            ),
+            timeout=60,
+            what="a refreshed QR",
+        )
+        stack.sim.control("POST", "qr/confirm-newest", {"uid": stack.uids[0]})
+
+        # then the refreshed code was reported, and confirming it logs the account in
+        final = wait_until(
+            lambda: (
+                (s := stack.api("GET", f"/api/manage/login-sessions/{login['id']}/")[1])["is_final"] and s
+            ),
+            timeout=60,
+            what="the login to finish",
+        )
+        assert refreshed["status"] == "qrcode_refreshed"
+        assert final["status"] == "success"
+        wait_synced(stack, account_id, stack.uids[0])
