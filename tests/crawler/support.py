@@ -163,7 +163,8 @@ def crawler_stack(
             else:
                 states.append(None)
         hub = make_hub(workdir / "hub").start()
-        worker_token = hub.manage("create_worker", "w1").strip().splitlines()[-1]
+        worker_token = hub.manage("create_worker", "w1", "--capacity", str(max(10, len(kinds))))
+        worker_token = worker_token.strip().splitlines()[-1]
         seed = json.loads(
             hub.shell(SEED.format(states=json.dumps(states), interval=interval)).strip().splitlines()[-1]
         )
