@@ -26,6 +26,7 @@ from datasync.protocol import Comment, Content, Message, Profile, ReplyTarget
 logger = logging.getLogger("crawler.douyin")
 
 Batch = tuple[str, list[Any]]
+COMMENT_LANES = 3  # comment pages read side by side during one crawl
 LoginReport = Callable[..., Awaitable[None]]
 
 
@@ -252,24 +253,55 @@ class DouyinAdapter:
         raise CrawlError(f"work {content_id} not found in the 选择作品 picker")
 
     async def _crawl_comments(
-        self, context: BrowserContext, works: list[Content]
+        self, context: BrowserContext, works: list[Content], *, lanes: int = COMMENT_LANES
     ) -> AsyncIterator[tuple[str, list[Comment], Content | None]]:
-        page = await context.new_page()
-        page.set_default_timeout(15000)
-        tap = ResponseTap(
-            page,
-            {"comments": L.COMMENT_LIST_API, "replies": L.COMMENT_REPLY_LIST_API, "picker": L.WORK_LIST_API},
-        )
+        """Comments of `works`, read by up to `lanes` comment pages side by side (one work at a time
+        each, as a person with several tabs would); results are yielded as each work finishes."""
+        pending: asyncio.Queue[Content] = asyncio.Queue()
+        for work in works:
+            pending.put_nowait(work)
+        results: asyncio.Queue[tuple[list[Comment], Content] | BaseException | None] = asyncio.Queue()
+
+        async def lane() -> None:
+            page = await context.new_page()
+            page.set_default_timeout(15000)
+            tap = ResponseTap(
+                page,
+                {
+                    "comments": L.COMMENT_LIST_API,
+                    "replies": L.COMMENT_REPLY_LIST_API,
+                    "picker": L.WORK_LIST_API,
+                },
+            )
+            try:
+                await page.goto(self.url(L.COMMENTS_PATH), wait_until="domcontentloaded")
+                await _page_state_check(page)
+                await fiber_install(page)
+                while not pending.empty():
+                    work = pending.get_nowait()
+                    await self._work_pick(page, tap, work.content_id)
+                    await results.put((await self._comments_load_all(page, tap), work))
+            except BaseException as exc:
+                await results.put(exc)
+            finally:
+                await page.close()
+                await results.put(None)
+
+        tasks = [asyncio.create_task(lane()) for _ in range(max(1, min(lanes, len(works))))]
         try:
-            await page.goto(self.url(L.COMMENTS_PATH), wait_until="domcontentloaded")
-            await _page_state_check(page)
-            await fiber_install(page)
-            for work in works:
-                await self._work_pick(page, tap, work.content_id)
-                comments = await self._comments_load_all(page, tap)
-                yield ("comments", comments, work)
+            finished = 0
+            while finished < len(tasks):
+                item = await results.get()
+                if item is None:
+                    finished += 1
+                elif isinstance(item, BaseException):
+                    raise item
+                else:
+                    yield ("comments", item[0], item[1])
         finally:
-            await page.close()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _comments_load_all(self, page: Page, tap: ResponseTap) -> list[Comment]:
         """Scroll the comment panel to its end, then open every 查看N条回复 until none is left."""
