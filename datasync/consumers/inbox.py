@@ -1,7 +1,8 @@
 """InboxConsumer at ``/ws/im/``: live events for an agent's accounts. Transport only.
 
 Authentication: the session (browser, via AuthMiddlewareStack) or ``Authorization: Token <key>`` (DRF
-token, for non-browser clients); anonymous connections are closed with 4401. ``?last_event_id=N``
+token, for non-browser clients); anonymous connections are closed with 4401, a session connection
+from a page of a host this hub does not serve (Origin) with 4403. ``?last_event_id=N``
 resumes after event N when it is still in this process's buffer, else the client gets
 ``{"type": "resync_required"}`` and should reload over the IM API. After any replay the client gets
 ``{"type": "ready", "last_event_id": n}``, then events as they happen:
@@ -15,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlparse
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -26,6 +27,27 @@ from datasync.events import Event, event_buffer, loop_subscriber
 logger = logging.getLogger(__name__)
 
 UNAUTHORIZED = 4401
+FORBIDDEN_ORIGIN = 4403
+
+
+def _same_origin(scope: dict[str, Any]) -> bool:
+    """True unless a browser says the page comes from a host this hub does not serve.
+
+    Browsers always send Origin on WebSockets; non-browser clients usually send none and cannot
+    carry a victim's cookie anyway, so a missing Origin is accepted.
+    """
+    from django.conf import settings
+    from django.http.request import split_domain_port, validate_host
+
+    headers = dict(scope.get("headers") or ())
+    origin = headers.get(b"origin", b"").decode("latin-1")
+    if not origin:
+        return True
+    origin_host = urlparse(origin).netloc
+    if origin_host and origin_host == headers.get(b"host", b"").decode("latin-1"):
+        return True
+    domain, _ = split_domain_port(origin_host)
+    return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
 
 
 def _token_user(scope: dict[str, Any]) -> Any:
@@ -61,6 +83,11 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         user = self.scope.get("user")
+        if user is not None and user.is_authenticated and not _same_origin(self.scope):
+            # a session cookie sent by a page of another site (cross-site WebSocket hijacking)
+            await self.accept()
+            await self.close(code=FORBIDDEN_ORIGIN)
+            return
         if user is None or not user.is_authenticated:
             user = await database_sync_to_async(_token_user)(self.scope)
         await self.accept()

@@ -150,3 +150,48 @@ async def test_read_mark_is_broadcast_and_counted(world: dict[str, Any]) -> None
     assert event["data"]["up_to"] == T0 + 600
     assert event["data"]["marked_by"] == world["agent"].id
     await comm.disconnect()
+
+
+def _session_cookie(user: Any) -> str:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+async def test_session_from_a_foreign_origin_is_refused_with_4403(world: dict[str, Any]) -> None:
+    # given the agent's browser session cookie
+    cookie = await database_sync_to_async(_session_cookie)(world["agent"])
+    headers = [(b"cookie", f"sessionid={cookie}".encode()), (b"host", b"localhost")]
+    # when a page of another site opens the socket, and then a page of the hub itself
+    foreign = WebsocketCommunicator(
+        application, "/ws/im/", headers=[*headers, (b"origin", b"https://evil.example")]
+    )
+    await foreign.connect(timeout=10)
+    refused = await foreign.receive_output(timeout=10)
+    own = WebsocketCommunicator(application, "/ws/im/", headers=[*headers, (b"origin", b"http://localhost")])
+    await own.connect(timeout=10)
+    accepted = await own.receive_json_from(timeout=10)
+    # then
+    assert refused == {"type": "websocket.close", "code": 4403}
+    assert accepted["type"] == "ready"
+    await own.disconnect()
+
+
+async def test_account_status_reaches_agents_of_the_account(world: dict[str, Any]) -> None:
+    # given
+    comm = await _connect(world["token"])
+    await comm.receive_json_from(timeout=10)
+    await runtime.ensure_ready()
+    # when
+    runtime.deliver(kind="account_status", data={"id": world["theirs"], "login_status": "expired"})
+    runtime.deliver(kind="account_status", data={"id": world["mine"], "login_status": "expired"})
+    event = await comm.receive_json_from(timeout=10)
+    # then
+    assert (event["type"], event["account_id"], event["data"]["login_status"]) == (
+        "account_status",
+        world["mine"],
+        "expired",
+    )
+    await comm.disconnect()
