@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from playwright.async_api import BrowserContext, Page
+from playwright.async_api import Error as PlaywrightError
 
 from crawler.errors import CrawlError, LoginExpired, ReplyFailed, RiskDetected
 from crawler.pagekit import ResponseTap, fiber_install
@@ -109,6 +110,7 @@ class DouyinAdapter:
     ) -> Profile:
         """QR login: report the QR (and each refresh), the scan, then success with the profile."""
         page = await context.new_page()
+        page.set_default_timeout(15000)
         try:
             await page.goto(self.url(L.LOGIN_PATH), wait_until="domcontentloaded")
             deadline = time.monotonic() + timeout
@@ -119,20 +121,22 @@ class DouyinAdapter:
                     if _path(page.url) != L.HOME_PATH:
                         await page.goto(self.url(L.HOME_PATH), wait_until="domcontentloaded")
                     return await self._profile_read(page)
-                image = page.locator(L.QR_IMAGE).first
-                if await image.count():
-                    src = await image.get_attribute("src")
-                    if src and src != last_src:
-                        shot = await image.screenshot()
-                        data_url = "data:image/png;base64," + base64.b64encode(shot).decode()
-                        await report(
-                            status="qrcode_ready" if last_src is None else "qrcode_refreshed",
-                            qr_image=data_url,
-                        )
-                        last_src, scanned = src, False
-                    if not scanned and await page.get_by_text(L.SCAN_HINT_TEXT).is_visible():
-                        scanned = True
-                        await report(status="scanned")
+                try:
+                    image = page.locator(L.QR_IMAGE).first
+                    if await image.count():
+                        src = await image.get_attribute("src", timeout=2000)
+                        if src and src != last_src:
+                            shot = await image.screenshot(timeout=5000)
+                            data_url = "data:image/png;base64," + base64.b64encode(shot).decode()
+                            status = "qrcode_ready" if last_src is None else "qrcode_refreshed"
+                            await report(status=status, qr_image=data_url)
+                            last_src, scanned = src, False
+                        if not scanned and await page.get_by_text(L.SCAN_HINT_TEXT).is_visible():
+                            scanned = True
+                            await report(status="scanned")
+                except PlaywrightError as exc:
+                    # The page moves on by itself (scan confirmed -> redirect): look again.
+                    logger.debug("login page changed under us: %s", exc)
                 await asyncio.sleep(0.4)
             raise CrawlError("QR login timed out", code="timeout")
         finally:
