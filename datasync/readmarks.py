@@ -22,7 +22,14 @@ MAX_IDS = 500
 
 
 def _validate(
-    *, store: DataStore, account_id: int, target: str, kind: str, ids: list[str], conversation_id: str, content_id: str
+    *,
+    store: DataStore,
+    account_id: int,
+    target: str,
+    kind: str,
+    ids: list[str],
+    conversation_id: str,
+    content_id: str,
 ) -> int | None:
     """Checks the target; returns the ``up_to`` watermark for conversation / content marks."""
     if target == ReadMarkTarget.ITEMS:
