@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from crawler.outbox import Outbox, outbox_append
+from crawler.outbox import Outbox, outbox_append, outbox_forget_hashes
 
 ID_FIELDS = {
     "contents": "content_id",
@@ -46,6 +46,8 @@ class DataManager:
         return self.cache[kind]
 
     def forget(self) -> None:
+        """Forget what was delivered (memory and file): the next crawl sends everything as a snapshot."""
+        outbox_forget_hashes(outbox=self.outbox)
         self.cache.clear()
         self.snapshot_pending = True
 

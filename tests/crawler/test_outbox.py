@@ -133,9 +133,6 @@ def test_forget_sends_everything_again_as_a_snapshot(tmp_path: Path) -> None:
     manager = DataManager(outbox=outbox)
     data_submit(manager=manager, kind="messages", records=[record(1)])
     manager.forget()
-    from crawler.outbox import outbox_forget_hashes
-
-    outbox_forget_hashes(outbox=outbox)
     changed = data_submit(manager=manager, kind="messages", records=[record(1)])
 
     assert changed == 1

@@ -16,7 +16,15 @@ from websockets.asyncio.server import ServerConnection, serve
 from crawler.client import backoff_delay
 from crawler.platforms import register_adapter
 from crawler.worker import Worker
-from datasync.protocol import DataSyncAckFrame, Profile, RegisterAckFrame, dump_frame, parse_frame
+from datasync.protocol import (
+    DataSyncAckFrame,
+    Profile,
+    RegisterAckFrame,
+    ResyncFrame,
+    TaskRevokeFrame,
+    dump_frame,
+    parse_frame,
+)
 from tests.support.processes import free_port
 
 
@@ -148,3 +156,52 @@ def test_status_frames_and_heartbeat_rows_carry_the_runner_state() -> None:
     worker = Worker(worker_id="w9", hub_url="ws://127.0.0.1:1", token="t", data_dir=Path("/tmp"))
     assert status_lines(worker) == ["worker w9: waiting for hub, 0 accounts, outbox 0"]
     assert json.dumps(worker.account_rows()) == "[]"
+
+
+def test_resync_resends_everything_as_a_snapshot_and_revoke_stops_the_account(tmp_path: Path) -> None:
+    async def scenario() -> tuple[list[tuple[int, str, Any]], list[str], bool]:
+        port = free_port()
+        log: list[tuple[int, str, Any]] = []
+        modes: list[str] = []
+        done = asyncio.Event()
+
+        async def handler(ws: ServerConnection) -> None:
+            async for raw in ws:
+                frame = parse_frame(raw)
+                payload = frame.payload
+                log.append((1, frame.type, getattr(payload, "seq", None)))  # type: ignore[attr-defined]
+                if frame.type == "worker:register":  # type: ignore[attr-defined]
+                    ack = RegisterAckFrame.build(heartbeat_interval=30, assignments=[assignment(0)])
+                    await ws.send(dump_frame(ack))
+                elif frame.type == "worker:data:sync":  # type: ignore[attr-defined]
+                    modes.append(payload.mode)
+                    await ws.send(dump_frame(DataSyncAckFrame.build(account_id=7, seq=payload.seq)))
+                    if payload.seq == 3:  # given the first crawl delivered, when the hub asks for a resync
+                        await ws.send(dump_frame(ResyncFrame.build(account_id=7)))
+                    if payload.seq == 6:  # then, once the snapshot is in, the hub revokes the account
+                        await ws.send(dump_frame(TaskRevokeFrame.build(account_id=7, epoch=1)))
+                        done.set()
+
+        worker = Worker(
+            worker_id="w1",
+            hub_url=f"ws://127.0.0.1:{port}",
+            token="t",
+            data_dir=tmp_path,
+            pool=FakePool(),  # type: ignore[arg-type]
+            platforms=("fake",),
+        )
+        task = asyncio.create_task(worker.run())
+        async with serve(handler, "127.0.0.1", port):
+            await asyncio.wait_for(done.wait(), timeout=30)
+            while 7 in worker.runners:
+                await asyncio.sleep(0.01)
+            revoked = 7 not in worker.runners
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return log, modes, revoked
+
+    log, modes, revoked = asyncio.run(scenario())
+
+    assert [seq for _, kind, seq in log if kind == "worker:data:sync"] == [1, 2, 3, 4, 5, 6]
+    assert modes == ["delta"] * 3 + ["snapshot"] * 3
+    assert revoked is True
