@@ -15,7 +15,10 @@ import logging
 import os
 import threading
 
-from imhub.wsgi import application as django_application
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imhub.settings")
+django_application = get_wsgi_application()
 
 logger = logging.getLogger(__name__)
 

@@ -28,6 +28,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 KINDS = ("contents", "comments", "conversations", "messages")
+# Simulated account sizes: `default` is the simulator's own (about 30 works, 600 comments and replies,
+# 60 conversations, 900 messages); `small` keeps a bounded CI run short.
+SIZES: dict[str, list[str]] = {
+    "default": [],
+    "small": ["--works", "6", "--comments", "60", "--conversations", "8", "--messages", "60"],
+}
 
 
 class DemoError(RuntimeError):
@@ -213,6 +219,7 @@ class Demo:
             str(self.args.seed),
             "--live-rate",
             str(self.args.live_rate),
+            *SIZES[self.args.size],
         ]
         child = self.start("simulator", args)
         accounts = self.wait("the simulator", lambda: self.sim("GET", "/accounts"), timeout=60, child=child)
@@ -325,7 +332,7 @@ class Demo:
             )
         print("\n".join(lines), flush=True)
 
-    def data_flowed(self, rows: list[dict[str, Any]]) -> list[str]:
+    def flow_problems(self, rows: list[dict[str, Any]]) -> list[str]:
         problems = []
         for row in rows:
             if row.get("login_status") != "logged_in":
@@ -340,7 +347,7 @@ class Demo:
         self.sim("POST", "/inject/message", {"uid": creator["uid"], "text": text})
 
         def arrived() -> bool:
-            page = self.agent_api("GET", f"/api/im/unified-messages/?account_id={account_id}&types=message")
+            page = self.agent_api("GET", f"/api/im/unified-messages/?account_id={account_id}&types=messages")
             return any(item.get("text") == text for item in page.get("results", []))
 
         started = time.monotonic()
@@ -376,7 +383,7 @@ class Demo:
         while deadline is None or time.monotonic() < deadline:
             rows = self.snapshot()
             self.print_table(rows)
-            if deadline is not None and not self.data_flowed(rows):
+            if deadline is not None and not self.flow_problems(rows):
                 break
             time.sleep(self.args.refresh)
             for child in self.children:
@@ -384,13 +391,13 @@ class Demo:
                     raise DemoError(f"{child.name} exited; log {child.log_path}:\n{child.tail()}")
         if deadline is None:
             return 0
-        problems = self.data_flowed(rows)
+        problems = self.flow_problems(rows)
         if deadline is not None and time.monotonic() < deadline:
             # data for every kind arrived before the deadline: prove freshness with a live DM
             self.prove_live_dm(creators[0], self.setup["accounts"][0]["id"])
             rows = self.snapshot()
             self.print_table(rows)
-            problems = self.data_flowed(rows)
+            problems = self.flow_problems(rows)
         if problems:
             self.say("FAILED: data did not flow: " + "; ".join(problems))
             return 1
@@ -417,6 +424,7 @@ def main(argv: list[str] | None = None) -> int:
         "--live-rate", type=float, default=6.0, help="new comments and DMs per minute per account"
     )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--size", choices=sorted(SIZES), default="default", help="simulated account size")
     parser.add_argument("--refresh", type=float, default=5.0, help="seconds between status tables")
     parser.add_argument("--var-dir", default=str(ROOT / "var" / "demo"))
     parser.add_argument("--keep", action="store_true", help="keep the previous demo database")
