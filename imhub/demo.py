@@ -348,7 +348,7 @@ class Demo:
 
         def arrived() -> bool:
             page = self.agent_api("GET", f"/api/im/unified-messages/?account_id={account_id}&types=messages")
-            return any(item.get("text") == text for item in page.get("results", []))
+            return any(item.get("record", {}).get("text") == text for item in page.get("results", []))
 
         started = time.monotonic()
         self.wait("an injected DM to reach the IM API", arrived, timeout=self.args.interval * 3 + 60)
