@@ -190,6 +190,7 @@ def login_status_record(*, session: WorkerSession, frame: LoginStatusFrame) -> O
 
 def sync_apply(*, session: WorkerSession, frame: DataSyncFrame) -> Outcome:
     """Apply one `worker:data:sync` frame durably (see the module docstring for the rules)."""
+    started = time.perf_counter()
     from accounts import services
 
     p = frame.payload
@@ -244,7 +245,9 @@ def sync_apply(*, session: WorkerSession, frame: DataSyncFrame) -> Outcome:
         "deleted": removed,
         "applied_at": now_ms,
     }
-    stats.stats_sync_applied(account_id=account.id, items=items, deleted=deletions)
+    stats.stats_sync_applied(
+        account_id=account.id, items=items, deleted=deletions, seconds=time.perf_counter() - started
+    )
     from datasync.runtime import runtime
 
     runtime.deliver(kind="sync", data=change)

@@ -53,8 +53,27 @@ def stats_frame_rejected(*, code: str) -> None:
         _counters.frames_rejected[code] += 1
 
 
-def stats_sync_applied(*, account_id: int, items: int, deleted: int) -> None:
+APPLY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+_apply_counts = [0] * (len(APPLY_BUCKETS) + 1)
+_apply_sum = [0.0]
+
+
+def stats_apply_histogram() -> tuple[list[tuple[float, int]], float]:
+    """Cumulative (upper bound, count) buckets of sync apply time in seconds, and their sum."""
     with _lock:
+        cumulative, running = [], 0
+        for bound, count in zip((*APPLY_BUCKETS, float("inf")), _apply_counts, strict=True):
+            running += count
+            cumulative.append((bound, running))
+        return (cumulative if running else []), _apply_sum[0]
+
+
+def stats_sync_applied(*, account_id: int, items: int, deleted: int, seconds: float | None = None) -> None:
+    with _lock:
+        if seconds is not None:
+            index = next((i for i, bound in enumerate(APPLY_BUCKETS) if seconds <= bound), len(APPLY_BUCKETS))
+            _apply_counts[index] += 1
+            _apply_sum[0] += seconds
         _counters.sync_frames_applied += 1
         _counters.items_applied += items
         _counters.items_deleted += deleted

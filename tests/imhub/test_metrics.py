@@ -28,7 +28,7 @@ def test_metrics_report_accounts_workers_and_sync_counters() -> None:
     stats.stats_reset()
     stats.stats_frame_received(frame_type="worker:data:sync")
     stats.stats_frame_received(frame_type="worker:data:sync")
-    stats.stats_sync_applied(account_id=1, items=25, deleted=0)
+    stats.stats_sync_applied(account_id=1, items=25, deleted=0, seconds=0.003)
     stats.stats_frame_rejected(code="stale_epoch")
 
     # when Prometheus scrapes
@@ -47,6 +47,10 @@ def test_metrics_report_accounts_workers_and_sync_counters() -> None:
     assert _metric_value(text, "imhub_sync_frames_applied_total") == 1.0
     assert _metric_value(text, "imhub_sync_items_applied_total") == 25.0
     assert _metric_value(text, 'imhub_sync_frames_rejected_total{code="stale_epoch"}') == 1.0
+    below_5ms = _metric_value(text, 'imhub_sync_apply_seconds_bucket{le="0.005"}')
+    below_1ms = _metric_value(text, 'imhub_sync_apply_seconds_bucket{le="0.001"}')
+    assert below_5ms is not None and below_1ms is not None
+    assert below_5ms >= below_1ms + 1
 
 
 @pytest.mark.django_db
