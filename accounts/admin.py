@@ -75,25 +75,6 @@ class AccountAdmin(admin.ModelAdmin):
     ]
     search_fields = ["nickname", "platform_user_id", "last_error", "=id"]
     actions = [pause_accounts, resume_accounts, reassign_accounts, resync_accounts, start_login]
-    fields = [
-        "platform",
-        "nickname",
-        "platform_user_id",
-        "avatar_url",
-        "status",
-        "team",
-        "monitor_interval",
-        "login_status",
-        "runner_status",
-        "last_error",
-        "error_count",
-        "worker",
-        "epoch",
-        "last_status_at",
-        "next_run_at",
-        "last_sync",
-        "has_storage_state",
-    ]
     readonly_fields = [
         "login_status",
         "runner_status",
@@ -105,6 +86,17 @@ class AccountAdmin(admin.ModelAdmin):
         "next_run_at",
         "last_sync",
         "has_storage_state",
+    ]
+    # editable fields first, then the ones workers and the hub own
+    fields = [
+        "platform",
+        "nickname",
+        "platform_user_id",
+        "avatar_url",
+        "status",
+        "team",
+        "monitor_interval",
+        *readonly_fields,
     ]
     list_per_page = 50
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}

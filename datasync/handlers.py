@@ -334,7 +334,3 @@ def command_frame(*, command: dict[str, Any]) -> BaseFrame | None:
         )
     logger.error("unknown worker command %r dropped", name)
     return None
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
