@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from datasync.bench_im import (
+from datasync.bench.api import (
     ROUTES,
     bench_im_markdown,
     bench_im_run,

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from datasync.bench import ingest_run, store_memory_per_item
+from datasync.bench.ingest import ingest_run, store_memory_per_item
 
 
 class Command(BaseCommand):

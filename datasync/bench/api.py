@@ -1,7 +1,7 @@
 """IM API benchmark: daphne (ASGI) and gunicorn (WSGI) serving a synthetic 1,000,000-item store, driven by wrk.
 
 Each serving process synthesises the same deterministic dataset at start (``IMHUB_BENCH_DATASET``,
-see datasync.bench_data), so no database load is needed; the database holds only the users, the team
+see datasync.bench.data), so no database load is needed; the database holds only the users, the team
 and the 100 accounts, so authentication and team scoping are the real ones (DRF token + visibility
 query per request). Every route runs for ``duration`` seconds per concurrency level; wrk reports
 req/s, latency percentiles and errors (socket errors + non-2xx). wrk runs on the same 2 cores.
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEED = """
 import json
 from django.contrib.auth.models import Group, User
@@ -281,7 +281,7 @@ def bench_store_memory(*, accounts: int = 10, per_account: int = 10_000) -> dict
     import gc
     import tracemalloc
 
-    from datasync.bench_data import bench_account_change
+    from datasync.bench.data import bench_account_change
     from datasync.store import DataStore
 
     tracemalloc.start()
@@ -313,7 +313,7 @@ def bench_store_latency(
     *, sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000), rounds: int = 2000
 ) -> list[dict[str, Any]]:
     """Service time of each store query (first page of 20, microseconds) for one account of each size."""
-    from datasync.bench_data import bench_account_change
+    from datasync.bench.data import bench_account_change
     from datasync.store import DataStore
 
     rows = []

@@ -26,7 +26,7 @@ from typing import Any
 
 from datasync.protocol import DataSyncFrame, HeartbeatFrame, RegisterFrame, dump_frame
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEED = """
 import json
 from accounts.models import Account, Worker
@@ -241,7 +241,7 @@ LOAD_MEASURE = """
 import json, resource, time
 from django.db import transaction
 from accounts.models import Account
-from datasync.bench import comment_record
+from datasync.bench.ingest import comment_record
 from datasync.models import Entity
 from datasync.persistence import entities_upsert, store_load_rows, sync_states_load
 from datasync.store import DataStore
