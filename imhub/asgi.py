@@ -1,4 +1,4 @@
-"""ASGI entry point: HTTP goes to Django, WebSockets through Channels' auth stack."""
+"""ASGI entry point: the IM read lane, then Django for HTTP; WebSockets through Channels' auth stack."""
 
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from datasync.api.lane import read_lane  # noqa: E402
 from datasync.runtime import runtime_asgi_wrapper  # noqa: E402
 from imhub.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": ASGIStaticFilesHandler(django_asgi_app),
+        # IM API reads for JSON clients answered from the DataStore; the rest by Django (static files too)
+        "http": read_lane(ASGIStaticFilesHandler(django_asgi_app)),
         "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
     }
 )

@@ -58,7 +58,6 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "imhub.urls"
 ASGI_APPLICATION = "imhub.asgi.application"
-WSGI_APPLICATION = "imhub.wsgi.application"
 
 TEMPLATES = [
     {
@@ -143,6 +142,9 @@ IMHUB_HEARTBEAT_INTERVAL = env.float("IMHUB_HEARTBEAT_INTERVAL", default=10.0)
 IMHUB_REPLY_DEADLINE = env.float("IMHUB_REPLY_DEADLINE", default=300.0)
 IMHUB_EVENT_BUFFER = env.int("IMHUB_EVENT_BUFFER", default=10000)
 IMHUB_LOGIN_SESSION_TTL = env.float("IMHUB_LOGIN_SESSION_TTL", default=300.0)
+# The ASGI read lane answers the IM API's GET routes for JSON clients without Django's request path
+# (datasync/api/lane.py); 0 sends every request through Django + DRF (for comparison and debugging).
+IMHUB_READ_LANE = env.bool("IMHUB_READ_LANE", default=True)
 # Optional bearer token required by /metrics (empty: open, e.g. behind a private network).
 IMHUB_METRICS_TOKEN = env.str("IMHUB_METRICS_TOKEN", default="")
 

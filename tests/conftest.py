@@ -35,3 +35,10 @@ def redis_url() -> str:
     if not _reachable(REDIS_URL):
         pytest.skip(f"Redis not reachable at {REDIS_URL} (set IMHUB_TEST_REDIS_URL)")
     return REDIS_URL
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: object) -> None:
+    """In-process tests hash passwords with a fast hasher (PBKDF2 costs ~0.5 s a user on these cores);
+    real processes started by e2e tests keep the production hashers."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]

@@ -1,50 +1,28 @@
-"""Short-lived per-process caches for the IM API's per-request checks (token -> user, user -> accounts).
+"""Who is asking: DRF token and Django session users, each cached for a few seconds per process.
 
-Every IM request otherwise costs two database queries before the store is touched (the DRF token
-lookup and the team-visibility query), several times the store query itself. Both answers are cached
-for ``TTL`` seconds, so a revoked token or a team change takes effect within that time in every process.
+Every IM request otherwise costs database queries before the store is touched (the token or session
+row, the user row), several times the store query itself. The answers are cached for ``TTL`` seconds,
+so a revoked token, a deleted session or a deactivated user takes effect within that time in every
+process (at once in this process for a logout: ``user_logged_out`` drops the session's entry).
+
+The session rules are Django's own (``django.contrib.auth.get_user``: the session's backend, the user's
+session hash, inactive users refused) and DRF's (``SessionAuthentication``: active users only); only
+authenticated answers are cached, so an anonymous or expired session always goes to Django and DRF.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
 
 from rest_framework.authentication import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+
+from datasync.api.ttlcache import TtlCache
 
 TTL = 5.0
-MAX_ENTRIES = 10_000
-
-
-class TtlCache:
-    """A small thread-safe dict whose entries expire; cleared whole when it grows past its bound."""
-
-    def __init__(self, ttl: float, max_entries: int = MAX_ENTRIES) -> None:
-        self.ttl = ttl
-        self.max_entries = max_entries
-        self._lock = threading.Lock()
-        self._data: dict[Any, tuple[float, Any]] = {}
-
-    def get(self, key: Any) -> Any:
-        entry = self._data.get(key)
-        if entry is None or entry[0] < time.monotonic():
-            return None
-        return entry[1]
-
-    def put(self, key: Any, value: Any) -> None:
-        with self._lock:
-            if len(self._data) >= self.max_entries:
-                self._data.clear()
-            self._data[key] = (time.monotonic() + self.ttl, value)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
 
 token_cache = TtlCache(TTL)
-visible_cache = TtlCache(TTL)
+session_cache = TtlCache(TTL)
 
 
 class CachedTokenAuthentication(TokenAuthentication):
@@ -59,15 +37,53 @@ class CachedTokenAuthentication(TokenAuthentication):
         return pair
 
 
-def visible_account_ids(user: Any) -> frozenset[int] | None:
-    """The ids of the accounts ``user`` may see (cached); None for a superuser (every account)."""
-    if user.is_superuser:
-        return None
-    key = user.pk
-    ids = visible_cache.get(key)
-    if ids is None:
-        from datasync.api.access import accounts_for
+_token_authentication = CachedTokenAuthentication()
 
-        ids = frozenset(accounts_for(user).values_list("id", flat=True))
-        visible_cache.put(key, ids)
-    return ids
+
+def token_user(key: str) -> Any:
+    """The active user of a DRF token, or None (blocking on a cache miss: call in a thread)."""
+    cached = token_cache.get(key)
+    if cached is not None:
+        return cached[0]
+    try:
+        return _token_authentication.authenticate_credentials(key)[0]
+    except AuthenticationFailed:
+        return None
+
+
+class _SessionRequest:
+    """The part of an HttpRequest that ``django.contrib.auth.get_user`` reads."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+
+def session_user(session_key: str) -> Any:
+    """The active user logged in under a Django session key, or None (blocking: call in a thread)."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import get_user
+
+    cached = session_cache.get(session_key)
+    if cached is not None:
+        return cached
+    engine = import_module(settings.SESSION_ENGINE)
+    user = get_user(_SessionRequest(engine.SessionStore(session_key)))  # type: ignore[arg-type]
+    if not user.is_authenticated or not user.is_active:
+        return None
+    session_cache.put(session_key, user)
+    return user
+
+
+def session_forget(*, sender: Any = None, request: Any = None, **_kwargs: Any) -> None:
+    """``user_logged_out`` receiver: the logged-out session stops answering in this process at once."""
+    key = getattr(getattr(request, "session", None), "session_key", None)
+    if key:
+        session_cache.pop(key)
+
+
+def auth_connect_signals() -> None:
+    from django.contrib.auth.signals import user_logged_out
+
+    user_logged_out.connect(session_forget, dispatch_uid="imhub-session-forget")

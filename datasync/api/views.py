@@ -19,29 +19,16 @@ from rest_framework.response import Response
 from datasync import events  # noqa: F401  (registers its fan-out handlers)
 from datasync.api import queries
 from datasync.api import serializers as s
-from datasync.api.access import account_for, account_visible_check, accounts_for, im_store
+from datasync.api.access import account_for, im_store
 from datasync.api.auth import CachedTokenAuthentication
 from datasync.api.errors import im_error_response, serializer_errors_to_query_error
 from datasync.api.pagination import page_response
-from datasync.api.params import page_params, query_int, query_str
-from datasync.api.serializers import MAX_LIMIT
+from datasync.api.visibility import account_directory, accounts_for, visible_account_ids
 from datasync.bench import data as bench_data  # noqa: F401  (registers its runtime loader)
 from datasync.models import ReplyRequest
 from datasync.readmarks import read_mark_create, read_mark_message
 from datasync.replies import reply_create
-from datasync.store import StoreNotFound, StoreQueryError
-
-ACCOUNT_FIELDS = (
-    "id",
-    "platform",
-    "nickname",
-    "platform_user_id",
-    "avatar_url",
-    "status",
-    "login_status",
-    "runner_status",
-    "last_error",
-)
+from datasync.store import StoreNotFound
 
 
 def _params(serializer_class: type[s.serializers.Serializer], data: Any) -> dict[str, Any]:
@@ -52,7 +39,12 @@ def _params(serializer_class: type[s.serializers.Serializer], data: Any) -> dict
 
 
 class ImViewSet(viewsets.ViewSet):
-    """Base of the IM viewsets: the one place store and lifecycle errors become HTTP errors."""
+    """Base of the IM viewsets: the one place store and lifecycle errors become HTTP errors.
+
+    The read actions are answered by ``queries`` (the same functions the ASGI read lane calls for JSON
+    clients), so a request gets the same body whichever path serves it; these viewsets remain the API's
+    definition (browsable API, OpenAPI schema) and serve writes.
+    """
 
     lookup_value_regex = r"[^/]+"
     authentication_classes = [SessionAuthentication, CachedTokenAuthentication]
@@ -61,50 +53,29 @@ class ImViewSet(viewsets.ViewSet):
         response = im_error_response(exc)
         return response if response is not None else super().handle_exception(exc)
 
-    def _account_params(self, request: Request, **extra: Any) -> dict[str, Any]:
-        """Page parameters plus ``extra`` parsed ones; the account must be visible to the user."""
-        params = page_params(request.query_params)
-        params.update(extra)
-        account_visible_check(user=request.user, account_id=params["account_id"])
-        return params
+    def _read(self, request: Request, query: Any, *, page: bool = True, **kwargs: Any) -> Response:
+        """Answer a read route with ``query`` (one of ``queries``): a cursor page or one object."""
+        if query in (queries.accounts_list, queries.account_get) and not account_directory.fresh:
+            account_directory.refresh()
+        out = query(
+            store=im_store(), q=request.query_params, visible=visible_account_ids(request.user), **kwargs
+        )
+        if not page:
+            return Response(out)
+        results, nxt = out
+        return page_response(request=request, results=results, next_cursor=nxt)
 
 
 class AccountViewSet(ImViewSet):
     """Monitored accounts the user may see, with unread counts and last activity from the store."""
 
-    @staticmethod
-    def _account_out(row: dict[str, Any], store: Any) -> dict[str, Any]:
-        data = dict(row)
-        data.update(store.account_summary(row["id"]))
-        return data
-
     @extend_schema(parameters=[s.PageParams], responses=s.AccountOut(many=True))
     def list(self, request: Request) -> Response:
-        q = request.query_params
-        limit = query_int(q, "limit", default=20, high=MAX_LIMIT)
-        cursor = query_str(q, "cursor", required=False)
-        if cursor is not None and not cursor.isdigit():
-            raise StoreQueryError("cursor", "not a valid cursor")
-        store = im_store()
-        rows = list(
-            accounts_for(request.user)
-            .filter(pk__gt=int(cursor or 0))
-            .order_by("pk")
-            .values(*ACCOUNT_FIELDS)[: limit + 1]
-        )
-        more = len(rows) > limit
-        results = [self._account_out(row, store) for row in rows[:limit]]
-        return page_response(
-            request=request, results=results, next_cursor=str(results[-1]["id"]) if more else None
-        )
+        return self._read(request, queries.accounts_list)
 
     @extend_schema(responses=s.AccountOut)
     def retrieve(self, request: Request, pk: str) -> Response:
-        if not pk.isdigit():
-            raise StoreNotFound("account", pk)
-        account = account_for(user=request.user, account_id=int(pk))
-        row = {field: getattr(account, field) for field in ACCOUNT_FIELDS}
-        return Response(self._account_out(row, im_store()))
+        return self._read(request, queries.account_get, page=False, pk=pk)
 
 
 class ConversationViewSet(ImViewSet):
@@ -112,13 +83,11 @@ class ConversationViewSet(ImViewSet):
 
     @extend_schema(parameters=[s.AccountParams], responses=s.PageOut)
     def list(self, request: Request) -> Response:
-        results, nxt = queries.conversations_list(store=im_store(), q=request.query_params, user=request.user)
-        return page_response(request=request, results=results, next_cursor=nxt)
+        return self._read(request, queries.conversations_list)
 
     @extend_schema(parameters=[s.AccountIdParam])
     def retrieve(self, request: Request, pk: str) -> Response:
-        p = self._account_params(request)
-        return Response(im_store().conversation_get(account_id=p["account_id"], conversation_id=pk))
+        return self._read(request, queries.conversation_get, page=False, pk=pk)
 
 
 class MessageViewSet(ImViewSet):
@@ -126,8 +95,7 @@ class MessageViewSet(ImViewSet):
 
     @extend_schema(parameters=[s.MessagesParams], responses=s.PageOut)
     def list(self, request: Request) -> Response:
-        results, nxt = queries.messages_list(store=im_store(), q=request.query_params, user=request.user)
-        return page_response(request=request, results=results, next_cursor=nxt)
+        return self._read(request, queries.messages_list)
 
 
 class ContentViewSet(ImViewSet):
@@ -135,13 +103,11 @@ class ContentViewSet(ImViewSet):
 
     @extend_schema(parameters=[s.ContentsParams], responses=s.PageOut)
     def list(self, request: Request) -> Response:
-        results, nxt = queries.contents_list(store=im_store(), q=request.query_params, user=request.user)
-        return page_response(request=request, results=results, next_cursor=nxt)
+        return self._read(request, queries.contents_list)
 
     @extend_schema(parameters=[s.AccountIdParam])
     def retrieve(self, request: Request, pk: str) -> Response:
-        p = self._account_params(request)
-        return Response(im_store().content_get(account_id=p["account_id"], content_id=pk))
+        return self._read(request, queries.content_get, page=False, pk=pk)
 
 
 class DiscussionViewSet(ImViewSet):
@@ -149,8 +115,7 @@ class DiscussionViewSet(ImViewSet):
 
     @extend_schema(parameters=[s.DiscussionsParams], responses=s.PageOut)
     def list(self, request: Request) -> Response:
-        results, nxt = queries.discussions_list(store=im_store(), q=request.query_params, user=request.user)
-        return page_response(request=request, results=results, next_cursor=nxt)
+        return self._read(request, queries.discussions_list)
 
 
 class UnifiedMessageViewSet(ImViewSet):
@@ -158,13 +123,12 @@ class UnifiedMessageViewSet(ImViewSet):
 
     @extend_schema(parameters=[s.UnifiedParams], responses=s.PageOut)
     def list(self, request: Request) -> Response:
-        results, nxt = queries.unified_list(store=im_store(), q=request.query_params, user=request.user)
-        return page_response(request=request, results=results, next_cursor=nxt)
+        return self._read(request, queries.unified_list)
 
     @extend_schema(parameters=[s.AccountIdParam], responses=s.UnreadOut)
     @action(detail=False, methods=["get"])
     def stats(self, request: Request) -> Response:
-        return Response(queries.unread_stats_get(store=im_store(), q=request.query_params, user=request.user))
+        return self._read(request, queries.unread_stats_get, page=False)
 
 
 class ReadMarkViewSet(ImViewSet):

@@ -65,7 +65,7 @@ def _token_user(scope: dict[str, Any]) -> Any:
 
 def _visible_account_ids(user: Any) -> set[int] | None:
     """None means every account (superuser)."""
-    from datasync.api.access import accounts_for
+    from datasync.api.visibility import accounts_for
 
     if user.is_superuser:
         return None

@@ -11,7 +11,8 @@ from django.contrib.auth.models import Group, User
 from rest_framework.test import APIClient
 
 from accounts.models import Account
-from datasync.api.auth import token_cache, visible_cache
+from datasync.api.auth import session_cache, token_cache
+from datasync.api.visibility import account_directory, visible_cache
 from datasync.runtime import runtime
 from datasync.store import DataStore
 from tests.datasync.store_data import known_change
@@ -38,6 +39,8 @@ def installed_store() -> Iterator[DataStore]:
     """A fresh DataStore installed as this process's ready runtime store."""
     token_cache.clear()
     visible_cache.clear()
+    session_cache.clear()
+    account_directory.invalidate()
     store = DataStore()
     runtime.store = store
     runtime._accepting = True

@@ -1,0 +1,244 @@
+"""The ASGI read lane: the IM API's GET routes answered from the DataStore without Django's request path.
+
+Django's ASGI request path (request object, middleware, DRF negotiation and rendering, the sync view in
+a thread) costs 20-50 times the store query; this lane sits in front of Django in ``imhub/asgi.py`` and
+answers ``GET`` on the read routes of ``queries`` for JSON clients, authenticated by a DRF token or a
+Django session, with exactly what the DRF viewsets return: the same query functions, the same error
+translation (``errors.im_error_parts``), the same JSON bytes and headers, the same pagination links
+(``tests/datasync/test_read_lane.py`` compares both paths byte for byte).
+
+Everything it is not sure about goes to Django unchanged: other methods and paths, the browsable API
+(``Accept`` naming HTML or anything but JSON, a ``format`` parameter), a host Django would refuse, a
+request without valid credentials (Django and DRF answer it, with their own error and cookie handling),
+a store still loading. Database lookups (token, session, team visibility, account rows) happen only on
+a cache miss, in a thread, never on the event loop. Each answered request is timed into the same API
+latency histogram as Django's routes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import close_old_connections
+from django.http.cookie import parse_cookie
+from django.http.request import split_domain_port, validate_host
+from django.urls import Resolver404, resolve
+from django.utils.encoding import escape_uri_path, iri_to_uri
+from rest_framework.utils.urls import replace_query_param
+
+from datasync.api.auth import session_cache, session_user, token_cache, token_user
+from datasync.api.errors import im_error_parts
+from datasync.api.queries import Route, route_match
+from datasync.api.visibility import account_directory, visible_account_ids, visible_account_ids_cached
+
+logger = logging.getLogger(__name__)
+
+ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+_JSON_ACCEPT = frozenset({"", "*/*", "application/json", "application/*"})
+
+
+_SECURITY_HEADERS = (
+    (b"X-Content-Type-Options", b"nosniff"),
+    (b"Referrer-Policy", b"same-origin"),
+    (b"Cross-Origin-Opener-Policy", b"same-origin"),
+)
+
+
+def json_bytes(data: Any) -> bytes:
+    """The bytes DRF's JSONRenderer produces with the default settings (compact, unicode, strict)."""
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode()
+
+
+def _accept_is_json(accept: str) -> bool:
+    """True when DRF's content negotiation would pick its JSON renderer for this Accept header."""
+    if accept in _JSON_ACCEPT:
+        return True
+    return all(part.strip() in _JSON_ACCEPT for part in accept.split(","))
+
+
+def _run_blocking(fn: Callable[..., Any], *args: Any) -> Awaitable[Any]:
+    """Run a database lookup off the event loop (Django's sync thread), closing stale connections."""
+
+    def run() -> Any:
+        close_old_connections()
+        try:
+            return fn(*args)
+        finally:
+            close_old_connections()
+
+    return sync_to_async(run, thread_sensitive=True)()
+
+
+class ReadLane:
+    """ASGI middleware: the IM read routes for JSON clients here, everything else to ``app``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._hosts: dict[str, bool] = {}
+        self._labels: dict[int, str] = {}
+        self._headers_cache: dict[int, list[tuple[bytes, bytes]]] = {}
+        from imhub.metrics import API_LATENCY
+
+        self._latency = API_LATENCY
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        matched = route_match(scope["path"])
+        if matched is None or not await self._answer(scope, send, matched, started):
+            await self.app(scope, receive, send)
+
+    # ---- the lane ------------------------------------------------------------------------------------
+
+    async def _answer(
+        self, scope: dict[str, Any], send: Any, matched: tuple[Route, str | None], started: float
+    ) -> bool:
+        """Answer the request and return True, or return False (nothing sent) to hand it to Django."""
+        from datasync.runtime import runtime
+
+        if not runtime.ready or scope.get("root_path"):
+            return False
+        accept = authorization = cookie = host = ""
+        for name, value in scope["headers"]:
+            if name == b"accept":
+                accept = value.decode("latin-1")
+            elif name == b"authorization":
+                authorization = value.decode("latin-1")
+            elif name == b"cookie":
+                cookie = value.decode("latin-1")
+            elif name == b"host":
+                host = value.decode("latin-1")
+            elif name.startswith(b"x-forwarded-"):
+                return False  # proxy headers: let Django apply its settings for them
+        if not _accept_is_json(accept):
+            return False
+        raw_query = scope.get("query_string", b"")
+        query_string = raw_query.decode("latin-1") if isinstance(raw_query, bytes) else raw_query
+        q = dict(parse_qsl(query_string, keep_blank_values=True))
+        if "format" in q or query_string.count("&") >= settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:
+            return False
+        if not host:
+            server = scope.get("server") or ("", None)
+            host = f"{server[0]}:{server[1]}" if server[1] not in (None, 80, 443) else str(server[0])
+        if not self._host_allowed(host):
+            return False
+        user = await self._user(authorization, cookie)
+        if user is None:
+            return False
+        known, visible = visible_account_ids_cached(user)
+        if not known:
+            visible = await _run_blocking(visible_account_ids, user)
+        route, pk = matched
+        if route.directory and not account_directory.fresh:
+            await _run_blocking(account_directory.refresh)
+        kwargs = {"pk": pk} if route.detail else {}
+        extra: dict[str, str] = {}
+        try:
+            out = route.query(store=runtime.store, q=q, visible=visible, **kwargs)
+            status = 200
+            if route.page:
+                results, nxt = out
+                out = {
+                    "results": results,
+                    "next": self._next_url(scope, host, query_string, nxt),
+                    "next_cursor": nxt,
+                }
+        except Exception as exc:
+            parts = im_error_parts(exc)
+            if parts is None:
+                logger.exception("read lane failed on %s", scope["path"])
+                return False  # Django answers (and reports) it the usual way
+            status, out, extra = parts
+        await self._send(send, status, json_bytes(out), extra)
+        self._latency.labels("GET", self._label(route), str(status)).observe(time.perf_counter() - started)
+        return True
+
+    async def _user(self, authorization: str, cookie: str) -> Any:
+        """DRF's order: the session user first, then a ``Token`` header; None when neither authenticates."""
+        if cookie:
+            key = parse_cookie(cookie).get(settings.SESSION_COOKIE_NAME)
+            if key:
+                user = session_cache.get(key)
+                if user is None:
+                    user = await _run_blocking(session_user, key)
+                if user is not None:
+                    return user
+        if authorization:
+            parts = authorization.split()
+            if len(parts) == 2 and parts[0].lower() == "token":
+                cached = token_cache.get(parts[1])
+                if cached is not None:
+                    return cached[0]
+                return await _run_blocking(token_user, parts[1])
+        return None
+
+    def _host_allowed(self, host: str) -> bool:
+        allowed = self._hosts.get(host)
+        if allowed is None:
+            domain, _port = split_domain_port(host)
+            allowed = bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
+            if len(self._hosts) < 1000:
+                self._hosts[host] = allowed
+        return allowed
+
+    @staticmethod
+    def _next_url(scope: dict[str, Any], host: str, query_string: str, cursor: str | None) -> str | None:
+        """DRF's next link: ``request.build_absolute_uri()`` with ``cursor`` replaced."""
+        if cursor is None:
+            return None
+        location = escape_uri_path(scope["path"]) + (f"?{iri_to_uri(query_string)}" if query_string else "")
+        url = iri_to_uri(f"{scope.get('scheme', 'http')}://{host}{location}")
+        return replace_query_param(url, "cursor", cursor)
+
+    def _label(self, route: Route) -> str:
+        """The route label Django's latency middleware gives the same request (its resolved pattern)."""
+        key = id(route)
+        label = self._labels.get(key)
+        if label is None:
+            try:
+                label = resolve(route.sample).route or "<unmatched>"
+            except Resolver404:
+                label = "<unmatched>"
+            self._labels[key] = label
+        return label
+
+    def _headers(self, status: int) -> list[tuple[bytes, bytes]]:
+        headers = self._headers_cache.get(status)
+        if headers is None:
+            headers = [
+                (b"Content-Type", b"application/json"),
+                (b"Vary", b"Accept, Cookie"),
+                (b"Allow", b"GET, HEAD, OPTIONS"),
+                (b"X-Frame-Options", b"DENY"),
+            ]
+            self._headers_cache[status] = headers
+        return headers
+
+    async def _send(self, send: Any, status: int, body: bytes, extra: dict[str, str]) -> None:
+        # Django's order and spelling: the response's own headers (DRF's, then the extra ones such as
+        # Retry-After), the middleware's in reverse order of MIDDLEWARE (clickjacking, common, security)
+        headers = [
+            *self._headers(status),
+            *((k.encode("latin-1"), v.encode("latin-1")) for k, v in extra.items()),
+            (b"Content-Length", str(len(body)).encode()),
+            *_SECURITY_HEADERS,
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def read_lane(app: ASGIApp) -> ASGIApp:
+    """Wrap the HTTP application with the read lane (``IMHUB_READ_LANE=0`` leaves it out)."""
+    if not getattr(settings, "IMHUB_READ_LANE", True):
+        return app
+    return ReadLane(app)
