@@ -79,13 +79,14 @@ case "$cmd" in
   hub)
     bootstrap
     "$PY" manage.py migrate --noinput
-    exec "$PY" -m daphne -b "${HOST:-127.0.0.1}" -p "${PORT:-8000}" imhub.asgi:application
+    # --server uvicorn|granian|daphne (default uvicorn), --processes N (N > 1 needs REDIS_URL), --host, --port
+    exec "$PY" -m imhub.serve "$@"
     ;;
   bootstrap)
     bootstrap
     ;;
   *)
-    echo "usage: ./run.sh demo [--help] | ./run.sh test [pytest args] | ./run.sh hub | ./run.sh bootstrap" >&2
+    echo "usage: ./run.sh demo [--help] | ./run.sh test [pytest args] | ./run.sh hub [--server S] [--processes N] | ./run.sh bootstrap" >&2
     exit 2
     ;;
 esac

@@ -325,9 +325,13 @@ ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
 
 def runtime_asgi_wrapper(app: ASGIApp) -> ASGIApp:
-    """ASGI middleware: start this process's runtime on the first HTTP request or WebSocket."""
+    """ASGI middleware: start this process's runtime at server start-up (ASGI lifespan: uvicorn,
+    granian) or else on the first HTTP request or WebSocket (daphne sends no lifespan events)."""
 
     async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
         if scope["type"] in ("http", "websocket") and not runtime.started:
             try:
                 await runtime.start()
@@ -336,3 +340,23 @@ def runtime_asgi_wrapper(app: ASGIApp) -> ASGIApp:
         await app(scope, receive, send)
 
     return wrapped
+
+
+async def _lifespan(receive: Any, send: Any) -> None:
+    """Start loading the store at start-up (serving begins at once: reads wait for the load or go to
+    Django, which waits); stop the runtime's tasks at shutdown."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            try:
+                await runtime.start()
+            except Exception as exc:
+                logger.exception("datasync runtime failed to start")
+                await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                return
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            with contextlib.suppress(Exception):
+                await runtime.stop()
+            await send({"type": "lifespan.shutdown.complete"})
+            return

@@ -15,14 +15,16 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 
 from datasync.api.lane import read_lane  # noqa: E402
 from datasync.runtime import runtime_asgi_wrapper  # noqa: E402
+from imhub.metrics import api_latency_observe  # noqa: E402
 from imhub.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         # IM API reads for JSON clients answered from the DataStore; the rest by Django (static files too)
-        "http": read_lane(ASGIStaticFilesHandler(django_asgi_app)),
+        "http": read_lane(ASGIStaticFilesHandler(django_asgi_app), observe=api_latency_observe),
         "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
     }
 )
-# Each hub process loads its DataStore and joins the fan-out on its first request or connection.
+# Each hub process loads its DataStore and joins the fan-out at start-up (ASGI lifespan), or on its first
+# request or connection under a server without lifespan (daphne).
 application = runtime_asgi_wrapper(application)

@@ -25,6 +25,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from imhub.serve import hub_command
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 KINDS = ("contents", "comments", "conversations", "messages")
@@ -242,7 +244,7 @@ class Demo:
             .strip()
             .splitlines()[-1]
         )
-        args = [PYTHON, "-m", "daphne", "-b", self.host, "-p", str(self.port), "imhub.asgi:application"]
+        args = hub_command(port=self.port, host=self.host, python=PYTHON, env=self.env)
         child = self.start("hub", args)
         self.wait(
             "the hub", lambda: http("GET", f"{self.hub_url}/healthz", timeout=3), timeout=60, child=child

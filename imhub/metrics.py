@@ -48,6 +48,11 @@ class ApiLatencyMiddleware:
         return response
 
 
+def api_latency_observe(method: str, route: str, status: int, seconds: float) -> None:
+    """Record one request answered outside Django (the IM read lane) in the same histogram."""
+    API_LATENCY.labels(method, route, str(status)).observe(seconds)
+
+
 class HubCollector(Collector):
     """Reads the hub's counters and the database's gauges at scrape time."""
 

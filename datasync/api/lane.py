@@ -12,7 +12,8 @@ Everything it is not sure about goes to Django unchanged: other methods and path
 request without valid credentials (Django and DRF answer it, with their own error and cookie handling),
 a store still loading. Database lookups (token, session, team visibility, account rows) happen only on
 a cache miss, in a thread, never on the event loop. Each answered request is timed into the same API
-latency histogram as Django's routes.
+latency histogram as Django's routes (``observe``, given by ``imhub/asgi.py``; the label is the route
+pattern Django resolves for the same path).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from datasync.api.visibility import account_directory, visible_account_ids, visi
 logger = logging.getLogger(__name__)
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+Observe = Callable[[str, str, int, float], None]  # (method, route label, status, seconds)
 _JSON_ACCEPT = frozenset({"", "*/*", "application/json", "application/*"})
 
 
@@ -80,14 +82,12 @@ def _run_blocking(fn: Callable[..., Any], *args: Any) -> Awaitable[Any]:
 class ReadLane:
     """ASGI middleware: the IM read routes for JSON clients here, everything else to ``app``."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, observe: Observe | None = None) -> None:
         self.app = app
+        self.observe = observe
         self._hosts: dict[str, bool] = {}
         self._labels: dict[int, str] = {}
         self._headers_cache: dict[int, list[tuple[bytes, bytes]]] = {}
-        from imhub.metrics import API_LATENCY
-
-        self._latency = API_LATENCY
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["method"] != "GET":
@@ -160,7 +160,8 @@ class ReadLane:
                 return False  # Django answers (and reports) it the usual way
             status, out, extra = parts
         await self._send(send, status, json_bytes(out), extra)
-        self._latency.labels("GET", self._label(route), str(status)).observe(time.perf_counter() - started)
+        if self.observe is not None:
+            self.observe("GET", self._label(route), status, time.perf_counter() - started)
         return True
 
     async def _user(self, authorization: str, cookie: str) -> Any:
@@ -237,8 +238,9 @@ class ReadLane:
         await send({"type": "http.response.body", "body": body})
 
 
-def read_lane(app: ASGIApp) -> ASGIApp:
-    """Wrap the HTTP application with the read lane (``IMHUB_READ_LANE=0`` leaves it out)."""
+def read_lane(app: ASGIApp, *, observe: Observe | None = None) -> ASGIApp:
+    """Wrap the HTTP application with the read lane (``IMHUB_READ_LANE=0`` leaves it out); ``observe``
+    records each answered request's latency (the hub passes its API latency histogram)."""
     if not getattr(settings, "IMHUB_READ_LANE", True):
         return app
-    return ReadLane(app)
+    return ReadLane(app, observe=observe)

@@ -92,7 +92,7 @@ def _wait_healthy(url: str, timeout: float = 60.0) -> None:
 
 @contextlib.contextmanager
 def hub_process(*, database_url: str | None, workdir: Path) -> Any:
-    """Migrate and start a daphne hub on a free port; yields (env, port)."""
+    """Migrate and start a hub (the default server) on a free port; yields (env, port)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env.pop("REDIS_URL", None)
     env.update(
@@ -106,7 +106,7 @@ def hub_process(*, database_url: str | None, workdir: Path) -> Any:
     port = _free_port()
     log = (workdir / "hub.log").open("ab")
     proc = subprocess.Popen(
-        [python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "imhub.asgi:application"],
+        [python, "-m", "imhub.serve", "--port", str(port)],  # the default server, as users run it
         cwd=ROOT,
         env=env,
         stdout=log,

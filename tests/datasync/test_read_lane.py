@@ -251,3 +251,18 @@ def test_accounts_route_follows_changes_without_the_database_per_request(
         team.account.save()
     status, _, body = asgi_get(lane, "/api/im/accounts/", "", headers)
     assert status == 200 and "红队".encode() in body
+
+
+def test_lane_records_latency_like_django_routes(team: Team) -> None:
+    # given a lane with an observer (the hub passes its API latency histogram)
+    seen: list[tuple[str, str, int]] = []
+    lane = ReadLane(Spy(), observe=lambda method, route, status, seconds: seen.append((method, route, status)))
+    headers = [("Authorization", f"Token {Token.objects.create(user=team.agent).key}")]
+    # when
+    asgi_get(lane, "/api/im/conversations/", f"account_id={team.account.id}", headers)
+    asgi_get(lane, "/api/im/contents/w1/", "account_id=abc", headers)
+    # then the labels are Django's resolved route patterns
+    assert seen == [
+        ("GET", "api/im/conversations/$", 200),
+        ("GET", "api/im/contents/(?P<pk>[^/]+)/$", 400),
+    ]

@@ -1,7 +1,7 @@
-"""Start the real imhub processes (hub under daphne, simulator, worker) for end-to-end tests.
+"""Start the real imhub processes (hub, simulator, worker) for end-to-end tests.
 
 Each process gets a free port on 127.0.0.1, its own log file, and is stopped (then killed) at the end.
-The hub's database is its own file (or the PostgreSQL URL given), migrated before daphne starts.
+The hub's database is its own file (or the PostgreSQL URL given), migrated before the hub starts.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from imhub.serve import hub_command
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -143,7 +145,7 @@ def base_env(**extra: str) -> dict[str, str]:
 
 @dataclass
 class Hub:
-    """A running hub: daphne serving imhub.asgi on `port`, with its own database."""
+    """A running hub: the hub server (imhub.serve, IMHUB_SERVER picks it) on `port`, with its own database."""
 
     port: int
     env: dict[str, str]
@@ -181,7 +183,7 @@ class Hub:
     def start(self, *, timeout: float = 60.0) -> Hub:
         self.process = ManagedProcess(
             name=f"hub:{self.port}",
-            args=[PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "imhub.asgi:application"],
+            args=hub_command(port=self.port, python=PYTHON, env=self.env),
             env=self.env,
             log_path=self.workdir / f"hub-{self.port}.log",
         ).start()

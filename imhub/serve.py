@@ -1,0 +1,89 @@
+"""Serve the hub: the one place that builds the ASGI server's command line.
+
+``python -m imhub.serve [--server uvicorn|granian|daphne] [--host H] [--port P] [--processes N]``
+(``./run.sh hub`` runs it after migrating). Every server serves the same ``imhub.asgi:application``
+(the IM read lane, Django, Channels' WebSockets); the demo, the e2e tests and the benchmarks start
+the hub through ``hub_command`` too, so the server choice is made here only.
+
+The default is uvicorn with uvloop and httptools, the fastest of the three that passes the whole
+WebSocket suite on our machines (docs/benchmarks.md, "IM API"). Several processes share one port
+through the server's own workers (uvicorn, granian); each process keeps its own DataStore replica fed
+by the channel-layer fan-out, so more than one needs ``REDIS_URL`` (the in-memory layer cannot reach
+another process). daphne serves one process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+SERVERS = ("uvicorn", "granian", "daphne")
+DEFAULT_SERVER = "uvicorn"
+APPLICATION = "imhub.asgi:application"
+
+
+class ServeError(ValueError):
+    """A server set-up that cannot work (unknown server, several processes without Redis)."""
+
+
+def hub_server() -> str:
+    """The server to use: ``IMHUB_SERVER`` or the default."""
+    return os.environ.get("IMHUB_SERVER") or DEFAULT_SERVER
+
+
+def hub_command(
+    *,
+    port: int,
+    host: str = "127.0.0.1",
+    server: str | None = None,
+    processes: int = 1,
+    python: str = sys.executable,
+    env: dict[str, str] | None = None,
+) -> list[str]:
+    """The argv that serves the hub on ``host:port`` with ``server`` in ``processes`` processes."""
+    server = server or hub_server()
+    environ = os.environ if env is None else env
+    if server not in SERVERS:
+        raise ServeError(f"unknown server {server!r}; choose one of {', '.join(SERVERS)}")
+    if processes < 1:
+        raise ServeError("--processes must be at least 1")
+    if processes > 1 and not environ.get("REDIS_URL"):
+        raise ServeError(
+            "several hub processes need REDIS_URL (channels-redis): the in-memory channel layer "
+            "cannot carry the fan-out between processes"
+        )
+    if server == "daphne":
+        if processes > 1:
+            raise ServeError("daphne serves one process; use --server uvicorn or granian for several")
+        return [python, "-m", "daphne", "-b", host, "-p", str(port), APPLICATION]
+    if server == "granian":
+        return [
+            python, "-m", "granian", "--interface", "asgi", "--host", host, "--port", str(port),
+            "--workers", str(processes), "--loop", "uvloop", "--log-level", "warning", "--respawn-failed-workers", APPLICATION,
+        ]  # fmt: skip
+    return [
+        python, "-m", "uvicorn", APPLICATION, "--host", host, "--port", str(port),
+        "--loop", "uvloop", "--http", "httptools", "--ws", "websockets", "--lifespan", "on",
+        "--no-access-log", "--log-level", "warning", "--backlog", "4096",
+        *(["--workers", str(processes)] if processes > 1 else []),
+    ]  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m imhub.serve", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--server", choices=SERVERS, default=hub_server())
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--processes", type=int, default=int(os.environ.get("IMHUB_PROCESSES", "1")))
+    args = parser.parse_args(argv)
+    try:
+        argv_out = hub_command(port=args.port, host=args.host, server=args.server, processes=args.processes)
+    except ServeError as exc:
+        parser.error(str(exc))
+    print(f"[imhub.serve] {args.server} on {args.host}:{args.port}, {args.processes} process(es)", flush=True)
+    os.execv(argv_out[0], argv_out)
+
+
+if __name__ == "__main__":
+    main()
