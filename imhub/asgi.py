@@ -20,11 +20,12 @@ from imhub.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        # IM API reads for JSON clients answered from the DataStore; the rest by Django (static files too)
-        "http": read_lane(ASGIStaticFilesHandler(django_asgi_app), observe=api_latency_observe),
+        "http": ASGIStaticFilesHandler(django_asgi_app),
         "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
     }
 )
 # Each hub process loads its DataStore and joins the fan-out at start-up (ASGI lifespan), or on its first
 # request or connection under a server without lifespan (daphne).
 application = runtime_asgi_wrapper(application)
+# Outermost: IM API reads of JSON clients answered from the DataStore; everything else passes through.
+application = read_lane(application, observe=api_latency_observe)

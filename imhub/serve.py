@@ -40,15 +40,16 @@ def hub_command(
     processes: int = 1,
     python: str = sys.executable,
     env: dict[str, str] | None = None,
+    app: str = APPLICATION,
 ) -> list[str]:
-    """The argv that serves the hub on ``host:port`` with ``server`` in ``processes`` processes."""
+    """The argv that serves the hub (or, for benchmarks, ``app``) on ``host:port`` with ``server``."""
     server = server or hub_server()
     environ = os.environ if env is None else env
     if server not in SERVERS:
         raise ServeError(f"unknown server {server!r}; choose one of {', '.join(SERVERS)}")
     if processes < 1:
         raise ServeError("--processes must be at least 1")
-    if processes > 1 and not environ.get("REDIS_URL"):
+    if processes > 1 and app == APPLICATION and not environ.get("REDIS_URL"):
         raise ServeError(
             "several hub processes need REDIS_URL (channels-redis): the in-memory channel layer "
             "cannot carry the fan-out between processes"
@@ -56,14 +57,14 @@ def hub_command(
     if server == "daphne":
         if processes > 1:
             raise ServeError("daphne serves one process; use --server uvicorn or granian for several")
-        return [python, "-m", "daphne", "-b", host, "-p", str(port), APPLICATION]
+        return [python, "-m", "daphne", "-b", host, "-p", str(port), app]
     if server == "granian":
         return [
             python, "-m", "granian", "--interface", "asgi", "--host", host, "--port", str(port),
-            "--workers", str(processes), "--loop", "uvloop", "--log-level", "warning", "--respawn-failed-workers", APPLICATION,
+            "--workers", str(processes), "--loop", "uvloop", "--log-level", "warning", "--respawn-failed-workers", app,
         ]  # fmt: skip
     return [
-        python, "-m", "uvicorn", APPLICATION, "--host", host, "--port", str(port),
+        python, "-m", "uvicorn", app, "--host", host, "--port", str(port),
         "--loop", "uvloop", "--http", "httptools", "--ws", "websockets", "--lifespan", "on",
         "--no-access-log", "--log-level", "warning", "--backlog", "4096",
         *(["--workers", str(processes)] if processes > 1 else []),
@@ -76,9 +77,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--processes", type=int, default=int(os.environ.get("IMHUB_PROCESSES", "1")))
+    parser.add_argument("--app", default=APPLICATION, help=argparse.SUPPRESS)  # benchmarks: another app
     args = parser.parse_args(argv)
     try:
-        argv_out = hub_command(port=args.port, host=args.host, server=args.server, processes=args.processes)
+        argv_out = hub_command(
+            port=args.port, host=args.host, server=args.server, processes=args.processes, app=args.app
+        )
     except ServeError as exc:
         parser.error(str(exc))
     print(f"[imhub.serve] {args.server} on {args.host}:{args.port}, {args.processes} process(es)", flush=True)

@@ -18,12 +18,12 @@ pattern Django resolves for the same path).
 
 from __future__ import annotations
 
-import json
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote_plus
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -37,6 +37,7 @@ from rest_framework.utils.urls import replace_query_param
 from datasync.api.auth import session_cache, session_user, token_cache, token_user
 from datasync.api.errors import im_error_parts
 from datasync.api.queries import Route, route_match
+from datasync.api.render import json_bytes
 from datasync.api.visibility import account_directory, visible_account_ids, visible_account_ids_cached
 
 logger = logging.getLogger(__name__)
@@ -46,17 +47,13 @@ Observe = Callable[[str, str, int, float], None]  # (method, route label, status
 _JSON_ACCEPT = frozenset({"", "*/*", "application/json", "application/*"})
 
 
+_CURSOR_MARK = "imhubcursormark"
+_URL_SAFE = re.compile(r"[A-Za-z0-9_.~-]*")  # what quote_plus leaves as it is (store cursors are base64url)
 _SECURITY_HEADERS = (
     (b"X-Content-Type-Options", b"nosniff"),
     (b"Referrer-Policy", b"same-origin"),
     (b"Cross-Origin-Opener-Policy", b"same-origin"),
 )
-
-
-def json_bytes(data: Any) -> bytes:
-    """The bytes DRF's JSONRenderer produces with the default settings (compact, unicode, strict)."""
-    text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode()
 
 
 def _accept_is_json(accept: str) -> bool:
@@ -88,6 +85,7 @@ class ReadLane:
         self._hosts: dict[str, bool] = {}
         self._labels: dict[int, str] = {}
         self._headers_cache: dict[int, list[tuple[bytes, bytes]]] = {}
+        self._next_templates: dict[tuple[str, str, str, str], str] = {}
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["method"] != "GET":
@@ -192,14 +190,28 @@ class ReadLane:
                 self._hosts[host] = allowed
         return allowed
 
-    @staticmethod
-    def _next_url(scope: dict[str, Any], host: str, query_string: str, cursor: str | None) -> str | None:
-        """DRF's next link: ``request.build_absolute_uri()`` with ``cursor`` replaced."""
+    def _next_url(
+        self, scope: dict[str, Any], host: str, query_string: str, cursor: str | None
+    ) -> str | None:
+        """DRF's next link: ``request.build_absolute_uri()`` with ``cursor`` replaced (through
+        ``replace_query_param``, whose output for one URL differs only in the quoted cursor value, so
+        it is computed once per URL with a marker and the marker replaced per request)."""
         if cursor is None:
             return None
-        location = escape_uri_path(scope["path"]) + (f"?{iri_to_uri(query_string)}" if query_string else "")
-        url = iri_to_uri(f"{scope.get('scheme', 'http')}://{host}{location}")
-        return replace_query_param(url, "cursor", cursor)
+        key = (scope.get("scheme", "http"), host, scope["path"], query_string)
+        template = self._next_templates.get(key)
+        if template is None:
+            location = escape_uri_path(scope["path"]) + (
+                f"?{iri_to_uri(query_string)}" if query_string else ""
+            )
+            url = iri_to_uri(f"{key[0]}://{host}{location}")
+            if _CURSOR_MARK in url:  # the marker could not be told apart: no template for this URL
+                return replace_query_param(url, "cursor", cursor)
+            template = replace_query_param(url, "cursor", _CURSOR_MARK)
+            if len(self._next_templates) >= 4096:
+                self._next_templates.clear()
+            self._next_templates[key] = template
+        return template.replace(_CURSOR_MARK, cursor if _URL_SAFE.fullmatch(cursor) else quote_plus(cursor))
 
     def _label(self, route: Route) -> str:
         """The route label Django's latency middleware gives the same request (its resolved pattern)."""

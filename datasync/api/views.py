@@ -13,6 +13,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -23,6 +24,7 @@ from datasync.api.access import account_for, im_store
 from datasync.api.auth import CachedTokenAuthentication
 from datasync.api.errors import im_error_response, serializer_errors_to_query_error
 from datasync.api.pagination import page_response
+from datasync.api.render import ImJSONRenderer
 from datasync.api.visibility import account_directory, accounts_for, visible_account_ids
 from datasync.bench import data as bench_data  # noqa: F401  (registers its runtime loader)
 from datasync.models import ReplyRequest
@@ -48,6 +50,7 @@ class ImViewSet(viewsets.ViewSet):
 
     lookup_value_regex = r"[^/]+"
     authentication_classes = [SessionAuthentication, CachedTokenAuthentication]
+    renderer_classes = [ImJSONRenderer, BrowsableAPIRenderer]
 
     def handle_exception(self, exc: Exception) -> Response:
         response = im_error_response(exc)

@@ -1,10 +1,17 @@
-"""IM API benchmark: daphne (ASGI) and gunicorn (WSGI) serving a synthetic 1,000,000-item store, driven by wrk.
+"""IM API benchmark: the hub serving a synthetic 1,000,000-item store, driven by wrk, against a ceiling.
 
 Each serving process synthesises the same deterministic dataset at start (``IMHUB_BENCH_DATASET``,
 see datasync.bench.data), so no database load is needed; the database holds only the users, the team
-and the 100 accounts, so authentication and team scoping are the real ones (DRF token + visibility
-query per request). Every route runs for ``duration`` seconds per concurrency level; wrk reports
-req/s, latency percentiles and errors (socket errors + non-2xx). wrk runs on the same 2 cores.
+and the 100 accounts, so authentication and team scoping are the real ones (a DRF token of a
+non-superuser agent). Every route runs for ``duration`` seconds per concurrency level; wrk reports
+req/s, latency percentiles (p50, p99, p99.9 through a small Lua hook) and errors (socket errors +
+non-2xx). wrk runs on the same 2 cores.
+
+A set-up is ``<path>:<server>[x<processes>]``: path ``lane`` (the default hub: the ASGI read lane in
+front of Django), ``drf`` (``IMHUB_READ_LANE=0``: every request through Django + DRF) or ``ceiling``
+(a raw ASGI app returning the same 20-item body, ``datasync.bench.ceiling``); server ``uvicorn``,
+``granian`` or ``daphne``. Before each hub set-up the ceiling is measured under the same server,
+so each route's figure is also given as a ratio to a ceiling taken minutes apart on the same machine.
 """
 
 from __future__ import annotations
@@ -36,29 +43,44 @@ assert ids == list(range(1, {accounts} + 1)), ids[:3]
 print(json.dumps({{"token": Token.objects.create(user=agent).key}}))
 """
 ROUTES: tuple[tuple[str, str], ...] = (
-    ("trivial (ceiling)", "/api/im/ping/"),
     ("accounts", "/api/im/accounts/"),
+    ("account", "/api/im/accounts/1/"),
     ("conversations", "/api/im/conversations/?account_id=1"),
+    ("conversation", "/api/im/conversations/v7/?account_id=1"),
     ("messages", "/api/im/messages/?account_id=1&conversation_id=v7"),
     ("contents (-likes)", "/api/im/contents/?account_id=1&ordering=-likes"),
+    ("content", "/api/im/contents/w3/?account_id=1"),
     ("discussions", "/api/im/discussions/?account_id=1&content_id=w3"),
     ("unified", "/api/im/unified-messages/?account_id=1"),
     ("unified unread", "/api/im/unified-messages/?account_id=1&unread=true"),
     ("unread stats", "/api/im/unified-messages/stats/?account_id=1"),
 )
+CEILING_ROUTE = ("ceiling (raw ASGI, same body)", "/api/im/unified-messages/?account_id=1")
+LUA = """
+done = function(summary, latency, requests)
+  io.write(string.format("P999_US %d\\n", latency:percentile(99.9)))
+end
+"""
 
 
 @dataclass
 class WrkResult:
-    server: str
+    setup: str
     history: int
     connections: int
     route: str
     rps: float
     p50_ms: float
     p99_ms: float
+    p999_ms: float
     errors: int
     requests: int
+    ceiling_rps: float | None = None
+    load1: float = 0.0  # the machine's 1-minute load average right after the run
+
+    @property
+    def ratio(self) -> float | None:
+        return self.rps / self.ceiling_rps if self.ceiling_rps else None
 
 
 def _ms(value: str) -> float:
@@ -67,10 +89,12 @@ def _ms(value: str) -> float:
 
 
 def wrk_parse(output: str) -> dict[str, Any]:
-    """req/s, p50/p99 (ms), errors and request count from ``wrk --latency`` output."""
+    """req/s, p50/p99/p99.9 (ms), errors and request count from ``wrk --latency`` output."""
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"\s50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"\s99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    p999_match = re.search(r"P999_US (\d+)", output)
+    p999 = int(p999_match.group(1)) / 1000 if p999_match else float("nan")
     requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     errors = 0
     socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
@@ -79,7 +103,7 @@ def wrk_parse(output: str) -> dict[str, Any]:
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     if non2xx:
         errors += int(non2xx.group(1))
-    return {"rps": rps, "p50_ms": p50, "p99_ms": p99, "errors": errors, "requests": requests}
+    return {"rps": rps, "p50_ms": p50, "p99_ms": p99, "p999_ms": p999, "errors": errors, "requests": requests}
 
 
 def _get(url: str, token: str) -> tuple[int, Any]:
@@ -89,17 +113,25 @@ def _get(url: str, token: str) -> tuple[int, Any]:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, None
-    except OSError:
+    except (OSError, ValueError):
         return 0, None
 
 
-def _wait_loaded(base: str, token: str, *, expect_items: int, timeout: float = 600.0) -> None:
-    """Until every answer (any process) shows the synthesised store."""
+def _wait_loaded(base: str, token: str, *, expect_items: int | None, timeout: float = 900.0) -> None:
+    """Until every answer (any process) shows the synthesised store (or, for a ceiling, answers)."""
     deadline = time.monotonic() + timeout
     good = 0
     while time.monotonic() < deadline:
         status, body = _get(f"{base}/api/im/accounts/?limit=1", token)
-        if status == 200 and body["results"] and sum(body["results"][0]["counts"].values()) >= expect_items:
+        if expect_items is None:
+            ok = status == 200
+        else:
+            ok = (
+                status == 200
+                and bool(body["results"])
+                and sum(body["results"][0]["counts"].values()) >= expect_items
+            )
+        if ok:
             good += 1
             if good >= 20:
                 return
@@ -109,31 +141,16 @@ def _wait_loaded(base: str, token: str, *, expect_items: int, timeout: float = 6
     raise TimeoutError(f"the server at {base} did not load the benchmark store in {timeout}s")
 
 
-def _drain(base: str, *, timeout: float = 120.0) -> None:
-    """Wait until the server answers a trivial request quickly again: requests of connections wrk
+def _drain(base: str, token: str, *, timeout: float = 120.0) -> None:
+    """Wait until the server answers a cheap request quickly again: requests of connections wrk
     dropped at the end of a run would otherwise still be queued and be billed to the next route."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         started = time.monotonic()
-        try:
-            with urllib.request.urlopen(f"{base}/api/im/ping/", timeout=10) as response:
-                response.read()
-        except OSError:
-            continue
-        if time.monotonic() - started < 0.2:
+        status, _ = _get(f"{base}/api/im/unified-messages/stats/?account_id=1", token)
+        if status and time.monotonic() - started < 0.2:
             return
         time.sleep(0.5)
-
-
-def _server_args(server: str, port: int, threads: int) -> list[str]:
-    if server == "daphne":
-        return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "imhub.asgi:application"]
-    workers = str(os.cpu_count() or 2)
-    return [
-        sys.executable, "-m", "gunicorn", "-w", workers, "-k", "gthread", "--threads", str(threads),
-        "--backlog", "4096", "--worker-connections", "2000", "--timeout", "600",
-        "-b", f"127.0.0.1:{port}", "datasync.wsgi_runtime:application",
-    ]  # fmt: skip
 
 
 def _free_port() -> int:
@@ -144,22 +161,91 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _parse_setup(setup: str) -> tuple[str, str, int]:
+    match = re.fullmatch(r"(lane|drf|ceiling):(uvicorn|granian|daphne)(?:x(\d+))?", setup)
+    if match is None:
+        raise ValueError(f"bad set-up {setup!r}: <lane|drf|ceiling>:<uvicorn|granian|daphne>[x<processes>]")
+    return match.group(1), match.group(2), int(match.group(3) or 1)
+
+
+def _wrk(base: str, path: str, *, token: str, conns: int, duration: int, lua: Path) -> dict[str, Any]:
+    out = subprocess.run(
+        [
+            "wrk", "-t", "2", "-c", str(conns), "-d", f"{duration}s", "--latency", "--timeout", "4s",
+            "-s", str(lua), "-H", f"Authorization: Token {token}", base + path,
+        ],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    parsed = wrk_parse(out)
+    if parsed["requests"] == 0:
+        # nothing answered within the run: count every connection as failed
+        parsed["errors"] = max(parsed["errors"], conns)
+    parsed["load1"] = round(os.getloadavg()[0], 1)
+    return parsed
+
+
+class _Server:
+    """One serving set-up as a child process (``python -m imhub.serve``), stopped on exit."""
+
+    def __init__(self, *, setup: str, env: dict[str, str], tmp: str, history: int) -> None:
+        path, server, processes = _parse_setup(setup)
+        self.setup, self.path, self.server, self.processes = setup, path, server, processes
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = {**env, "IMHUB_READ_LANE": "0" if path == "drf" else "1"}
+        if processes > 1 and not self.env.get("REDIS_URL"):
+            self.env["REDIS_URL"] = os.environ.get("IMHUB_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+        self.log_path = Path(tmp) / f"{setup.replace(':', '-')}-{history}.log"
+        self.args = [sys.executable, "-m", "imhub.serve", "--server", server, "--port", str(self.port)]
+        self.args += ["--processes", str(processes)]
+        if path == "ceiling":
+            self.args += ["--app", "datasync.bench.ceiling:application"]
+
+    def __enter__(self) -> _Server:
+        with self.log_path.open("wb") as out:
+            self.proc = subprocess.Popen(
+                self.args,
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        import signal
+
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=30)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+
+
 def bench_im_run(
     *,
-    servers: list[str],
+    setups: list[str],
     connections: list[int],
+    history_setups: list[str],
     history_connections: list[int],
     accounts: int,
     items: int,
     boost: int,
     duration: int,
-    threads: int = 2,
     routes: tuple[tuple[str, str], ...] = ROUTES,
     log: Any = print,
 ) -> list[WrkResult]:
-    """Run the matrix; ``history_connections`` are the levels measured again with ``boost``x history on account 1."""
+    """Run the matrix: each set-up at 1x history, ``history_setups`` again with ``boost``x history on account 1.
+    Each hub set-up is preceded by the ceiling under the same server at the same connection levels."""
     results: list[WrkResult] = []
     with tempfile.TemporaryDirectory(prefix="imhub-bench-api-") as tmp:
+        lua = Path(tmp) / "p999.lua"
+        lua.write_text(LUA)
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
         env.update(
             DJANGO_SETTINGS_MODULE="imhub.settings",
@@ -171,108 +257,99 @@ def bench_im_run(
         )
         manage = [sys.executable, "manage.py"]
         subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+        seed = SEED.replace("{accounts}", str(accounts)).replace("{{", "{").replace("}}", "}")
         seeded = subprocess.run(
-            [
-                *manage,
-                "shell",
-                "-c",
-                SEED.replace("{accounts}", str(accounts)).replace("{{", "{").replace("}}", "}"),
-            ],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
+            [*manage, "shell", "-c", seed], cwd=ROOT, env=env, check=True, capture_output=True, text=True
         )
         token = json.loads(seeded.stdout.strip().splitlines()[-1])["token"]
-        plan = [(1, connections)] + (
-            [(boost, history_connections)] if boost > 1 and history_connections else []
-        )
-        for history, levels in plan:
-            for server in servers:
-                port = _free_port()
-                server_env = {
-                    **env,
-                    "IMHUB_BENCH_DATASET": f"accounts={accounts},items={items},boost={history}",
-                }
-                log_path = Path(tmp) / f"{server}-{history}.log"
-                with log_path.open("wb") as out:
-                    proc = subprocess.Popen(
-                        _server_args(server, port, threads),
-                        cwd=ROOT,
-                        env=server_env,
-                        stdout=out,
-                        stderr=subprocess.STDOUT,
-                    )
-                try:
-                    base = f"http://127.0.0.1:{port}"
-                    started = time.monotonic()
-                    _wait_loaded(base, token, expect_items=(items // accounts) * history)
-                    log(
-                        f"{server}: store of {items} items (account 1 x{history}) ready in {time.monotonic() - started:.0f}s"
-                    )
-                    for conns in levels:
-                        for name, path in routes:
-                            out_text = subprocess.run(
-                                [
-                                    "wrk", "-t", "2", "-c", str(conns), "-d", f"{duration}s", "--latency",
-                                    "--timeout", "4s", "-H", f"Authorization: Token {token}", base + path,
-                                ],
-                                capture_output=True, text=True, check=True,
-                            ).stdout  # fmt: skip
-                            parsed = wrk_parse(out_text)
-                            if parsed["requests"] == 0:
-                                # nothing answered within the run: count every connection as failed
-                                parsed["errors"] = max(parsed["errors"], conns)
-                            _drain(base)
+        plan = [(1, setups, connections)]
+        if boost > 1 and history_setups and history_connections:
+            plan.append((boost, history_setups, history_connections))
+        for history, plan_setups, levels in plan:
+            dataset = {"IMHUB_BENCH_DATASET": f"accounts={accounts},items={items},boost={history}"}
+            for setup in plan_setups:
+                path, server, processes = _parse_setup(setup)
+                ceiling: dict[int, float] = {}
+                if path != "ceiling":
+                    ceiling_setup = f"ceiling:{server}" + (f"x{processes}" if processes > 1 else "")
+                    with _Server(
+                        setup=ceiling_setup, env={**env, **dataset}, tmp=tmp, history=history
+                    ) as srv:
+                        _wait_loaded(srv.base, token, expect_items=None)
+                        for conns in levels:
+                            parsed = _wrk(
+                                srv.base,
+                                CEILING_ROUTE[1],
+                                token=token,
+                                conns=conns,
+                                duration=duration,
+                                lua=lua,
+                            )
+                            ceiling[conns] = parsed["rps"]
                             result = WrkResult(
-                                server=server, history=history, connections=conns, route=name, **parsed
+                                setup=ceiling_setup,
+                                history=history,
+                                connections=conns,
+                                route=CEILING_ROUTE[0],
+                                **parsed,
                             )
                             results.append(result)
-                            log(
-                                f"  {server} x{history} c={conns:<5} {name:<20} {result.rps:8.0f} req/s  "
-                                f"p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:8.2f} ms  errors {result.errors}"
+                            log(_line(result))
+                with _Server(setup=setup, env={**env, **dataset}, tmp=tmp, history=history) as srv:
+                    started = time.monotonic()
+                    expect = None if path == "ceiling" else (items // accounts) * history
+                    _wait_loaded(srv.base, token, expect_items=expect)
+                    log(
+                        f"{setup}: store of {items} items (account 1 x{history}) ready in {time.monotonic() - started:.0f}s"
+                    )
+                    for conns in levels:
+                        for name, route_path in routes if path != "ceiling" else (CEILING_ROUTE,):
+                            parsed = _wrk(
+                                srv.base, route_path, token=token, conns=conns, duration=duration, lua=lua
                             )
-                finally:
-                    proc.terminate()
-                    try:
-                        proc.wait(timeout=20)
-                    except subprocess.TimeoutExpired:
-                        proc.kill()
-                        proc.wait()
+                            _drain(srv.base, token)
+                            result = WrkResult(
+                                setup=setup, history=history, connections=conns, route=name,
+                                ceiling_rps=ceiling.get(conns), **parsed,
+                            )  # fmt: skip
+                            results.append(result)
+                            log(_line(result))
     return results
 
 
+def _line(r: WrkResult) -> str:
+    ratio = f"{r.ratio:5.2f}" if r.ratio is not None else "    -"
+    return (
+        f"  {r.setup:<18} x{r.history} c={r.connections:<5} {r.route:<30} {r.rps:8.0f} req/s  ratio {ratio}  "
+        f"p50 {r.p50_ms:7.2f} ms  p99 {r.p99_ms:8.2f} ms  p99.9 {r.p999_ms:8.2f} ms  errors {r.errors}  load {r.load1}"
+    )
+
+
 def bench_im_markdown(*, results: list[WrkResult], command: str, notes: list[str]) -> str:
-    """The "IM API" section of docs/benchmarks.md."""
+    """The "IM API" section of docs/benchmarks.md (the raw table; the analysis is written beside it)."""
     lines = [
-        "## IM API",
+        "### Run table",
         "",
         f"Command: `{command}`",
         "",
         *notes,
         "",
-        "| server | history | conns | route | req/s | p50 ms | p99 ms | errors |",
-        "|---|---|---|---|---|---|---|---|",
+        "| set-up | history | conns | route | req/s | ratio to ceiling | p50 ms | p99 ms | p99.9 ms | errors | load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
+        ratio = f"{r.ratio:.2f}" if r.ratio is not None else "-"
         lines.append(
-            f"| {r.server} | {r.history}x | {r.connections} | {r.route} | {r.rps:,.0f} | {r.p50_ms:.2f} | "
-            f"{r.p99_ms:.2f} | {r.errors} |"
+            f"| {r.setup} | {r.history}x | {r.connections} | {r.route} | {r.rps:,.0f} | {ratio} | {r.p50_ms:.2f} | "
+            f"{r.p99_ms:.2f} | {r.p999_ms:.2f} | {r.errors} | {r.load1} |"
         )
     return "\n".join(lines) + "\n"
 
 
 def bench_im_write(*, path: Path, section: str) -> None:
-    """Replace (or append) the "## IM API" section of ``path``, leaving other sections alone."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    start = text.find("## IM API")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
-    path.write_text(text)
+    """Write the run table to ``path`` (a file of its own, linked from docs/benchmarks.md)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("# IM API benchmark: raw run table\n\n" + section)
 
 
 def bench_store_memory(*, accounts: int = 10, per_account: int = 10_000) -> dict[str, float]:

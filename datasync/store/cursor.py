@@ -13,11 +13,15 @@ import json
 from bisect import bisect_left, bisect_right
 from typing import Any
 
+import orjson
+
 from datasync.store.errors import StoreQueryError
 
 
 def cursor_encode(position: tuple[Any, ...]) -> str:
-    raw = json.dumps(list(position), separators=(",", ":"), ensure_ascii=False).encode()
+    # orjson writes the same compact UTF-8 JSON as json.dumps(separators=(",", ":"), ensure_ascii=False)
+    # for these positions (ints and strings), several times faster
+    raw = orjson.dumps(list(position))
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

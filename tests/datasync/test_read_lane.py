@@ -256,7 +256,9 @@ def test_accounts_route_follows_changes_without_the_database_per_request(
 def test_lane_records_latency_like_django_routes(team: Team) -> None:
     # given a lane with an observer (the hub passes its API latency histogram)
     seen: list[tuple[str, str, int]] = []
-    lane = ReadLane(Spy(), observe=lambda method, route, status, seconds: seen.append((method, route, status)))
+    lane = ReadLane(
+        Spy(), observe=lambda method, route, status, seconds: seen.append((method, route, status))
+    )
     headers = [("Authorization", f"Token {Token.objects.create(user=team.agent).key}")]
     # when
     asgi_get(lane, "/api/im/conversations/", f"account_id={team.account.id}", headers)

@@ -1,4 +1,4 @@
-"""`manage.py bench_api`: IM API req/s, p50/p99 and errors per route under daphne and gunicorn (wrk)."""
+"""`manage.py bench_api`: IM API req/s, ratio to a raw-ASGI ceiling, p50/p99/p99.9 and errors per route (wrk)."""
 
 from __future__ import annotations
 
@@ -30,21 +30,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
-            "--servers",
-            default="daphne,gunicorn-drf,gunicorn",
-            help="daphne (ASGI), gunicorn-drf (WSGI, every request through DRF), gunicorn (WSGI + fast path)",
+            "--setups",
+            default="lane:uvicorn,lane:granian,lane:daphne,drf:uvicorn,lane:uvicornx2",
+            help="<lane|drf|ceiling>:<uvicorn|granian|daphne>[x<processes>], comma-separated; lane is the "
+            "default hub, drf sends every request through Django + DRF; x2 = two processes (Redis)",
         )
         parser.add_argument("--connections", type=_ints, default=[10, 100, 1000])
-        parser.add_argument("--history-connections", type=_ints, default=[10, 100])
+        parser.add_argument("--history-setups", default="lane:uvicorn")
+        parser.add_argument("--history-connections", type=_ints, default=[10, 100, 1000])
         parser.add_argument("--accounts", type=int, default=100)
         parser.add_argument("--items", type=int, default=1_000_000)
         parser.add_argument(
             "--history", type=int, default=10, help="account 1 gets this many times its share"
         )
         parser.add_argument("--duration", type=int, default=5, help="seconds per route and level")
-        parser.add_argument("--output", default="docs/benchmarks.md", help="'' to only print")
         parser.add_argument(
-            "--wsgi-threads", type=int, default=1, help="gunicorn gthread threads per process"
+            "--output", default="docs/bench-api-run.md", help="the raw run table ('' to only print)"
         )
         parser.add_argument("--routes", default="", help="comma-separated route names (default: all)")
         parser.add_argument("--skip-store", action="store_true", help="skip the in-process DataStore figures")
@@ -86,17 +87,16 @@ class Command(BaseCommand):
         notes = [] if opts["skip_store"] else self._store_figures()
         if opts["memory_only"]:
             return
-        servers = [s for s in opts["servers"].split(",") if s]
         load_before = os.getloadavg()
         results = bench_im_run(
-            servers=servers,
+            setups=[s for s in opts["setups"].split(",") if s],
             connections=opts["connections"],
+            history_setups=[s for s in opts["history_setups"].split(",") if s],
             history_connections=opts["history_connections"],
             accounts=opts["accounts"],
             items=opts["items"],
             boost=opts["history"],
             duration=opts["duration"],
-            threads=opts["wsgi_threads"],
             routes=tuple(
                 r for r in ROUTES if not opts["routes"] or r[0].split(" ")[0] in opts["routes"].split(",")
             ),
