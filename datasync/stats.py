@@ -6,6 +6,7 @@ accounts) is shared by all processes. `stats_snapshot()` is what `GET /api/datas
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import Counter
@@ -29,6 +30,8 @@ class _Counters:
         self.sockets: Counter[str] = Counter()
         self.auth_failures = 0
         self.fanout_gaps = 0
+        self.lane_answered = 0
+        self.lane_passed = 0
 
 
 _counters = _Counters()
@@ -46,6 +49,15 @@ def stats_frame_received(*, frame_type: str | None) -> None:
         _counters.frames_received += 1
         _counters.frames_by_type[frame_type or "<unparsed>"] += 1
         _counters.last_receive_at = int(time.time() * 1000)
+
+
+def stats_lane(*, answered: bool) -> None:
+    """One read-route request: answered by the read lane, or passed to Django (event loop only, no lock:
+    the lane runs on one thread and a lost increment under a race would only blur a diagnostic)."""
+    if answered:
+        _counters.lane_answered += 1
+    else:
+        _counters.lane_passed += 1
 
 
 def stats_frame_rejected(*, code: str) -> None:
@@ -113,6 +125,7 @@ def stats_process() -> dict[str, Any]:
     with _lock:
         c = _counters
         return {
+            "pid": os.getpid(),
             "started_at": c.started_at,
             "frames_received": c.frames_received,
             "frames_by_type": dict(c.frames_by_type),
@@ -127,6 +140,7 @@ def stats_process() -> dict[str, Any]:
             "auth_failures": c.auth_failures,
             "fanout_gaps": c.fanout_gaps,
             "connected_workers": sorted(c.sockets),
+            "read_lane": {"answered": c.lane_answered, "passed_to_django": c.lane_passed},
         }
 
 

@@ -39,6 +39,7 @@ from datasync.api.errors import im_error_parts
 from datasync.api.queries import Route, route_match
 from datasync.api.render import json_bytes
 from datasync.api.visibility import account_directory, visible_account_ids, visible_account_ids_cached
+from datasync.stats import stats_lane
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +94,12 @@ class ReadLane:
             return
         started = time.perf_counter()
         matched = route_match(scope["path"])
-        if matched is None or not await self._answer(scope, send, matched, started):
+        if matched is None:
+            await self.app(scope, receive, send)
+            return
+        answered = await self._answer(scope, send, matched, started)
+        stats_lane(answered=answered)
+        if not answered:
             await self.app(scope, receive, send)
 
     # ---- the lane ------------------------------------------------------------------------------------

@@ -152,6 +152,7 @@ class Hub:
     workdir: Path
     process: ManagedProcess | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    processes: int = 1
 
     @property
     def url(self) -> str:
@@ -183,7 +184,7 @@ class Hub:
     def start(self, *, timeout: float = 60.0) -> Hub:
         self.process = ManagedProcess(
             name=f"hub:{self.port}",
-            args=hub_command(port=self.port, python=PYTHON, env=self.env),
+            args=hub_command(port=self.port, python=PYTHON, env=self.env, processes=self.processes),
             env=self.env,
             log_path=self.workdir / f"hub-{self.port}.log",
         ).start()
@@ -219,6 +220,7 @@ def make_hub(
     redis_url: str | None = None,
     port: int | None = None,
     migrate: bool = True,
+    processes: int = 1,
     **env_extra: str,
 ) -> Hub:
     """Prepare (and migrate) a hub that has not been started yet."""
@@ -231,7 +233,7 @@ def make_hub(
     )
     if redis_url:
         env["REDIS_URL"] = redis_url
-    hub = Hub(port=port or free_port(), env=env, workdir=workdir)
+    hub = Hub(port=port or free_port(), env=env, workdir=workdir, processes=processes)
     if migrate:
         hub.manage("migrate", "--noinput", "-v", "0")
     return hub
