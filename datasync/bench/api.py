@@ -10,8 +10,9 @@ non-2xx). wrk runs on the same 2 cores.
 A set-up is ``<path>:<server>[x<processes>]``: path ``lane`` (the default hub: the ASGI read lane in
 front of Django), ``drf`` (``IMHUB_READ_LANE=0``: every request through Django + DRF) or ``ceiling``
 (a raw ASGI app returning the same 20-item body, ``datasync.bench.ceiling``); server ``uvicorn``,
-``granian`` or ``daphne``. Before each hub set-up the ceiling is measured under the same server,
-so each route's figure is also given as a ratio to a ceiling taken minutes apart on the same machine.
+``granian`` or ``daphne``. The ceiling runs beside each hub set-up under the same server (same number
+of processes) and is measured right before every route at the same connection level, so each route's
+ratio to the ceiling compares two runs seconds apart on the same, shared machine.
 """
 
 from __future__ import annotations
@@ -269,34 +270,13 @@ def bench_im_run(
             dataset = {"IMHUB_BENCH_DATASET": f"accounts={accounts},items={items},boost={history}"}
             for setup in plan_setups:
                 path, server, processes = _parse_setup(setup)
-                ceiling: dict[int, float] = {}
-                if path != "ceiling":
-                    ceiling_setup = f"ceiling:{server}" + (f"x{processes}" if processes > 1 else "")
-                    with _Server(
-                        setup=ceiling_setup, env={**env, **dataset}, tmp=tmp, history=history
-                    ) as srv:
-                        _wait_loaded(srv.base, token, expect_items=None)
-                        for conns in levels:
-                            parsed = _wrk(
-                                srv.base,
-                                CEILING_ROUTE[1],
-                                token=token,
-                                conns=conns,
-                                duration=duration,
-                                lua=lua,
-                            )
-                            ceiling[conns] = parsed["rps"]
-                            result = WrkResult(
-                                setup=ceiling_setup,
-                                history=history,
-                                connections=conns,
-                                route=CEILING_ROUTE[0],
-                                **parsed,
-                            )
-                            results.append(result)
-                            log(_line(result))
-                with _Server(setup=setup, env={**env, **dataset}, tmp=tmp, history=history) as srv:
+                ceiling_setup = f"ceiling:{server}" + (f"x{processes}" if processes > 1 else "")
+                with (
+                    _Server(setup=ceiling_setup, env={**env, **dataset}, tmp=tmp, history=history) as top,
+                    _Server(setup=setup, env={**env, **dataset}, tmp=tmp, history=history) as srv,
+                ):
                     started = time.monotonic()
+                    _wait_loaded(top.base, token, expect_items=None)
                     expect = None if path == "ceiling" else (items // accounts) * history
                     _wait_loaded(srv.base, token, expect_items=expect)
                     log(
@@ -304,13 +284,23 @@ def bench_im_run(
                     )
                     for conns in levels:
                         for name, route_path in routes if path != "ceiling" else (CEILING_ROUTE,):
+                            # the ceiling right before each route, so the ratio compares runs seconds apart
+                            roof = _wrk(
+                                top.base,
+                                CEILING_ROUTE[1],
+                                token=token,
+                                conns=conns,
+                                duration=duration,
+                                lua=lua,
+                            )
+                            _drain(top.base, token)
                             parsed = _wrk(
                                 srv.base, route_path, token=token, conns=conns, duration=duration, lua=lua
                             )
                             _drain(srv.base, token)
                             result = WrkResult(
                                 setup=setup, history=history, connections=conns, route=name,
-                                ceiling_rps=ceiling.get(conns), **parsed,
+                                ceiling_rps=roof["rps"], **parsed,
                             )  # fmt: skip
                             results.append(result)
                             log(_line(result))
