@@ -48,9 +48,17 @@ class ApiLatencyMiddleware:
         return response
 
 
+_latency_children: dict[tuple[str, str, int], Any] = {}
+
+
 def api_latency_observe(method: str, route: str, status: int, seconds: float) -> None:
-    """Record one request answered outside Django (the IM read lane) in the same histogram."""
-    API_LATENCY.labels(method, route, str(status)).observe(seconds)
+    """Record one request answered outside Django (the IM read lane) in the same histogram (the
+    labelled child is looked up once per label set: ``labels()`` takes a lock and builds a key)."""
+    key = (method, route, status)
+    child = _latency_children.get(key)
+    if child is None:
+        child = _latency_children[key] = API_LATENCY.labels(method, route, str(status))
+    child.observe(seconds)
 
 
 class HubCollector(Collector):

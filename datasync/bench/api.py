@@ -228,6 +228,44 @@ class _Server:
             self.proc.wait()
 
 
+def _bench_database(tmp: str, *, accounts: int) -> tuple[dict[str, str], str]:
+    """A fresh SQLite database in ``tmp`` with the agent, its team and the accounts; (env, token)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="imhub.settings",
+        DATABASE_URL=f"sqlite:///{tmp}/bench.sqlite3",
+        IMHUB_VAR_DIR=f"{tmp}/var",
+        SECRET_KEY="bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+    seed = SEED.replace("{accounts}", str(accounts)).replace("{{", "{").replace("}}", "}")
+    seeded = subprocess.run(
+        [*manage, "shell", "-c", seed], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    return env, json.loads(seeded.stdout.strip().splitlines()[-1])["token"]
+
+
+def bench_service_run(
+    *, accounts: int, items: int, routes: tuple[tuple[str, str], ...]
+) -> list[dict[str, Any]]:
+    """``datasync.bench.service`` in a child process on a fresh database: CPU us per request per route."""
+    with tempfile.TemporaryDirectory(prefix="imhub-bench-service-") as tmp:
+        env, token = _bench_database(tmp, accounts=accounts)
+        code = (
+            "from datasync.bench.service import main; "
+            f"main(routes_json={json.dumps(json.dumps(routes))}, token={token!r}, accounts={accounts}, items={items})"
+        )
+        out = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", code],
+            cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+        ).stdout  # fmt: skip
+    line = next(line for line in out.splitlines() if line.startswith("SERVICE_TIME "))
+    return list(json.loads(line.removeprefix("SERVICE_TIME ")))
+
+
 def bench_im_run(
     *,
     setups: list[str],
@@ -247,22 +285,7 @@ def bench_im_run(
     with tempfile.TemporaryDirectory(prefix="imhub-bench-api-") as tmp:
         lua = Path(tmp) / "p999.lua"
         lua.write_text(LUA)
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-        env.update(
-            DJANGO_SETTINGS_MODULE="imhub.settings",
-            DATABASE_URL=f"sqlite:///{tmp}/bench.sqlite3",
-            IMHUB_VAR_DIR=f"{tmp}/var",
-            SECRET_KEY="bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-            LOG_LEVEL="WARNING",
-            PYTHONUNBUFFERED="1",
-        )
-        manage = [sys.executable, "manage.py"]
-        subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-        seed = SEED.replace("{accounts}", str(accounts)).replace("{{", "{").replace("}}", "}")
-        seeded = subprocess.run(
-            [*manage, "shell", "-c", seed], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-        )
-        token = json.loads(seeded.stdout.strip().splitlines()[-1])["token"]
+        env, token = _bench_database(tmp, accounts=accounts)
         plan = [(1, setups, connections)]
         if boost > 1 and history_setups and history_connections:
             plan.append((boost, history_setups, history_connections))

@@ -16,9 +16,11 @@ from datasync.bench.api import (
     bench_im_markdown,
     bench_im_run,
     bench_im_write,
+    bench_service_run,
     bench_store_latency,
     bench_store_memory,
 )
+from datasync.bench.service import ROUNDS_DRF, ROUNDS_LANE
 
 
 def _ints(value: str) -> list[int]:
@@ -49,6 +51,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--routes", default="", help="comma-separated route names (default: all)")
         parser.add_argument("--skip-store", action="store_true", help="skip the in-process DataStore figures")
+        parser.add_argument(
+            "--service-time",
+            action="store_true",
+            help="only the in-process CPU time per request of each route, lane against Django + DRF",
+        )
         parser.add_argument(
             "--memory-only",
             action="store_true",
@@ -81,7 +88,29 @@ class Command(BaseCommand):
         self.stdout.write("\n".join(latency_lines))
         return [memory_line, *latency_lines]
 
+    def _service_time(self, opts: dict[str, Any], routes: tuple[tuple[str, str], ...]) -> list[str]:
+        rows = bench_service_run(accounts=opts["accounts"], items=opts["items"], routes=routes)
+        lines = [
+            f"In-process service time (CPU microseconds per request, {opts['items']:,} items over "
+            f"{opts['accounts']} accounts; lane {ROUNDS_LANE} and Django + DRF {ROUNDS_DRF} requests per route):",
+            "",
+            "| route | read lane | Django + DRF | DRF / lane |",
+            "|---|---|---|---|",
+            *(
+                f"| {r['route']} | {r['lane_us']:.0f} | {r['drf_us']:.0f} | {r['drf_us'] / r['lane_us']:.1f}x |"
+                for r in rows
+            ),
+        ]
+        self.stdout.write("\n".join(lines))
+        return lines
+
     def handle(self, *args: Any, **opts: Any) -> None:
+        routes = tuple(
+            r for r in ROUTES if not opts["routes"] or r[0].split(" ")[0] in opts["routes"].split(",")
+        )
+        if opts["service_time"]:
+            self._service_time(opts, routes)
+            return
         if shutil.which("wrk") is None:
             raise CommandError("wrk is not installed (apt-get install wrk)")
         notes = [] if opts["skip_store"] else self._store_figures()
@@ -97,9 +126,7 @@ class Command(BaseCommand):
             items=opts["items"],
             boost=opts["history"],
             duration=opts["duration"],
-            routes=tuple(
-                r for r in ROUTES if not opts["routes"] or r[0].split(" ")[0] in opts["routes"].split(",")
-            ),
+            routes=routes,
             log=lambda line: self.stdout.write(line),
         )
         load_after = os.getloadavg()
