@@ -20,7 +20,7 @@ import pytest
 
 from tests.datasync.records import comment, content, conversation, message, sync_text
 from tests.e2e.datasync_support import hub_seed, recv, register, stats_get, worker_connect
-from tests.support.processes import http_json, make_hub, wait_until
+from tests.support.processes import Hub, http_json, make_hub, wait_until
 
 pytestmark = [pytest.mark.e2e]
 
@@ -46,8 +46,8 @@ def _kept(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(k, v) for k, v in headers if k.lower() not in ("date", "server")]
 
 
-def _sync_items(hub_url_hub: object, seed: dict, *, seq: int = 1, prefix: str = "k") -> None:
-    with worker_connect(hub_url_hub, seed["token"]) as ws:  # type: ignore[arg-type]
+def _sync_items(hub: Hub, seed: dict, *, seq: int = 1, prefix: str = "k") -> None:
+    with worker_connect(hub, seed["token"]) as ws:
         assert register(ws)["type"] == "master:register:ack"
         ws.send(
             sync_text(
