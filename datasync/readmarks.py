@@ -2,7 +2,8 @@
 
 ``read_mark_create`` validates against the store, persists the audited row (who, when), applies it to
 this process's store at once (so the next count reflects it) and fans it out so every hub process
-applies it and tells its agents. At start-up every row is replayed into the store (``read_marks_load``).
+applies it and tells its agents (``read_mark_fanout_apply``). At start-up every row is replayed into
+the store (``read_marks_load``). Both are listed in datasync/wiring.py.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import logging
 from typing import Any
 
 from datasync.events import event_buffer
-from datasync.fanout import fanout_publish_sync, register_fanout_handler
+from datasync.fanout import fanout_publish_sync
 from datasync.models import ReadMark, ReadMarkTarget
-from datasync.runtime import get_store, register_loader
+from datasync.runtime import get_store
 from datasync.store import DataStore, StoreNotFound, StoreQueryError
 
 logger = logging.getLogger(__name__)
@@ -122,13 +123,9 @@ def read_marks_load(store: DataStore) -> None:
     logger.info("read marks loaded: %d", count)
 
 
-def _on_read_mark(data: dict[str, Any]) -> None:
-    """Every process: apply the mark to its store, then tell its agents."""
+def read_mark_fanout_apply(data: dict[str, Any]) -> None:
+    """Fan-out handler (`read_mark`), every process: apply the mark to its store, then tell its agents."""
     store = get_store()
     if store is not None:
         store.read_mark_apply(data)
     event_buffer.publish(type="read_mark", account_id=int(data["account_id"]), data=data)
-
-
-register_loader(read_marks_load)
-register_fanout_handler("read_mark", _on_read_mark)

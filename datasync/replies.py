@@ -21,7 +21,7 @@ from django.utils import timezone
 from datasync import persistence
 from datasync.fanout import fanout_publish_sync
 from datasync.models import ReplyRequest, ReplyStatus
-from datasync.runtime import register_periodic, runtime
+from datasync.runtime import change_publish
 from datasync.store import DataStore, StoreQueryError
 
 logger = logging.getLogger(__name__)
@@ -234,11 +234,7 @@ def reply_entity_apply(*, account_id: int, entity: dict[str, Any]) -> None:
 
     seq = SyncState.objects.filter(account_id=account_id).values_list("last_seq", flat=True).first() or 0
     change = {"account_id": account_id, "seq": seq, "upserts": applied, "deleted": {}, "applied_at": now_ms}
-    runtime.deliver(kind="sync", data=change)
-    try:
-        fanout_publish_sync(kind="sync", data=change)
-    except Exception:
-        logger.exception("fan-out of a reply entity failed: account_id=%s", account_id)
+    change_publish(change=change)
 
 
 def reply_publish_status(*, reply: ReplyRequest) -> None:
@@ -262,6 +258,3 @@ def _uuid_or_none(value: str) -> Any:
         return uuid.UUID(str(value))
     except ValueError:
         return None
-
-
-register_periodic(replies_dispatch_pending, DISPATCH_INTERVAL)

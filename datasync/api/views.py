@@ -16,7 +16,6 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from datasync import events  # noqa: F401  (registers its fan-out handlers)
 from datasync.api import queries
 from datasync.api import serializers as s
 from datasync.api.access import account_for, account_visible_check, accounts_for, im_store
@@ -25,7 +24,6 @@ from datasync.api.errors import im_error_response, serializer_errors_to_query_er
 from datasync.api.pagination import page_response
 from datasync.api.params import page_params, query_int, query_str
 from datasync.api.serializers import MAX_LIMIT
-from datasync.bench import data as bench_data  # noqa: F401  (registers its runtime loader)
 from datasync.models import ReplyRequest
 from datasync.readmarks import read_mark_create, read_mark_message
 from datasync.replies import reply_create
