@@ -79,7 +79,7 @@ case "$cmd" in
   hub)
     bootstrap
     "$PY" manage.py migrate --noinput
-    exec "$PY" -m daphne -b "${HOST:-127.0.0.1}" -p "${PORT:-8000}" imhub.asgi:application
+    exec "$PY" -m imhub.processes hub --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}"
     ;;
   bootstrap)
     bootstrap
