@@ -38,12 +38,11 @@ def _validate(
             raise StoreQueryError("kind", "must be comments or messages for target=items")
         if not ids or len(ids) > MAX_IDS or not all(isinstance(i, str) and i for i in ids):
             raise StoreQueryError("ids", f"must be a list of 1 to {MAX_IDS} non-empty id strings")
-        getter = store.comment_get if kind == "comments" else store.message_get
         for ident in ids:
             if kind == "comments":
-                getter(account_id=account_id, comment_id=ident)
+                store.comment_get(account_id=account_id, comment_id=ident)
             else:
-                getter(account_id=account_id, message_id=ident)
+                store.message_get(account_id=account_id, message_id=ident)
         return None
     if target == ReadMarkTarget.CONVERSATION:
         if not conversation_id:

@@ -171,7 +171,9 @@ def test_sent_result_updates_the_reply_and_the_entity_enters_the_store(team: Tea
     # when the worker reports it sent
     replies.reply_record_result(
         worker=worker,
-        result=ReplyResultPayload(reply_id=reply_id, status="sent", platform_reply_id="c9", entity=entity),
+        result=ReplyResultPayload.model_validate(
+            {"reply_id": reply_id, "status": "sent", "platform_reply_id": "c9", "entity": entity}
+        ),
     )
     # then
     status = team.client(team.agent).get(f"/api/im/replies/{reply_id}/").json()
