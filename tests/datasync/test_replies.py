@@ -100,6 +100,7 @@ def test_same_idempotency_key_returns_the_same_reply_and_sends_once(team: Team, 
     ("body", "status", "param"),
     [
         ({"target": {"kind": "email"}}, 400, "target.kind"),
+        ({"target": {"kind": ["comment"]}}, 400, "target.kind"),
         ({"target": {"kind": "comment"}}, 400, "target.comment_id"),
         ({"target": {"kind": "work"}}, 400, "target.content_id"),
         ({"target": {"kind": "message"}}, 400, "target.conversation_id"),
