@@ -33,6 +33,7 @@ from django.db import close_old_connections
 
 from datasync import fanout, stats
 from datasync.persistence import store_load_account, store_load_rows, sync_states_load
+from datasync.protocol import WORKER_FRAMES
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +60,6 @@ class Wiring:
 
     def check(self) -> None:
         """Refuse a wiring that names a frame type or fan-out kind nobody sends."""
-        from datasync.protocol import WORKER_FRAMES
-
         worker_types = {cls.TYPE for cls in WORKER_FRAMES}
         unknown = sorted(set(self.frame_handlers) - worker_types)
         if unknown:
