@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # imhub's two commands for a new user (see README.md):
 #   ./run.sh demo   run the whole system: hub + simulator + worker, data flowing (Ctrl-C stops it)
-#   ./run.sh test   run the test suite (lint + pytest; PostgreSQL/Redis tests skip when absent)
+#   ./run.sh test   run the test suite (ruff, mypy, then pytest; PostgreSQL/Redis tests skip when absent)
 # Both create or reuse .venv, install what is missing, and are safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -68,6 +68,8 @@ case "$cmd" in
     log "ruff check"
     "$PY" -m ruff check .
     "$PY" -m ruff format --check .
+    log "mypy"
+    "$PY" -m mypy .
     log "pytest"
     set +e
     "$PY" -m pytest "$@"

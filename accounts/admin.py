@@ -200,19 +200,6 @@ class WorkerAdmin(admin.ModelAdmin):
     list_filter = ["status", "token_revoked"]
     search_fields = ["worker_id", "host"]
     actions = [regenerate_tokens, revoke_tokens]
-    fields = [
-        "worker_id",
-        "capacity",
-        "status",
-        "platforms",
-        "max_accounts",
-        "host",
-        "version",
-        "last_heartbeat_at",
-        "connected_at",
-        "stats",
-        "token_state",
-    ]
     readonly_fields = [
         "status",
         "platforms",
@@ -224,6 +211,7 @@ class WorkerAdmin(admin.ModelAdmin):
         "stats",
         "token_state",
     ]
+    fields = ["worker_id", "capacity", *readonly_fields]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).annotate(held=Count("accounts"))

@@ -1,4 +1,4 @@
-"""The datasync app: its signal receivers and fan-out handlers are connected when Django is ready."""
+"""The datasync app: its `ready()` is where a hub process is wired (datasync/wiring.py)."""
 
 from django.apps import AppConfig
 
@@ -9,10 +9,11 @@ class DatasyncConfig(AppConfig):
 
     def ready(self) -> None:
         from datasync.api.auth import auth_connect_signals
-        from datasync.api.visibility import visibility_connect_signals, visibility_invalidate
-        from datasync.fanout import register_fanout_handler
+        from datasync.api.visibility import visibility_connect_signals
+        from datasync.runtime import runtime
+        from datasync.wiring import hub_wiring
 
+        runtime.build(hub_wiring())
+        # the IM API's caches of users, sessions and account rows follow model changes in this process
         visibility_connect_signals()
         auth_connect_signals()
-        # an account changed in any hub process: its row and the teams' visibility are re-read
-        register_fanout_handler("account_status", visibility_invalidate)

@@ -1,7 +1,8 @@
 """Per-process event buffer for agents' WebSockets (``/ws/im/``).
 
-Fan-out handlers (run in every hub process) turn applied changes, read marks, reply status changes and
-account status changes into events (read marks: datasync.readmarks, after applying them). Each event gets a monotonically increasing id; the last
+Fan-out handlers (run in every hub process; listed in datasync/wiring.py) turn applied changes, reply
+status changes and account status changes into events (read marks: datasync.readmarks, after applying
+them). Each event gets a monotonically increasing id; the last
 ``settings.IMHUB_EVENT_BUFFER`` events are kept so a reconnecting client can resume from its last id.
 Older than that, the client gets ``resync_required`` and reloads over the IM API.
 
@@ -16,8 +17,6 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from typing import Any
-
-from datasync.fanout import register_fanout_handler
 
 Event = dict[str, Any]
 Subscriber = Callable[[Event], None]
@@ -100,7 +99,8 @@ def loop_subscriber(queue: asyncio.Queue[Event]) -> Subscriber:
 # ---- fan-out handlers: every hub process turns fan-out messages into events -----------------------
 
 
-def _on_sync(data: dict[str, Any]) -> None:
+def new_items_publish(data: dict[str, Any]) -> None:
+    """`sync`: one `new_item` event per record that was new to this process's store."""
     account_id = int(data["account_id"])
     for kind, record in data.get("new") or ():
         event_buffer.publish(
@@ -108,16 +108,11 @@ def _on_sync(data: dict[str, Any]) -> None:
         )
 
 
-def _on_reply_status(data: dict[str, Any]) -> None:
+def reply_status_publish(data: dict[str, Any]) -> None:
     event_buffer.publish(type="reply_status", account_id=int(data["account_id"]), data=data)
 
 
-def _on_account_status(data: dict[str, Any]) -> None:
+def account_status_publish(data: dict[str, Any]) -> None:
     account_id = data.get("id", data.get("account_id"))
     if account_id is not None:
         event_buffer.publish(type="account_status", account_id=int(account_id), data=data)
-
-
-register_fanout_handler("sync", _on_sync)
-register_fanout_handler("reply_status", _on_reply_status)
-register_fanout_handler("account_status", _on_account_status)

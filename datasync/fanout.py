@@ -1,8 +1,9 @@
 """Fan-out between hub processes over the channel layer.
 
 Every hub process joins `FANOUT_GROUP` (see datasync.runtime); `fanout_publish` sends one message to
-the group and each process runs the handlers registered for its kind. Kinds: `sync` (an applied change,
-shape in docs/architecture.md), `read_mark`, `reply_status`, `account_status`.
+the group and each process runs the fan-out handlers its wiring lists for the kind (`datasync/wiring.py`).
+Kinds: `sync` (an applied change, shape in docs/architecture.md; published only through
+`runtime.change_publish`), `read_mark`, `reply_status`, `account_status`.
 
 Handlers are plain callables `fn(data: dict) -> None`, called in every process (the publishing one
 included) on the event loop or a sync thread: keep them quick, thread-safe and free of I/O. For `sync`,
@@ -12,37 +13,17 @@ key `new`: the `[kind, record]` pairs that were new to this store.
 
 from __future__ import annotations
 
-import logging
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
-
-logger = logging.getLogger(__name__)
 
 FANOUT_GROUP = "datasync.fanout"
 ACCOUNTS_GROUP = "imhub.accounts"
 MESSAGE_TYPE = "datasync.fanout"
 PROCESS_ID = uuid.uuid4().hex
 KINDS = ("sync", "read_mark", "reply_status", "account_status")
-
-FanoutHandler = Callable[[dict[str, Any]], None]
-_handlers: dict[str, list[FanoutHandler]] = {}
-
-
-def register_fanout_handler(kind: str, fn: FanoutHandler) -> None:
-    """Call `fn(data)` in every hub process for each fan-out message of `kind` (idempotent)."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown fan-out kind {kind!r}; known: {', '.join(KINDS)}")
-    handlers = _handlers.setdefault(kind, [])
-    if fn not in handlers:
-        handlers.append(fn)
-
-
-def fanout_handlers(kind: str) -> list[FanoutHandler]:
-    return list(_handlers.get(kind, ()))
 
 
 def fanout_message(*, kind: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -72,19 +53,7 @@ async def fanout_publish(*, kind: str, data: dict[str, Any]) -> None:
 
 
 def fanout_publish_sync(*, kind: str, data: dict[str, Any]) -> None:
-    """`fanout_publish` for sync code (views, services)."""
+    """`fanout_publish` for sync code (views, services, frame handlers in their threads)."""
+    if kind == "sync" and _single_process(get_channel_layer()):
+        return  # as in fanout_publish, without the cost of a trip through the event loop
     async_to_sync(fanout_publish)(kind=kind, data=data)
-
-
-def fanout_dispatch(*, kind: str, data: dict[str, Any]) -> None:
-    """Run this process's handlers for one message; a failing handler is logged, the others still run."""
-    for fn in fanout_handlers(kind):
-        try:
-            fn(data)
-        except Exception:
-            logger.exception(
-                "fan-out handler %s failed for kind=%s account_id=%s",
-                getattr(fn, "__qualname__", fn),
-                kind,
-                data.get("account_id") or data.get("id"),
-            )

@@ -1,8 +1,9 @@
 """One function per worker frame type; the WorkerConsumer parses a frame and calls `frame_handle`.
 
 Handlers are sync (they run in a worker thread, off the event loop), take keyword-only arguments and
-return an `Outcome`: the frames to send back and the changes to fan out. Every refusal is a
-`ProtocolError` with a stable code; nothing of a refused frame is applied.
+return an `Outcome`: the frames to send back. Every refusal is a `ProtocolError` with a stable code;
+nothing of a refused frame is applied. The table of frame type -> handler is the runtime's wiring
+(`datasync/wiring.py`), one handler per type.
 
 Sync rules (`worker:data:sync`):
 - the worker must hold the account at the frame's epoch (`account_holder_check`), else
@@ -10,15 +11,16 @@ Sync rules (`worker:data:sync`):
 - seq is per account and continues across epochs (the assignment tells the worker `last_seq`):
   `seq <= last_seq` is acked again without re-applying; `seq > last_seq + 1` is refused with
   `seq_gap` followed by `master:resync`; `seq == last_seq + 1` is applied in one transaction
-  (upsert, deletions, SyncState, Account.last_sync_at), then pushed to this process's store, then
-  acked (the consumer fans the change out to the other processes before sending the ack).
+  (upsert, deletions, SyncState, Account.last_sync_at), then handed on once
+  (`runtime.change_publish`: this process's store, then the other hub processes), then acked.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +28,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from datasync import persistence, stats
+from datasync import persistence, replies, stats
 from datasync.models import SyncState
 from datasync.protocol import (
     PROTOCOL_VERSION,
@@ -43,11 +45,13 @@ from datasync.protocol import (
     RegisterAckFrame,
     RegisterFrame,
     ReplyRequestFrame,
+    ReplyResultFrame,
     ResyncFrame,
     TaskAssignFrame,
     TaskRevokeFrame,
     error_frame,
 )
+from datasync.runtime import runtime
 
 logger = logging.getLogger(__name__)
 
@@ -66,21 +70,29 @@ class WorkerSession:
 
 @dataclass
 class Outcome:
-    """What a handler wants the transport to do: send frames, fan out changes, count a rejection."""
+    """What a handler wants the transport to do: send frames, count a rejection, join the worker's group."""
 
     frames: list[BaseFrame] = field(default_factory=list)
-    fanout: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     rejected_code: str | None = None
     joined: bool = False
-
-
-Handler = Callable[..., Outcome]
 
 
 def _refuse(exc: Exception, *, ref: str) -> ProtocolError:
     """Translate an accounts-service error (which carries `code` and `message`) into a ProtocolError."""
     code = getattr(exc, "code", None) or ErrorCode.INTERNAL
     return ProtocolError(str(code), str(getattr(exc, "message", exc)), ref=ref)
+
+
+@contextlib.contextmanager
+def _refusals(*, ref: str) -> Iterator[None]:
+    """A service's refusal (an exception with a `code`: AccountsError, ReplyError) becomes a ProtocolError;
+    anything else propagates (the consumer answers `internal_error`)."""
+    try:
+        yield
+    except Exception as exc:
+        if getattr(exc, "code", None):
+            raise _refuse(exc, ref=ref) from None
+        raise
 
 
 def _last_seq(account_id: int) -> int:
@@ -140,7 +152,7 @@ def account_status_record(*, session: WorkerSession, frame: AccountStatusFrame) 
     from accounts import services
 
     p = frame.payload
-    try:
+    with _refusals(ref=frame.id):
         account = services.account_record_status(
             worker=session.worker,
             account_id=p.account_id,
@@ -151,8 +163,6 @@ def account_status_record(*, session: WorkerSession, frame: AccountStatusFrame) 
             next_run_at=p.next_run_at,
             profile=p.profile.model_dump(mode="json") if p.profile else None,
         )
-    except services.AccountNotHeld as exc:
-        raise _refuse(exc, ref=frame.id) from None
     if p.last_error:
         logger.warning(
             "account error reported: account_id=%s platform=%s worker=%s runner=%s error=%s",
@@ -169,7 +179,7 @@ def login_status_record(*, session: WorkerSession, frame: LoginStatusFrame) -> O
     from accounts import services
 
     p = frame.payload
-    try:
+    with _refusals(ref=frame.id):
         services.login_session_update(
             worker=session.worker,
             session_id=p.session_id,
@@ -181,10 +191,13 @@ def login_status_record(*, session: WorkerSession, frame: LoginStatusFrame) -> O
             storage_state=p.storage_state,
             profile=p.profile.model_dump(mode="json") if p.profile else None,
         )
-    except Exception as exc:
-        if getattr(exc, "code", None):
-            raise _refuse(exc, ref=frame.id) from None
-        raise
+    return Outcome()
+
+
+def reply_result_record(*, session: WorkerSession, frame: ReplyResultFrame) -> Outcome:
+    """`worker:reply:result`: finish the reply (`replies.reply_record_result`); a refusal keeps the row."""
+    with _refusals(ref=frame.id):
+        replies.reply_record_result(worker=session.worker, result=frame.payload)
     return Outcome()
 
 
@@ -248,59 +261,19 @@ def sync_apply(*, session: WorkerSession, frame: DataSyncFrame) -> Outcome:
     stats.stats_sync_applied(
         account_id=account.id, items=items, deleted=deletions, seconds=time.perf_counter() - started
     )
-    from datasync.runtime import runtime
-
-    runtime.deliver(kind="sync", data=change)
-    return Outcome(
-        frames=[DataSyncAckFrame.build(account_id=account.id, seq=p.seq)], fanout=[("sync", change)]
-    )
+    runtime.change_publish(change=change)
+    return Outcome(frames=[DataSyncAckFrame.build(account_id=account.id, seq=p.seq)])
 
 
 # ---- dispatch ----------------------------------------------------------------------------------------
 
-FRAME_HANDLERS: dict[str, Handler] = {
-    "worker:register": worker_register,
-    "worker:heartbeat": worker_heartbeat,
-    "worker:account:status": account_status_record,
-    "worker:data:sync": sync_apply,
-    "worker:login:status": login_status_record,
-}
-
-
-def register_frame_handler(frame_type: str, fn: Handler) -> None:
-    """Plug a handler for a worker frame type owned by another module (e.g. `worker:reply:result`).
-
-    `fn(*, session: WorkerSession, frame) -> Outcome`; raise ProtocolError to refuse the frame.
-    """
-    FRAME_HANDLERS[frame_type] = fn
-
-
-def _reply_result_default(*, session: WorkerSession, frame: BaseFrame) -> Outcome:
-    """Until datasync.replies registers itself: hand the result to `reply_record_result` if present."""
-    try:
-        from datasync import replies  # type: ignore[attr-defined]
-    except ImportError:
-        raise ProtocolError(
-            ErrorCode.UNEXPECTED_FRAME, "this hub does not handle reply results", ref=frame.id
-        ) from None
-    try:
-        replies.reply_record_result(worker=session.worker, result=frame.payload)
-    except Exception as exc:
-        if getattr(exc, "code", None):
-            raise _refuse(exc, ref=frame.id) from None
-        raise
-    return Outcome()
-
-
-FRAME_HANDLERS.setdefault("worker:reply:result", _reply_result_default)
-
 
 def frame_handle(*, session: WorkerSession, frame: BaseFrame) -> Outcome:
-    """Dispatch one parsed worker frame by type."""
+    """Dispatch one parsed worker frame by type, through the runtime's table of frame handlers."""
     frame_type = type(frame).TYPE
     if frame_type != "worker:register" and not session.registered:
         raise ProtocolError(ErrorCode.NOT_REGISTERED, "send worker:register first", ref=frame.id)
-    handler = FRAME_HANDLERS.get(frame_type)
+    handler = runtime.wiring.frame_handlers.get(frame_type)
     if handler is None:
         raise ProtocolError(
             ErrorCode.UNEXPECTED_FRAME, f"{frame_type} is not a frame a worker sends", ref=frame.id

@@ -2,7 +2,8 @@
 
 ``read_mark_create`` validates against the store, persists the audited row (who, when), applies it to
 this process's store at once (so the next count reflects it) and fans it out so every hub process
-applies it and tells its agents. At start-up every row is replayed into the store (``read_marks_load``).
+applies it and tells its agents (``read_mark_fanout_apply``). At start-up every row is replayed into
+the store (``read_marks_load``). Both are listed in datasync/wiring.py.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import logging
 from typing import Any
 
 from datasync.events import event_buffer
-from datasync.fanout import fanout_publish_sync, register_fanout_handler
+from datasync.fanout import fanout_publish_sync
 from datasync.models import ReadMark, ReadMarkTarget
-from datasync.runtime import get_store, register_loader
+from datasync.runtime import get_store
 from datasync.store import DataStore, StoreNotFound, StoreQueryError
 
 logger = logging.getLogger(__name__)
@@ -37,12 +38,11 @@ def _validate(
             raise StoreQueryError("kind", "must be comments or messages for target=items")
         if not ids or len(ids) > MAX_IDS or not all(isinstance(i, str) and i for i in ids):
             raise StoreQueryError("ids", f"must be a list of 1 to {MAX_IDS} non-empty id strings")
-        getter = store.comment_get if kind == "comments" else store.message_get
         for ident in ids:
             if kind == "comments":
-                getter(account_id=account_id, comment_id=ident)
+                store.comment_get(account_id=account_id, comment_id=ident)
             else:
-                getter(account_id=account_id, message_id=ident)
+                store.message_get(account_id=account_id, message_id=ident)
         return None
     if target == ReadMarkTarget.CONVERSATION:
         if not conversation_id:
@@ -122,13 +122,9 @@ def read_marks_load(store: DataStore) -> None:
     logger.info("read marks loaded: %d", count)
 
 
-def _on_read_mark(data: dict[str, Any]) -> None:
-    """Every process: apply the mark to its store, then tell its agents."""
+def read_mark_fanout_apply(data: dict[str, Any]) -> None:
+    """Fan-out handler (`read_mark`), every process: apply the mark to its store, then tell its agents."""
     store = get_store()
     if store is not None:
         store.read_mark_apply(data)
     event_buffer.publish(type="read_mark", account_id=int(data["account_id"]), data=data)
-
-
-register_loader(read_marks_load)
-register_fanout_handler("read_mark", _on_read_mark)

@@ -21,7 +21,7 @@ from django.utils import timezone
 from datasync import persistence
 from datasync.fanout import fanout_publish_sync
 from datasync.models import ReplyRequest, ReplyStatus
-from datasync.runtime import register_periodic, runtime
+from datasync.runtime import change_publish
 from datasync.store import DataStore, StoreQueryError
 
 logger = logging.getLogger(__name__)
@@ -40,33 +40,32 @@ class ReplyError(Exception):
         self.message = message
 
 
+# target kind -> (the id field it needs, what that reply is called in the error)
+TARGET_IDS = {
+    "comment": ("comment_id", "a comment reply"),
+    "work": ("content_id", "a work comment"),
+    "message": ("conversation_id", "a message"),
+}
+
+
 def reply_target_check(*, store: DataStore, account_id: int, target: dict[str, Any]) -> dict[str, Any]:
     """The full target for a reply, checked against the store; StoreQueryError / StoreNotFound otherwise."""
     kind = target.get("kind")
+    if not isinstance(kind, str) or kind not in TARGET_IDS:
+        raise StoreQueryError("target.kind", f"must be one of {', '.join(TARGET_KINDS)}")
+    field, called = TARGET_IDS[kind]
+    ident = str(target.get(field) or "")
+    if not ident:
+        raise StoreQueryError(f"target.{field}", f"required for {called}")
+    full: dict[str, Any] = {"kind": kind, "content_id": None, "comment_id": None, "conversation_id": None}
+    full[field] = ident
     if kind == "comment":
-        comment_id = str(target.get("comment_id") or "")
-        if not comment_id:
-            raise StoreQueryError("target.comment_id", "required for a comment reply")
-        comment = store.comment_get(account_id=account_id, comment_id=comment_id)
-        return {
-            "kind": kind,
-            "content_id": comment["content_id"],
-            "comment_id": comment_id,
-            "conversation_id": None,
-        }
-    if kind == "work":
-        content_id = str(target.get("content_id") or "")
-        if not content_id:
-            raise StoreQueryError("target.content_id", "required for a work comment")
-        store.content_get(account_id=account_id, content_id=content_id)
-        return {"kind": kind, "content_id": content_id, "comment_id": None, "conversation_id": None}
-    if kind == "message":
-        conversation_id = str(target.get("conversation_id") or "")
-        if not conversation_id:
-            raise StoreQueryError("target.conversation_id", "required for a message")
-        store.conversation_get(account_id=account_id, conversation_id=conversation_id)
-        return {"kind": kind, "content_id": None, "comment_id": None, "conversation_id": conversation_id}
-    raise StoreQueryError("target.kind", f"must be one of {', '.join(TARGET_KINDS)}")
+        full["content_id"] = store.comment_get(account_id=account_id, comment_id=ident)["content_id"]
+    elif kind == "work":
+        store.content_get(account_id=account_id, content_id=ident)
+    else:
+        store.conversation_get(account_id=account_id, conversation_id=ident)
+    return full
 
 
 def reply_create(
@@ -234,11 +233,7 @@ def reply_entity_apply(*, account_id: int, entity: dict[str, Any]) -> None:
 
     seq = SyncState.objects.filter(account_id=account_id).values_list("last_seq", flat=True).first() or 0
     change = {"account_id": account_id, "seq": seq, "upserts": applied, "deleted": {}, "applied_at": now_ms}
-    runtime.deliver(kind="sync", data=change)
-    try:
-        fanout_publish_sync(kind="sync", data=change)
-    except Exception:
-        logger.exception("fan-out of a reply entity failed: account_id=%s", account_id)
+    change_publish(change=change)
 
 
 def reply_publish_status(*, reply: ReplyRequest) -> None:
@@ -262,6 +257,3 @@ def _uuid_or_none(value: str) -> Any:
         return uuid.UUID(str(value))
     except ValueError:
         return None
-
-
-register_periodic(replies_dispatch_pending, DISPATCH_INTERVAL)

@@ -1,14 +1,19 @@
 """Per-process hub runtime: the DataStore replica, its start-up load, the fan-out listener, periodic jobs.
 
+What a process runs is given once, as a `Wiring` (frame handlers, fan-out handlers, loaders, periodic
+jobs): `DatasyncConfig.ready()` calls `runtime.build(hub_wiring())` (`datasync/wiring.py`); no module
+registers anything on import.
+
 Start-up (the same code path under the in-memory and the Redis channel layer):
 1. join the fan-out group (and `imhub.accounts`) with a raw channel, listening at once;
 2. buffer every message while loading;
 3. load: SyncState last_seq per account, then every Entity row into the store in per-account chunks,
-   then the loaders other modules registered;
+   then the wiring's loaders;
 4. replay the buffer: `sync` changes with seq > the loaded last_seq of their account, all other kinds;
 5. dispatch live.
 Started lazily by `runtime_asgi_wrapper` on the first HTTP request or WebSocket connection.
 HTTP code that reads the store waits for `ensure_ready()` (async) or `wait_ready()` (sync threads).
+An applied change goes out one way, `change_publish`: this process's store at once, then the group.
 """
 
 from __future__ import annotations
@@ -16,24 +21,52 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import importlib
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from channels.layers import get_channel_layer
-from django.conf import settings
 from django.db import close_old_connections
 
 from datasync import fanout, stats
 from datasync.persistence import store_load_account, store_load_rows, sync_states_load
+from datasync.protocol import WORKER_FRAMES
 
 logger = logging.getLogger(__name__)
 
 Loader = Callable[[Any], None]
+FanoutHandler = Callable[[dict[str, Any]], None]
+FrameHandler = Callable[..., Any]
 LOAD_RETRY = 5.0
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """Everything one hub process runs besides serving requests, listed in one place.
+
+    - `frame_handlers`: worker frame type -> `fn(*, session, frame) -> Outcome` (one per type);
+    - `fanout_handlers`: fan-out kind -> `fn(data)` run in this process for each message of that kind;
+    - `loaders`: `fn(store)` run in a thread during start-up, after the entity rows are loaded;
+    - `periodic`: `(fn, interval)`: sync `fn()` in a thread every `interval` seconds once started.
+    """
+
+    frame_handlers: Mapping[str, FrameHandler] = field(default_factory=dict)
+    fanout_handlers: Mapping[str, tuple[FanoutHandler, ...]] = field(default_factory=dict)
+    loaders: tuple[Loader, ...] = ()
+    periodic: tuple[tuple[Callable[[], Any], float], ...] = ()
+
+    def check(self) -> None:
+        """Refuse a wiring that names a frame type or fan-out kind nobody sends."""
+        worker_types = {cls.TYPE for cls in WORKER_FRAMES}
+        unknown = sorted(set(self.frame_handlers) - worker_types)
+        if unknown:
+            raise ValueError(f"no worker frame of type {', '.join(unknown)}")
+        kinds = sorted(set(self.fanout_handlers) - set(fanout.KINDS))
+        if kinds:
+            raise ValueError(f"unknown fan-out kind {', '.join(kinds)}; known: {', '.join(fanout.KINDS)}")
 
 
 class Runtime:
@@ -47,8 +80,7 @@ class Runtime:
         self._buffer: list[tuple[str, dict[str, Any]]] = []
         self._loaded_seq: dict[int, int] = {}
         self._seen_seq: dict[int, int] = {}
-        self._loaders: list[Loader] = []
-        self._periodic: list[tuple[Callable[[], Any], float]] = []
+        self._wiring: Wiring | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._channel: str | None = None
         self._start_lock: asyncio.Lock | None = None
@@ -57,21 +89,18 @@ class Runtime:
         self.loaded_rows = 0
         self.load_seconds: float | None = None
 
-    # ---- registration ----------------------------------------------------------------------------
+    # ---- wiring ------------------------------------------------------------------------------------
 
-    def register_loader(self, fn: Loader) -> None:
-        """`fn(store)` runs in a thread during start-up, after the entity rows are loaded."""
-        if fn not in self._loaders:
-            self._loaders.append(fn)
+    def build(self, wiring: Wiring) -> None:
+        """Give this process its wiring (once per process, before `start`; tests may rebuild)."""
+        wiring.check()
+        self._wiring = wiring
 
-    def register_periodic(self, fn: Callable[[], Any], interval: float) -> None:
-        """Run sync `fn()` in a thread every `interval` seconds once the runtime is started."""
-        if any(known is fn for known, _ in self._periodic):
-            return
-        self._periodic.append((fn, interval))
-        loop = self._loop
-        if self._tasks and loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(lambda: self._tasks.append(loop.create_task(self._every(fn, interval))))
+    @property
+    def wiring(self) -> Wiring:
+        if self._wiring is None:
+            raise RuntimeError("the hub runtime is not built: DatasyncConfig.ready() calls runtime.build()")
+        return self._wiring
 
     # ---- state -------------------------------------------------------------------------------------
 
@@ -113,9 +142,7 @@ class Runtime:
                 return
             from datasync.store import DataStore
 
-            # the URLconf imports every module that registers loaders, fan-out handlers and periodic
-            # jobs (views -> read marks, replies, events); they must be registered before the load
-            importlib.import_module(settings.ROOT_URLCONF)
+            wiring = self.wiring
             self.store = DataStore()
             self._accepting = True
             layer = get_channel_layer()
@@ -124,9 +151,7 @@ class Runtime:
             await layer.group_add(fanout.ACCOUNTS_GROUP, self._channel)
             self._tasks.append(asyncio.create_task(self._listen(layer, self._channel), name="fanout-listen"))
             self._tasks.append(asyncio.create_task(self._load(), name="store-load"))
-            interval = float(settings.IMHUB_HEARTBEAT_INTERVAL)
-            self._tasks.append(asyncio.create_task(self._every(_expire_silent_workers, interval)))
-            for fn, every in self._periodic:
+            for fn, every in wiring.periodic:
                 self._tasks.append(asyncio.create_task(self._every(fn, every)))
 
     async def stop(self) -> None:
@@ -176,7 +201,7 @@ class Runtime:
         store = self.store
         last_seqs = sync_states_load()
         self.loaded_rows = store_load_rows(apply=store.apply_change, last_seqs=last_seqs)
-        for loader in self._loaders:
+        for loader in self.wiring.loaders:
             loader(store)
         # The loaded store is ~1 long-lived object per item: move it out of the cyclic GC, whose full
         # collections would otherwise stall this process for ~1.4 s per million items (measured).
@@ -196,6 +221,17 @@ class Runtime:
 
     # ---- delivery ----------------------------------------------------------------------------------
 
+    def change_publish(self, *, change: dict[str, Any]) -> None:
+        """The one way an applied (durable) change goes out: this process's store at once, so the
+        ack and the next read see it, then every other hub process through the fan-out group (where
+        this process skips it). A failed publish is logged; the others catch up from the database
+        at their next start, or at once when the next change shows them the seq gap."""
+        self.deliver(kind="sync", data=change)
+        try:
+            fanout.fanout_publish_sync(kind="sync", data=change)
+        except Exception:
+            logger.exception("fan-out of an applied change failed: account_id=%s", change.get("account_id"))
+
     def deliver(self, *, kind: str, data: dict[str, Any]) -> None:
         """Apply one change/event in this process: buffered until the load is done, then dispatched."""
         with self._lock:
@@ -211,7 +247,16 @@ class Runtime:
             self._seq_check(int(data["account_id"]), int(data.get("seq", 0)))
             new = self.store.apply_change(data)
             data = {**data, "new": [list(pair) for pair in new or ()]}
-        fanout.fanout_dispatch(kind=kind, data=data)
+        for fn in self.wiring.fanout_handlers.get(kind, ()):
+            try:
+                fn(data)
+            except Exception:
+                logger.exception(
+                    "fan-out handler %s failed for kind=%s account_id=%s",
+                    getattr(fn, "__qualname__", fn),
+                    kind,
+                    data.get("account_id") or data.get("id"),
+                )
 
     def _seq_check(self, account_id: int, seq: int) -> None:
         """A change skipped in the fan-out (a full channel, a failed publish) shows as a seq gap:
@@ -289,14 +334,6 @@ def _with_connections(fn: Callable[[], Any]) -> Callable[[], Any]:
     return run
 
 
-def _expire_silent_workers() -> None:
-    from accounts.services import workers_expire_silent
-
-    expired = workers_expire_silent()
-    if expired:
-        logger.warning("workers went offline after silence: %s", ", ".join(expired))
-
-
 runtime = Runtime()
 
 
@@ -305,12 +342,9 @@ def get_store() -> Any:
     return runtime.store
 
 
-def register_loader(fn: Loader) -> None:
-    runtime.register_loader(fn)
-
-
-def register_periodic(fn: Callable[[], Any], interval: float) -> None:
-    runtime.register_periodic(fn, interval)
+def change_publish(*, change: dict[str, Any]) -> None:
+    """This process's `runtime.change_publish` (see there)."""
+    runtime.change_publish(change=change)
 
 
 async def ensure_ready(timeout: float = 120.0) -> Any:

@@ -115,7 +115,7 @@ def dashboard_context() -> dict[str, Any]:
                 "outbox_depth": stats.get("outbox_depth"),
             }
         )
-    rows = []
+    rows: list[dict[str, Any]] = []
     for account in accounts:
         account_counts = counts.get(account.pk, dict.fromkeys(KINDS, 0))
         rows.append(

@@ -1,8 +1,9 @@
 """The main job (`./run.sh demo`): the whole system on one machine, data visibly flowing.
 
-Starts the Douyin simulator, the hub (daphne) and one crawler worker as child processes, prepares
-demo users and accounts, logs every account in through the QR flow (confirming each scan through the
-simulator's control API, as a phone would), then prints a live status table until Ctrl-C, when every
+Starts the Douyin simulator, the hub and one crawler worker as child processes (through
+`imhub.processes`, as the end-to-end tests do), prepares demo users and accounts, logs every account in
+through the QR flow (confirming each scan through the simulator's control API, as a phone would), then
+prints a live status table until Ctrl-C, when every
 process it started is stopped. `--duration S` runs for a bounded time and exits non-zero unless data
 flowed end to end (every account logged in, every kind of item in the hub, and a DM injected into the
 simulator reaching the IM API).
@@ -11,24 +12,29 @@ simulator reaching the IM API).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
-from imhub.serve import hub_command
+from imhub.processes import (
+    ROOT,
+    ManagedProcess,
+    ProcessError,
+    child_env,
+    free_port,
+    http_json,
+    hub_start,
+    manage,
+    simulator_start,
+    wait_until,
+    worker_command,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
 KINDS = ("contents", "comments", "conversations", "messages")
 # Simulated account sizes: `default` is the simulator's own (about 30 works, 600 comments and replies,
 # 60 conversations, 900 messages); `small` keeps a bounded CI run short.
@@ -42,82 +48,17 @@ class DemoError(RuntimeError):
     """The demo could not reach a state it needs; the message says which and where to look."""
 
 
-def _port_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def _free_port(host: str, preferred: int) -> int:
-    if preferred and _port_free(host, preferred):
-        return preferred
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
-
-
 def http(method: str, url: str, *, body: Any = None, token: str | None = None, timeout: float = 10.0) -> Any:
     """One JSON request; returns the decoded body, raises DemoError on a non-2xx answer."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method)
-    request.add_header("Accept", "application/json")
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Token {token}")
+    headers = {"Authorization": f"Token {token}"} if token else None
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            raw = response.read()
-    except urllib.error.HTTPError as exc:
-        detail = exc.read().decode("utf-8", "replace")[:300]
-        raise DemoError(f"{method} {url} -> HTTP {exc.code}: {detail}") from None
-    except (urllib.error.URLError, OSError) as exc:
+        status, payload = http_json(method, url, body=body, headers=headers, timeout=timeout)
+    except OSError as exc:
         raise DemoError(f"{method} {url} failed: {exc}") from None
-    return json.loads(raw) if raw else None
-
-
-class Child:
-    """A child process in its own process group, logging to a file."""
-
-    def __init__(self, name: str, args: list[str], env: dict[str, str], log_dir: Path) -> None:
-        self.name = name
-        self.log_path = log_dir / f"{name}.log"
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            args,
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        log.close()
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def stop(self) -> None:
-        if self.proc.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
-
-    def tail(self, lines: int = 15) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
+    if not 200 <= status < 300:
+        detail = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
+        raise DemoError(f"{method} {url} -> HTTP {status}: {detail[:300]}")
+    return payload if payload != "" else None
 
 
 class Demo:
@@ -125,21 +66,16 @@ class Demo:
         self.args = args
         self.var_dir = Path(args.var_dir).resolve()
         self.log_dir = self.var_dir / "logs"
-        self.children: list[Child] = []
+        self.children: list[ManagedProcess] = []
         self.host = "127.0.0.1"
-        self.port = _free_port(self.host, args.port)
-        self.sim_port = _free_port(self.host, args.sim_port)
+        self.port = free_port(self.host, preferred=args.port)
+        self.sim_port = free_port(self.host, preferred=args.sim_port)
         self.hub_url = f"http://{self.host}:{self.port}"
         self.sim_url = f"http://{self.host}:{self.sim_port}"
         self.setup: dict[str, Any] = {}
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-        self.env.update(
-            {
-                "DJANGO_SETTINGS_MODULE": "imhub.settings",
-                "IMHUB_VAR_DIR": str(self.var_dir),
-                "PYTHONUNBUFFERED": "1",
-                "IMHUB_HEARTBEAT_INTERVAL": self.env.get("IMHUB_HEARTBEAT_INTERVAL", "5"),
-            }
+        self.env = child_env(
+            IMHUB_VAR_DIR=str(self.var_dir),
+            IMHUB_HEARTBEAT_INTERVAL=os.environ.get("IMHUB_HEARTBEAT_INTERVAL", "5"),
         )
 
     # ---- helpers ---------------------------------------------------------------------------------
@@ -147,45 +83,18 @@ class Demo:
     def say(self, text: str) -> None:
         print(f"[demo] {text}", flush=True)
 
-    def start(self, name: str, args: list[str], env: dict[str, str] | None = None) -> Child:
-        child = Child(name, args, env or self.env, self.log_dir)
-        self.children.append(child)
-        return child
+    def log_path(self, name: str) -> Path:
+        return self.log_dir / f"{name}.log"
 
-    def manage(self, *args: str) -> str:
-        result = subprocess.run(
-            [PYTHON, "manage.py", *args],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            timeout=300,
-        )
-        if result.returncode != 0:
-            raise DemoError(f"manage.py {args[0]} failed:\n{result.stdout}\n{result.stderr}")
-        return result.stdout
-
-    def wait(self, what: str, predicate: Any, *, timeout: float, child: Child | None = None) -> Any:
-        deadline = time.monotonic() + timeout
-        last: Exception | None = None
-        while time.monotonic() < deadline:
-            for proc in self.children:
-                if not proc.alive():
-                    raise DemoError(
-                        f"{proc.name} exited (code {proc.proc.returncode}); log {proc.log_path}:\n{proc.tail()}"
-                    )
-            try:
-                value = predicate()
-                if value:
-                    return value
-            except DemoError as exc:
-                last = exc
-            time.sleep(0.5)
-        hint = f"\nlast error: {last}" if last else ""
-        if child is not None:
-            hint += f"\n{child.name} log ({child.log_path}):\n{child.tail()}"
-        raise DemoError(f"timed out after {timeout:.0f}s waiting for {what}{hint}")
+    def wait(self, what: str, predicate: Any, *, timeout: float, child: ManagedProcess | None = None) -> Any:
+        """Poll until `predicate()` is truthy; DemoError when time runs out or any child exits."""
+        try:
+            return wait_until(
+                predicate, timeout=timeout, interval=0.5, what=what, watch=self.children, retry=(DemoError,)
+            )
+        except TimeoutError as exc:
+            hint = f"\n{child.name} log ({child.log_path}):\n{child.log_tail(15)}" if child else ""
+            raise DemoError(f"{exc}{hint}") from None
 
     def admin_api(self, method: str, path: str, body: Any = None) -> Any:
         return http(method, f"{self.hub_url}{path}", body=body, token=self.setup["admin"]["token"])
@@ -203,27 +112,20 @@ class Demo:
             shutil.rmtree(self.var_dir)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.say(f"state and logs in {self.var_dir}")
-        self.manage("migrate", "--noinput", "-v", "0")
+        manage("migrate", "--noinput", "-v", "0", env=self.env)
 
     def start_simulator(self) -> list[dict[str, Any]]:
-        args = [
-            PYTHON,
-            "manage.py",
-            "runsimulator",
-            "douyin",
-            "--host",
-            self.host,
-            "--port",
-            str(self.sim_port),
-            "--accounts",
-            str(self.args.accounts),
-            "--seed",
-            str(self.args.seed),
-            "--live-rate",
-            str(self.args.live_rate),
-            *SIZES[self.args.size],
-        ]
-        child = self.start("simulator", args)
+        child = simulator_start(
+            port=self.sim_port,
+            env=self.env,
+            log_path=self.log_path("simulator"),
+            timeout=60,
+            host=self.host,
+            seed=self.args.seed,
+            accounts=self.args.accounts,
+            extra=["--live-rate", str(self.args.live_rate), *SIZES[self.args.size]],
+        )
+        self.children.append(child)
         accounts = self.wait("the simulator", lambda: self.sim("GET", "/accounts"), timeout=60, child=child)
         creators = accounts["accounts"] if isinstance(accounts, dict) else accounts
         self.say(f"simulator (Douyin creator center stand-in) on {self.sim_url}: {len(creators)} creators")
@@ -232,7 +134,7 @@ class Demo:
     def start_hub(self, creators: list[dict[str, Any]]) -> None:
         nicknames = ",".join(c.get("nickname", "").replace(",", " ") for c in creators)
         self.setup = json.loads(
-            self.manage(
+            manage(
                 "demo_setup",
                 "--accounts",
                 str(self.args.accounts),
@@ -240,15 +142,12 @@ class Demo:
                 nicknames,
                 "--monitor-interval",
                 str(self.args.interval),
+                env=self.env,
             )
             .strip()
             .splitlines()[-1]
         )
-        args = hub_command(port=self.port, host=self.host, python=PYTHON, env=self.env)
-        child = self.start("hub", args)
-        self.wait(
-            "the hub", lambda: http("GET", f"{self.hub_url}/healthz", timeout=3), timeout=60, child=child
-        )
+        self.children.append(hub_start(port=self.port, env=self.env, log_path=self.log_path("hub")))
         self.say(f"hub on {self.hub_url}")
 
     def start_worker(self) -> None:
@@ -256,19 +155,14 @@ class Demo:
         env["IMHUB_WORKER_TOKEN"] = self.setup["worker"]["token"]
         env["IMHUB_DOUYIN_BASE_URL"] = self.sim_url
         worker_id = self.setup["worker"]["worker_id"]
-        args = [
-            PYTHON,
-            "manage.py",
-            "runworker_crawler",
-            "--worker-id",
-            worker_id,
-            "--hub",
-            f"ws://{self.host}:{self.port}",
-            "--data-dir",
-            str(self.var_dir / "worker"),
-            "--headless",
-        ]
-        child = self.start("worker", args, env)
+        args = worker_command(
+            worker_id=worker_id,
+            hub_url=f"ws://{self.host}:{self.port}",
+            data_dir=self.var_dir / "worker",
+            extra=["--headless"],
+        )
+        child = ManagedProcess(name="worker", args=args, env=env, log_path=self.log_path("worker")).start()
+        self.children.append(child)
 
         def online() -> bool:
             workers = self.admin_api("GET", "/api/manage/workers/")
@@ -390,7 +284,7 @@ class Demo:
             time.sleep(self.args.refresh)
             for child in self.children:
                 if not child.alive():
-                    raise DemoError(f"{child.name} exited; log {child.log_path}:\n{child.tail()}")
+                    raise DemoError(f"{child.name} exited; log {child.log_path}:\n{child.log_tail(15)}")
         if deadline is None:
             return 0
         problems = self.flow_problems(rows)
@@ -408,7 +302,7 @@ class Demo:
 
     def stop(self) -> None:
         for child in reversed(self.children):
-            child.stop()
+            child.stop(timeout=15)
         if self.children:
             self.say("stopped " + ", ".join(c.name for c in reversed(self.children)))
 
@@ -439,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         demo.say("Ctrl-C: stopping")
         return 0
-    except DemoError as exc:
+    except (DemoError, ProcessError) as exc:
         demo.say(f"ERROR: {exc}")
         return 1
     finally:

@@ -8,6 +8,17 @@ from rest_framework import serializers
 
 from accounts.models import Account, LoginSession, Worker
 
+# What the worker reports and the services maintain: read-only here, in this order in the output.
+ACCOUNT_STATUS_FIELDS = [
+    "login_status",
+    "runner_status",
+    "last_error",
+    "error_count",
+    "last_status_at",
+    "next_run_at",
+    "last_sync_at",
+]
+
 
 class AccountSerializer(serializers.ModelSerializer[Account]):
     """An account as staff see it; status/worker/epoch change only through the service functions."""
@@ -24,13 +35,7 @@ class AccountSerializer(serializers.ModelSerializer[Account]):
             "platform_user_id",
             "avatar_url",
             "status",
-            "login_status",
-            "runner_status",
-            "last_error",
-            "error_count",
-            "last_status_at",
-            "next_run_at",
-            "last_sync_at",
+            *ACCOUNT_STATUS_FIELDS,
             "worker_id",
             "epoch",
             "monitor_interval",
@@ -39,18 +44,7 @@ class AccountSerializer(serializers.ModelSerializer[Account]):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = [
-            "login_status",
-            "runner_status",
-            "last_error",
-            "error_count",
-            "last_status_at",
-            "next_run_at",
-            "last_sync_at",
-            "epoch",
-            "created_at",
-            "updated_at",
-        ]
+        read_only_fields = [*ACCOUNT_STATUS_FIELDS, "epoch", "created_at", "updated_at"]
         extra_kwargs = {"monitor_interval": {"min_value": 1.0, "max_value": 86400.0}}
 
     def to_internal_value(self, data: Any) -> Any:

@@ -17,7 +17,6 @@ from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from datasync import events  # noqa: F401  (registers its fan-out handlers)
 from datasync.api import queries
 from datasync.api import serializers as s
 from datasync.api.access import account_for, im_store
@@ -26,7 +25,6 @@ from datasync.api.errors import im_error_response, serializer_errors_to_query_er
 from datasync.api.pagination import page_response
 from datasync.api.render import ImJSONRenderer
 from datasync.api.visibility import account_directory, accounts_for, visible_account_ids
-from datasync.bench import data as bench_data  # noqa: F401  (registers its runtime loader)
 from datasync.models import ReplyRequest
 from datasync.readmarks import read_mark_create, read_mark_message
 from datasync.replies import reply_create

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -410,7 +411,8 @@ def bench_store_latency(
     for size in sizes:
         store = DataStore()
         store.apply_change(bench_account_change(account_id=1, items=size))
-        queries = {
+        _, deep = store.unified_page(account_id=1, types="all", unread=False, cursor=None, limit=size // 2)
+        queries: dict[str, Callable[..., Any]] = {
             "conversations": lambda s=store: s.conversations_page(account_id=1, cursor=None, limit=20),
             "messages": lambda s=store: s.messages_page(
                 account_id=1, conversation_id="v7", cursor=None, limit=20
@@ -424,13 +426,11 @@ def bench_store_latency(
             "unified": lambda s=store: s.unified_page(
                 account_id=1, types="all", unread=False, cursor=None, limit=20
             ),
-            "unified, deep page": None,
+            "unified, deep page": lambda s=store, c=deep: s.unified_page(
+                account_id=1, types="all", unread=False, cursor=c, limit=20
+            ),
             "unread stats": lambda s=store: s.unread_stats(1),
         }
-        _, deep = store.unified_page(account_id=1, types="all", unread=False, cursor=None, limit=size // 2)
-        queries["unified, deep page"] = lambda s=store, c=deep: s.unified_page(
-            account_id=1, types="all", unread=False, cursor=c, limit=20
-        )
         row: dict[str, Any] = {"items": size}
         for name, query in queries.items():
             query()

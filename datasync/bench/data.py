@@ -7,6 +7,7 @@ be given ``boost`` times its share (the "10x history" case).
 
 A serving process fills its store this way at start when ``IMHUB_BENCH_DATASET`` is set (format
 ``accounts=100,items=1000000,boost=1``): the benchmark's 1,000,000 items then need no database load.
+``bench_dataset_loader`` is one of the hub's loaders (datasync/wiring.py) and does nothing without it.
 This is benchmark-only; the variable is never set in normal operation.
 """
 
@@ -133,9 +134,3 @@ def bench_dataset_loader(store: Any) -> None:
     logger.warning(
         "BENCHMARK dataset synthesised: %d items %s in %.1fs", total, spec, time.perf_counter() - started
     )
-
-
-if bench_dataset_spec() is not None:
-    from datasync.runtime import register_loader
-
-    register_loader(bench_dataset_loader)

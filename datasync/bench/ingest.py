@@ -1,4 +1,4 @@
-"""Ingest benchmark: a synthetic worker pushes deltas over a real WebSocket to a real daphne hub.
+"""Ingest benchmark: a synthetic worker pushes deltas over a real WebSocket to a real hub process.
 
 `ingest_run` starts a hub (SQLite in a temporary directory unless a URL is given), seeds a worker and
 an account through `manage.py shell`, streams N comment records in frames of B items with at most W
@@ -128,9 +128,10 @@ def hub_process(*, database_url: str | None, workdir: Path) -> Any:
         log.close()
 
 
-def hub_seed(env: dict[str, str]) -> dict[str, Any]:
+def _shell_json(*, env: dict[str, str], code: str) -> Any:
+    """Run `code` in `manage.py shell` against the hub's database; its last output line, as JSON."""
     out = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", SEED],
+        [sys.executable, "manage.py", "shell", "-c", code],
         cwd=ROOT,
         env=env,
         check=True,
@@ -138,6 +139,10 @@ def hub_seed(env: dict[str, str]) -> dict[str, Any]:
         text=True,
     ).stdout
     return json.loads(out.strip().splitlines()[-1])
+
+
+def hub_seed(env: dict[str, str]) -> dict[str, Any]:
+    return dict(_shell_json(env=env, code=SEED))
 
 
 async def push(
@@ -268,12 +273,4 @@ print(json.dumps({{"rows": count, "seconds": seconds, "rss_bytes_per_item": (rss
 
 def store_load_measure(*, env: dict[str, str], rows: int) -> dict[str, Any]:
     """Fill the hub's database up to `rows` entity rows, then time a full store load in a fresh process."""
-    out = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", LOAD_MEASURE.format(rows=rows)],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    return dict(_shell_json(env=env, code=LOAD_MEASURE.format(rows=rows)))

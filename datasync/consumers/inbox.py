@@ -21,7 +21,6 @@ from urllib.parse import parse_qs, urlparse
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from datasync import events, readmarks, replies  # noqa: F401  (their fan-out handlers, loader, periodic job)
 from datasync.events import Event, event_buffer, loop_subscriber
 
 logger = logging.getLogger(__name__)

@@ -20,7 +20,6 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from datasync import handlers, stats
-from datasync.fanout import fanout_publish
 from datasync.protocol import BaseFrame, ErrorCode, ProtocolError, dump_frame, error_frame, parse_frame
 
 logger = logging.getLogger(__name__)
@@ -134,17 +133,6 @@ class WorkerConsumer(AsyncWebsocketConsumer):
                 account_id=account_id,
             )
             return
-        for kind, data in outcome.fanout:
-            try:
-                await fanout_publish(kind=kind, data=data)
-            except Exception:
-                # durable already; other processes get it from the database at their next start
-                logger.exception(
-                    "fan-out of %s failed: account_id=%s worker=%s",
-                    kind,
-                    data.get("account_id"),
-                    self.session.worker_id,
-                )
         for out in outcome.frames:
             await self.send(text_data=dump_frame(out))
         if outcome.rejected_code:

@@ -179,7 +179,7 @@ def test_worker_add_and_regenerate_show_the_token_once(admin_client_):
     later = admin_client_.get("/admin/accounts/worker/").content.decode()
     # then each token was shown once, only the newest works, and neither is shown again
     assert services.worker_authenticate(token=first) is None
-    assert services.worker_authenticate(token=second).pk == worker.pk
+    assert services.worker_authenticate(token=second) == worker
     assert first not in later and second not in later
 
 

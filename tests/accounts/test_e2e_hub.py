@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
+from websockets.sync.connection import Connection
 
 from datasync.protocol import LoginStatusFrame, RegisterFrame, dump_frame
 from tests.support.processes import Hub, http_json, make_hub, wait_until
@@ -44,7 +45,7 @@ def _worker(hub: Hub, token: str) -> ClientConnection:
     )
 
 
-def _recv(ws: ClientConnection) -> dict[str, Any]:
+def _recv(ws: Connection) -> dict[str, Any]:
     return json.loads(ws.recv(timeout=15))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -27,7 +28,13 @@ def _held_account() -> tuple[Worker, Account]:
 
 
 def _login_update(worker: Worker, session: LoginSession, status: str, **fields) -> LoginSession:
-    values = {"qr_image": None, "message": "", "expires_at": None, "storage_state": None, "profile": None}
+    values: dict[str, Any] = {
+        "qr_image": None,
+        "message": "",
+        "expires_at": None,
+        "storage_state": None,
+        "profile": None,
+    }
     values.update(fields)
     return services.login_session_update(
         worker=worker, session_id=str(session.id), account_id=session.account_id, status=status, **values
@@ -148,12 +155,13 @@ def test_login_update_errors():
     other, _ = worker_online(worker_id="w2")
     # when a bad session id, a stranger worker and an invalid status report
     codes = []
-    for kwargs in (
+    cases: tuple[dict[str, Any], ...] = (
         {"worker": worker, "session_id": "not-a-uuid", "status": "scanned"},
         {"worker": worker, "session_id": "00000000-0000-0000-0000-000000000000", "status": "scanned"},
         {"worker": other, "session_id": str(session.id), "status": "scanned"},
         {"worker": worker, "session_id": str(session.id), "status": "pending"},
-    ):
+    )
+    for kwargs in cases:
         with pytest.raises(services.AccountsError) as refused:
             services.login_session_update(
                 account_id=account.pk,
@@ -233,7 +241,7 @@ def test_regenerate_invalidates_the_old_token():
     new = services.worker_token_regenerate(worker=worker)
     # then only the new one works
     assert services.worker_authenticate(token=old) is None
-    assert services.worker_authenticate(token=new).pk == worker.pk
+    assert services.worker_authenticate(token=new) == worker
 
 
 def test_revoke_blocks_the_token_and_moves_the_workers_accounts(inbox, django_capture_on_commit_callbacks):
@@ -301,6 +309,7 @@ def test_heartbeat_records_stats_and_time():
     # then its stats and heartbeat time are recorded
     worker.refresh_from_db()
     assert worker.stats == {"active_accounts": 2, "rss_bytes": 1000}
+    assert worker.last_heartbeat_at is not None
     assert worker.last_heartbeat_at >= before
 
 

@@ -9,6 +9,7 @@ Real processes (simulator, hub, worker with Chromium), as in the e2e tests; figu
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import tempfile
 import time
@@ -20,7 +21,14 @@ from tests.support.processes import wait_until
 
 
 def bench_crawl(workdir: Path, *, works: int, comments: int, conversations: int, messages: int) -> None:
-    sizes = ("--works", str(works), "--comments", str(comments), "--conversations", str(conversations))
+    sizes: tuple[str, ...] = (
+        "--works",
+        str(works),
+        "--comments",
+        str(comments),
+        "--conversations",
+        str(conversations),
+    )
     sizes += ("--messages", str(messages))
     with crawler_stack(workdir, kinds=["session"], sim_args=sizes, interval=600, start=False) as stack:
         truth = stack.sim.control("GET", f"accounts/{stack.uids[0]}/truth")["counts"]
@@ -46,7 +54,10 @@ def bench_rss(workdir: Path, *, accounts: int, settle: float) -> None:
     with crawler_stack(workdir, kinds=["session"] * accounts, sim_args=sizes, interval=20) as stack:
         for account_id, uid in zip(stack.account_ids, stack.uids, strict=True):
             wait_until(
-                lambda a=account_id, u=uid: counts_match(stack, a, u), timeout=900, interval=1.0, what="sync"
+                functools.partial(counts_match, stack, account_id, uid),
+                timeout=900,
+                interval=1.0,
+                what="sync",
             )
         pid = stack.worker.proc.pid  # type: ignore[union-attr]
         peak_rss, peak_pss, end = 0, 0, time.monotonic() + settle

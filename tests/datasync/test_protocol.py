@@ -113,7 +113,7 @@ def test_oversized_frame_is_rejected_before_parsing() -> None:
     with pytest.raises(ProtocolError) as info:
         parse_frame(raw, max_bytes=100)
     assert info.value.code == ErrorCode.FRAME_TOO_LARGE
-    assert parse_frame(raw, max_bytes=len(raw.encode())).type == "worker:data:sync"
+    assert type(parse_frame(raw, max_bytes=len(raw.encode()))).TYPE == "worker:data:sync"
 
 
 def test_rejection_message_names_the_field() -> None:

@@ -100,6 +100,7 @@ def test_same_idempotency_key_returns_the_same_reply_and_sends_once(team: Team, 
     ("body", "status", "param"),
     [
         ({"target": {"kind": "email"}}, 400, "target.kind"),
+        ({"target": {"kind": ["comment"]}}, 400, "target.kind"),
         ({"target": {"kind": "comment"}}, 400, "target.comment_id"),
         ({"target": {"kind": "work"}}, 400, "target.content_id"),
         ({"target": {"kind": "message"}}, 400, "target.conversation_id"),
@@ -171,7 +172,9 @@ def test_sent_result_updates_the_reply_and_the_entity_enters_the_store(team: Tea
     # when the worker reports it sent
     replies.reply_record_result(
         worker=worker,
-        result=ReplyResultPayload(reply_id=reply_id, status="sent", platform_reply_id="c9", entity=entity),
+        result=ReplyResultPayload.model_validate(
+            {"reply_id": reply_id, "status": "sent", "platform_reply_id": "c9", "entity": entity}
+        ),
     )
     # then
     status = team.client(team.agent).get(f"/api/im/replies/{reply_id}/").json()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 import pytest
@@ -13,9 +14,16 @@ from accounts.models import Account
 from datasync import fanout, stats
 from datasync.models import SyncState
 from datasync.persistence import entities_upsert
-from datasync.runtime import Runtime, runtime
+from datasync.runtime import Runtime, Wiring, runtime
 from datasync.store import DataStore
 from tests.datasync.records import comment
+
+
+def _with_sync_handler(monkeypatch: pytest.MonkeyPatch, fn: Any) -> None:
+    """This process's wiring with `fn` as one more `sync` fan-out handler, for one test."""
+    wiring = runtime.wiring
+    handlers = {**wiring.fanout_handlers, "sync": (*wiring.fanout_handlers["sync"], fn)}
+    monkeypatch.setattr(runtime, "_wiring", dataclasses.replace(wiring, fanout_handlers=handlers))
 
 
 def _change(account_id: int, seq: int, *ids: str) -> dict[str, Any]:
@@ -39,8 +47,8 @@ def test_changes_buffered_during_the_load_are_replayed_only_when_newer() -> None
     def on_sync(data: dict[str, Any]) -> None:
         seen.append((data["seq"], data["new"]))
 
-    fanout.register_fanout_handler("sync", on_sync)
     loading = Runtime()
+    loading.build(Wiring(fanout_handlers={"sync": (on_sync,)}))
     loading.store = DataStore()
     loading._accepting = True
 
@@ -49,17 +57,15 @@ def test_changes_buffered_during_the_load_are_replayed_only_when_newer() -> None
     loading.deliver(kind="sync", data=_change(account.id, 2, "k2"))
     loading.deliver(kind="sync", data=_change(account.id, 3, "k3"))
     loading._load_blocking()
-    try:
-        # then seq 1 is skipped, seq 2 is re-applied with nothing new, seq 3 adds k3
-        assert loading.ready
-        assert loading.loaded_rows == 2
-        assert loading.store.account_totals(account.id)["comments"] == 3
-        assert [(seq, [(kind, r["comment_id"]) for kind, r in new]) for seq, new in seen] == [
-            (2, []),
-            (3, [("comments", "k3")]),
-        ]
-    finally:
-        fanout._handlers["sync"].remove(on_sync)
+
+    # then seq 1 is skipped, seq 2 is re-applied with nothing new, seq 3 adds k3
+    assert loading.ready
+    assert loading.loaded_rows == 2
+    assert loading.store.account_totals(account.id)["comments"] == 3
+    assert [(seq, [(kind, r["comment_id"]) for kind, r in new]) for seq, new in seen] == [
+        (2, []),
+        (3, [("comments", "k3")]),
+    ]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -84,18 +90,20 @@ async def test_a_change_from_another_process_reaches_this_store_through_the_grou
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_this_processs_own_sync_messages_are_not_applied_twice() -> None:
+async def test_this_processs_own_sync_messages_are_not_applied_twice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # given a started runtime and a handler counting sync dispatches
     await runtime.stop()
-    await runtime.ensure_ready()
     seen: list[int] = []
-    fanout.register_fanout_handler("sync", lambda data: seen.append(data["seq"]))
-    handler = fanout._handlers["sync"][-1]
+    _with_sync_handler(monkeypatch, lambda data: seen.append(data["seq"]))
+    await runtime.ensure_ready()
     try:
         # when a change is delivered locally and also comes back through the group with our origin
         change = _change(42, 1, "k1")
         runtime.deliver(kind="sync", data=change)
-        await fanout.fanout_publish(kind="sync", data=change)
+        message = fanout.fanout_message(kind="sync", data=change)
+        await get_channel_layer().group_send(fanout.FANOUT_GROUP, message)
         await fanout.fanout_publish(kind="read_mark", data={"account_id": 42})
         for _ in range(100):
             await asyncio.sleep(0.01)
@@ -103,7 +111,6 @@ async def test_this_processs_own_sync_messages_are_not_applied_twice() -> None:
         # then it was dispatched once
         assert seen == [1]
     finally:
-        fanout._handlers["sync"].remove(handler)
         await runtime.stop()
 
 
@@ -118,7 +125,7 @@ async def test_a_failed_load_is_retried_until_the_store_is_ready(monkeypatch: py
         if len(calls) == 1:
             raise RuntimeError("database went away")
 
-    monkeypatch.setattr(runtime, "_loaders", [flaky])
+    monkeypatch.setattr(runtime, "_wiring", dataclasses.replace(runtime.wiring, loaders=(flaky,)))
     monkeypatch.setattr("datasync.runtime.LOAD_RETRY", 0.01)
     try:
         # when the runtime starts

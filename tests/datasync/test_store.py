@@ -116,7 +116,8 @@ def test_cursor_walk_under_inserts_yields_each_item_once():
     store.apply_change(
         change(1, messages=[message(f"m{i:03}", conversation_id="v", created_at=T0 + i) for i in range(100)])
     )
-    seen, cursor, inserted = [], None, 0
+    seen: list[str] = []
+    cursor, inserted = None, 0
     # when: a newer and an older message arrive between every page
     while True:
         page, cursor = store.unified_page(account_id=1, types="all", unread=False, cursor=cursor, limit=7)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -11,7 +12,6 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 from accounts.models import Account
-from datasync import handlers
 from datasync.models import Entity, SyncState
 from datasync.protocol import AccountStatusFrame, HeartbeatFrame, LoginStatusFrame, RegisterFrame, dump_frame
 from datasync.runtime import runtime
@@ -320,7 +320,9 @@ async def test_an_unexpected_handler_failure_is_internal_error_and_the_connectio
     def broken(**kwargs: Any) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setitem(handlers.FRAME_HANDLERS, "worker:heartbeat", broken)
+    wiring = runtime.wiring
+    frame_handlers = {**wiring.frame_handlers, "worker:heartbeat": broken}
+    monkeypatch.setattr(runtime, "_wiring", dataclasses.replace(wiring, frame_handlers=frame_handlers))
 
     # when a heartbeat arrives, then a sync
     await comm.send_to(text_data=dump_frame(HeartbeatFrame.build(frame_id="hb-9")))

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
+from websockets.sync.connection import Connection
 
 from datasync.protocol import RegisterFrame, dump_frame
 from tests.support.processes import Hub, http_json
@@ -40,11 +41,11 @@ def worker_connect(hub: Hub, token: str) -> ClientConnection:
     )
 
 
-def recv(ws: ClientConnection) -> dict[str, Any]:
+def recv(ws: Connection) -> dict[str, Any]:
     return json.loads(ws.recv(timeout=15))
 
 
-def register(ws: ClientConnection, *, worker_id: str = "w1") -> dict[str, Any]:
+def register(ws: Connection, *, worker_id: str = "w1") -> dict[str, Any]:
     ws.send(dump_frame(RegisterFrame.build(worker_id=worker_id, capabilities=["douyin"])))
     return recv(ws)
 

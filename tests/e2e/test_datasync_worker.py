@@ -115,6 +115,6 @@ def test_worker_sync_is_durable_idempotent_and_survives_a_restart(tmp_path: Path
             "m1",
             "m2",
         ]
-        assert seed["token"] not in hub.process.log_path.read_text()
+        assert seed["token"] not in hub.log_path.read_text()
     finally:
         hub.stop()

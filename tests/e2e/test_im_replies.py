@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from websockets.sync.client import ClientConnection, connect
+from websockets.sync.connection import Connection
 
 from datasync.protocol import ReplyResultFrame, dump_frame
 from tests.datasync.records import comment, content, conversation, message, sync_text
@@ -47,7 +48,7 @@ def _inbox(hub: Hub, token: str) -> ClientConnection:
     )
 
 
-def _events_until(ws: ClientConnection, predicate: Any) -> list[dict[str, Any]]:
+def _events_until(ws: Connection, predicate: Any) -> list[dict[str, Any]]:
     seen = []
     while True:
         event = json.loads(ws.recv(timeout=15))
@@ -194,7 +195,7 @@ def test_reply_lifecycle_end_to_end(tmp_path: Path) -> None:
         hidden, _ = _api(hub, seed["outsider"], "GET", f"/api/im/unified-messages/?account_id={account_id}")
         hidden_reply, _ = _api(hub, seed["outsider"], "GET", f"/api/im/replies/{posted['id']}/")
         assert (hidden, hidden_reply) == (404, 404)
-        log = hub.process.log_path.read_text()
+        log = hub.log_path.read_text()
         assert worker_token not in log and seed["agent"] not in log
     finally:
         hub.stop()

@@ -62,7 +62,9 @@ class Sim:
 
 def make_sim(**config: Any) -> Sim:
     app = create_app(SimConfig(**{"seed": 7, "accounts": 2, "sizes": SIZES, **config}))
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:9")
+    # SimulatorApp types its scope as dict, httpx's ASGI type wants MutableMapping; the app is a valid ASGI app
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    client = httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:9")
     return Sim(app=app, client=client)
 
 

@@ -1,151 +1,59 @@
-"""Start the real imhub processes (hub, simulator, worker) for end-to-end tests.
+"""The real imhub processes (hub, simulator, worker) for end-to-end tests, on `imhub.processes`.
 
 Each process gets a free port on 127.0.0.1, its own log file, and is stopped (then killed) at the end.
 The hub's database is its own file (or the PostgreSQL URL given), migrated before the hub starts.
+Launching lives in `imhub.processes` (shared with the demo); this module adds the tests' set-ups.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from imhub.serve import hub_command
+from imhub.processes import (
+    PYTHON,
+    ROOT,
+    ManagedProcess,
+    child_env,
+    free_port,
+    http_json,
+    hub_start,
+    manage,
+    simulator_start,
+    wait_until,
+    worker_command,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-PYTHON = sys.executable
-
-
-def free_port() -> int:
-    """A TCP port that is free on 127.0.0.1 right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def http_json(
-    method: str,
-    url: str,
-    *,
-    body: Any = None,
-    headers: dict[str, str] | None = None,
-    timeout: float = 10.0,
-) -> tuple[int, Any]:
-    """One HTTP request with a JSON body; returns (status, decoded JSON or text)."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method)
-    request.add_header("Accept", "application/json")
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    for key, value in (headers or {}).items():
-        request.add_header(key, value)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            raw = response.read()
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        raw = exc.read()
-        status = exc.code
-    text = raw.decode("utf-8", "replace")
-    try:
-        return status, json.loads(text)
-    except ValueError:
-        return status, text
-
-
-def wait_until(predicate: Any, *, timeout: float, interval: float = 0.2, what: str = "condition") -> Any:
-    """Poll `predicate` until it returns a truthy value; raise with `what` on timeout."""
-    deadline = time.monotonic() + timeout
-    last_exc: BaseException | None = None
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-            if value:
-                return value
-        except Exception as exc:  # the thing may not be up yet
-            last_exc = exc
-        time.sleep(interval)
-    raise TimeoutError(f"timed out after {timeout}s waiting for {what}; last error: {last_exc!r}")
-
-
-@dataclass
-class ManagedProcess:
-    """A child process with its log file; `stop()` sends SIGTERM, then SIGKILL."""
-
-    name: str
-    args: list[str]
-    env: dict[str, str]
-    log_path: Path
-    proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> ManagedProcess:
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            self.args,
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        log.close()
-        return self
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def log_tail(self, lines: int = 60) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-    def stop(self, timeout: float = 10.0) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=timeout)
-
-    def kill(self) -> None:
-        """SIGKILL the whole process group at once (a crash, not a shutdown)."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
+__all__ = [
+    "PYTHON",
+    "ROOT",
+    "Hub",
+    "ManagedProcess",
+    "Simulator",
+    "base_env",
+    "free_port",
+    "http_json",
+    "make_hub",
+    "running_hub",
+    "running_simulator",
+    "start_simulator",
+    "start_worker",
+    "wait_until",
+]
 
 
 def base_env(**extra: str) -> dict[str, str]:
     """The environment for a child process: this one's, minus test-only settings, plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    env.pop("DATABASE_URL", None)
-    env.pop("REDIS_URL", None)
-    env.update({"DJANGO_SETTINGS_MODULE": "imhub.settings", "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "INFO"})
-    env.update(extra)
-    return env
+    return child_env(drop=("DATABASE_URL", "REDIS_URL"), **{"LOG_LEVEL": "INFO", **extra})
 
 
 @dataclass
 class Hub:
-    """A running hub: the hub server (imhub.serve, IMHUB_SERVER picks it) on `port`, with its own database."""
+    """A running hub: `imhub.processes.hub_command` (IMHUB_SERVER picks the server) on `port`, with its own
+    database; ``processes`` > 1 serves from several processes on that port (needs REDIS_URL)."""
 
     port: int
     env: dict[str, str]
@@ -162,42 +70,27 @@ class Hub:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / f"hub-{self.port}.log"
+
     def manage(self, *args: str, check: bool = True, timeout: float = 120.0) -> str:
         """Run `manage.py <args>` against this hub's database; returns stdout."""
-        result = subprocess.run(
-            [PYTHON, "manage.py", *args],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-        )
-        if check and result.returncode != 0:
-            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-        return result.stdout
+        return manage(*args, env=self.env, timeout=timeout, check=check)
 
     def shell(self, code: str) -> str:
         """Run Python code in `manage.py shell` against this hub's database; returns stdout."""
         return self.manage("shell", "-c", code)
 
     def start(self, *, timeout: float = 60.0) -> Hub:
-        self.process = ManagedProcess(
-            name=f"hub:{self.port}",
-            args=hub_command(port=self.port, python=PYTHON, env=self.env, processes=self.processes),
+        self.process = hub_start(
+            port=self.port,
             env=self.env,
-            log_path=self.workdir / f"hub-{self.port}.log",
-        ).start()
-        try:
-            wait_until(
-                lambda: http_json("GET", f"{self.url}/healthz", timeout=2)[0] == 200,
-                timeout=timeout,
-                what=f"hub /healthz on {self.url}",
-            )
-        except TimeoutError:
-            tail = self.process.log_tail()
-            self.process.stop()
-            raise RuntimeError(f"hub did not become healthy; log tail:\n{tail}") from None
+            log_path=self.log_path,
+            name=f"hub:{self.port}",
+            timeout=timeout,
+            processes=self.processes,
+        )
         return self
 
     def stop(self) -> None:
@@ -280,35 +173,17 @@ def start_simulator(
     """Start the Douyin simulator on a free port as a real process; returns (process, base_url) once it answers."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
-    process = ManagedProcess(
-        name=f"simulator:{port}",
-        args=[
-            PYTHON,
-            "manage.py",
-            "runsimulator",
-            "douyin",
-            "--port",
-            str(port),
-            "--seed",
-            str(seed),
-            "--accounts",
-            str(accounts),
-            *extra_args,
-        ],
+    process = simulator_start(
+        port=port,
         env=base_env(),
         log_path=workdir / f"simulator-{port}.log",
-    ).start()
+        name=f"simulator:{port}",
+        timeout=timeout,
+        seed=seed,
+        accounts=accounts,
+        extra=extra_args,
+    )
     base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(
-            lambda: http_json("GET", f"{base_url}/__sim__/health", timeout=2)[0] == 200,
-            timeout=timeout,
-            what=f"simulator on {base_url}",
-        )
-    except TimeoutError:
-        tail = process.log_tail()
-        process.stop()
-        raise RuntimeError(f"simulator did not start; log tail:\n{tail}") from None
     return process, base_url
 
 
@@ -339,20 +214,12 @@ def start_worker(
         env["IMHUB_DOUYIN_BASE_URL"] = base_url
     return ManagedProcess(
         name=f"worker:{worker_id}",
-        args=[
-            PYTHON,
-            "manage.py",
-            "runworker_crawler",
-            "--worker-id",
-            worker_id,
-            "--hub",
-            hub.ws_url,
-            "--data-dir",
-            str(workdir / "worker-data"),
-            "--status-interval",
-            "2",
-            *extra_args,
-        ],
+        args=worker_command(
+            worker_id=worker_id,
+            hub_url=hub.ws_url,
+            data_dir=workdir / "worker-data",
+            extra=["--status-interval", "2", *extra_args],
+        ),
         env=env,
         log_path=workdir / f"worker-{worker_id}.log",
     ).start()
