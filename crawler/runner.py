@@ -14,12 +14,12 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 from crawler.browser import BrowserPool
 from crawler.datamanager import DataManager, data_submit
 from crawler.errors import LoginExpired, RiskDetected, error_text
-from crawler.platforms.douyin.adapter import CrawlMemory
+from crawler.platforms import PlatformAdapter, memory_for
 from datasync.protocol import AssignmentAccount, Profile
 
 logger = logging.getLogger("crawler.runner")
@@ -55,7 +55,7 @@ class AccountRunner:
         account: AssignmentAccount,
         epoch: int,
         pool: BrowserPool,
-        adapter: Any,
+        adapter: PlatformAdapter,
         manager: DataManager,
         host: RunnerHost,
         slots: asyncio.Semaphore | None = None,
@@ -67,7 +67,7 @@ class AccountRunner:
         self.manager = manager
         self.host = host
         self.slots = slots  # shared by the worker's runners: how many accounts crawl at once
-        self.memory = CrawlMemory()
+        self.memory = memory_for(adapter)  # per-account crawl memory, owned by the adapter
         self.login_status = "unknown"
         self.runner_status = "starting"
         self.last_error = ""

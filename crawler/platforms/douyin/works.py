@@ -1,0 +1,43 @@
+"""Douyin works surface: the works-management page and its `work_list` responses."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from playwright.async_api import BrowserContext
+
+from crawler.errors import CrawlError
+from crawler.pagekit import ResponseTap
+from crawler.platforms.douyin import locators as L
+from crawler.platforms.douyin import parsers
+from crawler.platforms.douyin.site import Site, page_state_check
+from datasync.protocol import Content
+
+SCROLL_JS = "window.scrollTo(0, document.documentElement.scrollHeight)"
+
+
+async def works_crawl(site: Site, *, context: BrowserContext) -> AsyncIterator[list[Content]]:
+    """Every work, page by page, as the page loads them while it is scrolled to its end."""
+    page = await site.page_new(context)
+    tap = ResponseTap(page, {"works": L.WORK_LIST_API})
+    try:
+        await page.goto(site.url(L.WORKS_PATH), wait_until="domcontentloaded")
+        await page_state_check(page)
+        more, idle = True, 0
+        while more:
+            if not await tap.wait_for("works", count=1, timeout=10):
+                idle += 1
+                if idle >= 3:
+                    if await page.get_by_text(L.NO_MORE_TEXT, exact=True).count():
+                        return
+                    raise CrawlError("works list stopped loading before its end")
+                await page.evaluate(SCROLL_JS)
+                continue
+            idle = 0
+            for captured in tap.take("works"):
+                works, more = parsers.work_list_parse(body=captured.body)
+                yield works
+            if more:
+                await page.evaluate(SCROLL_JS)
+    finally:
+        await page.close()
