@@ -211,6 +211,7 @@ class Worker:
                 manager=DataManager(outbox=outbox),
                 host=self,
                 slots=self.crawl_slots,
+                data_dir=self.data_dir,
             )
             if hub_lost_data:
                 runner.manager.forget()
@@ -334,6 +335,7 @@ class Worker:
                     "items": runner.items_sent,
                     "crawls": runner.crawls,
                     "errors": runner.error_count,
+                    "records_skipped": runner.records_skipped,
                     "last_error": runner.last_error,
                 }
             )

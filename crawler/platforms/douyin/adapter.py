@@ -57,7 +57,7 @@ class DouyinAdapter:
         pages of the same context. Batches are yielded as they come."""
         found: list[Content] = []
         started = time.monotonic()
-        async for batch in works.works_crawl(self.site, context=context):
+        async for batch in works.works_crawl(self.site, context=context, drift=memory.drift):
             found.extend(batch)
             yield ("contents", batch)
         logger.debug("works: %d in %.1fs", len(found), time.monotonic() - started)
@@ -71,9 +71,12 @@ class DouyinAdapter:
         async def comments_part() -> None:
             if not todo:
                 return
-            async for records, work in comments.comments_crawl(self.site, context=context, works=todo):
-                await queue.put(("comments", records))
-                memory.work_comment_counts[work.content_id] = work.stats.comments
+            async for batch, work in comments.comments_crawl(
+                self.site, context=context, works=todo, drift=memory.drift
+            ):
+                await queue.put(batch)
+                if work is not None:
+                    memory.work_comment_counts[work.content_id] = work.stats.comments
 
         async def chat_part() -> None:
             async for batch in chat.chat_crawl(self.site, context=context, memory=memory):

@@ -7,14 +7,27 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from playwright.async_api import BrowserContext, Page
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from crawler.errors import CrawlError
+from crawler.errors import CrawlError, SurfaceChanged
 from crawler.pagekit import ResponseTap, fiber_install
-from crawler.platforms import Batch
+from crawler.platforms import Batch, DriftNote
 from crawler.platforms.douyin import locators as L
 from crawler.platforms.douyin import parsers
 from crawler.platforms.douyin.site import DouyinMemory, Site, page_state_check
 from datasync.protocol import Message, Person
+
+
+async def conversation_list_wait(page: Page) -> None:
+    """The chat page's conversation list must render; SurfaceChanged when it does not."""
+    try:
+        await page.locator(L.CONVERSATION_LIST).first.wait_for()
+    except PlaywrightTimeout:
+        raise SurfaceChanged(
+            "the chat page loaded but its conversation list did not appear",
+            locator="chat.conversation_list",
+            sample={"page": L.CHAT_PATH, "selector": L.CONVERSATION_LIST},
+        ) from None
 
 
 async def chat_page_open(site: Site, *, context: BrowserContext) -> Page:
@@ -22,7 +35,7 @@ async def chat_page_open(site: Site, *, context: BrowserContext) -> Page:
     try:
         await page_state_check(page)
         await fiber_install(page)
-        await page.locator(L.CONVERSATION_LIST).first.wait_for()
+        await conversation_list_wait(page)
     except BaseException:
         await page.close()
         raise
@@ -38,7 +51,7 @@ async def chat_crawl(site: Site, *, context: BrowserContext, memory: DouyinMemor
         await page.goto(site.url(L.CHAT_PATH), wait_until="domcontentloaded")
         await page_state_check(page)
         await fiber_install(page)
-        await page.locator(L.CONVERSATION_LIST).first.wait_for()
+        await conversation_list_wait(page)
         seen: dict[str, dict[str, Any]] = {}
         position, stalled = 0, 0
         while stalled < 3:
@@ -56,7 +69,7 @@ async def chat_crawl(site: Site, *, context: BrowserContext, memory: DouyinMemor
                 last_id = str((props.get("lastMessage") or {}).get("serverId") or "")
                 if memory.conversation_last.get(props["conversationId"]) == last_id:
                     continue
-                messages = await messages_read(page, props["conversationId"])
+                messages = await messages_read(page, props["conversationId"], drift=memory.drift)
                 if messages:
                     yield ("messages", messages)
                 memory.conversation_last[props["conversationId"]] = last_id
@@ -75,7 +88,12 @@ async def chat_crawl(site: Site, *, context: BrowserContext, memory: DouyinMemor
         await tap.settle(quiet=0.2)
         for captured in tap.take("users"):
             people.update(parsers.user_detail_parse(body=captured.body))
-        conversations = [parsers.conversation_parse(props=p, people=people) for p in seen.values()]
+        conversations = parsers.records_parse(
+            items=list(seen.values()),
+            what="chat.conversation_props",
+            parse=lambda p: parsers.conversation_parse(props=p, people=people),
+            skipped=memory.drift,
+        )
         yield ("conversations", conversations)
     finally:
         await page.close()
@@ -108,7 +126,9 @@ async def conversation_open(page: Page, conversation_id: str) -> dict[str, Any]:
     raise CrawlError(f"conversation {conversation_id} not found in the chat list")
 
 
-async def messages_read(page: Page, conversation_id: str) -> list[Message]:
+async def messages_read(
+    page: Page, conversation_id: str, *, drift: list[DriftNote] | None = None
+) -> list[Message]:
     """Open a conversation (already rendered or found by scrolling) and read all its messages."""
     await page.evaluate(
         """([sel, id]) => { const row = Array.from(document.querySelectorAll(sel)).find(
@@ -133,4 +153,9 @@ async def messages_read(page: Page, conversation_id: str) -> list[Message]:
     )
     if props is None:
         raise CrawlError(f"messages of conversation {conversation_id} did not load")
-    return [m for m in (parsers.message_parse(props=p) for p in props) if m is not None]
+    return parsers.records_parse(
+        items=props,
+        what="chat.message_props",
+        parse=lambda p: parsers.message_parse(props=p),
+        skipped=drift if drift is not None else [],
+    )

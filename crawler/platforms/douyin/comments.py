@@ -7,22 +7,38 @@ from collections.abc import AsyncIterator
 
 from playwright.async_api import BrowserContext, Page
 
-from crawler.errors import CrawlError
+from crawler.errors import CrawlError, SurfaceChanged
 from crawler.pagekit import ResponseTap, fiber_install
+from crawler.platforms import Batch, DriftNote
 from crawler.platforms.douyin import locators as L
 from crawler.platforms.douyin import parsers
 from crawler.platforms.douyin.site import Site, page_state_check
-from datasync.protocol import Comment, Content
+from datasync.protocol import Comment, Content, Notification
 
 COMMENT_LANES = 3  # comment pages read side by side during one crawl
 
 
 def comment_tap(page: Page) -> ResponseTap:
-    """The responses a comment page fetches: comments, replies and the picker's works."""
+    """The responses a comment page fetches: comments, replies, the picker's works, notices."""
     return ResponseTap(
         page,
-        {"comments": L.COMMENT_LIST_API, "replies": L.COMMENT_REPLY_LIST_API, "picker": L.WORK_LIST_API},
+        {
+            "comments": L.COMMENT_LIST_API,
+            "replies": L.COMMENT_REPLY_LIST_API,
+            "picker": L.WORK_LIST_API,
+            "notices": L.NOTICE_API,
+        },
     )
+
+
+def notices_take(tap: ResponseTap, drift: list[DriftNote]) -> list[Notification]:
+    """Notifications from the notice API responses the page fetched (when it fetches them)."""
+    found: list[Notification] = []
+    for captured in tap.take("notices"):
+        parsed = parsers.notice_list_parse(body=captured.body)
+        drift.extend(parsed.skipped)
+        found.extend(parsed.records)
+    return found
 
 
 async def comment_page_open(site: Site, *, context: BrowserContext) -> tuple[Page, ResponseTap]:
@@ -69,14 +85,20 @@ async def work_pick(page: Page, tap: ResponseTap, content_id: str) -> None:
 
 
 async def comments_crawl(
-    site: Site, *, context: BrowserContext, works: list[Content], lanes: int = COMMENT_LANES
-) -> AsyncIterator[tuple[list[Comment], Content]]:
+    site: Site,
+    *,
+    context: BrowserContext,
+    works: list[Content],
+    drift: list[DriftNote],
+    lanes: int = COMMENT_LANES,
+) -> AsyncIterator[tuple[Batch, Content | None]]:
     """Comments of `works`, read by up to `lanes` comment pages side by side (one work at a time
-    each, as a person with several tabs would); results are yielded as each work finishes."""
+    each, as a person with several tabs would); results are yielded as each work finishes, with the
+    work (None for the notifications a page fetched)."""
     pending: asyncio.Queue[Content] = asyncio.Queue()
     for work in works:
         pending.put_nowait(work)
-    results: asyncio.Queue[tuple[list[Comment], Content] | BaseException | None] = asyncio.Queue()
+    results: asyncio.Queue[tuple[Batch, Content | None] | BaseException | None] = asyncio.Queue()
 
     async def lane() -> None:
         try:
@@ -85,7 +107,12 @@ async def comments_crawl(
                 while not pending.empty():
                     work = pending.get_nowait()
                     await work_pick(page, tap, work.content_id)
-                    await results.put((await comments_load_all(page, tap), work))
+                    found = await comments_load_all(page, tap, drift)
+                    await results.put((("comments", found), work))
+                await tap.settle(quiet=0.15)
+                notices = notices_take(tap, drift)
+                if notices:
+                    await results.put((("notifications", notices), None))
             finally:
                 await page.close()
         except BaseException as exc:
@@ -110,22 +137,34 @@ async def comments_crawl(
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def comments_load_all(page: Page, tap: ResponseTap) -> list[Comment]:
+async def comments_first_wait(tap: ResponseTap) -> None:
+    """After a work is chosen its comments must load; SurfaceChanged when no known response came."""
+    if not await tap.wait_for("comments", count=1, timeout=15):
+        raise SurfaceChanged(
+            "a work was chosen but no known comment-list response came",
+            locator=f"comments.{L.COMMENT_LIST_API.name}",
+            sample={"page": L.COMMENTS_PATH, "fetched_paths": list(tap.unmatched)},
+        )
+
+
+async def comments_load_all(page: Page, tap: ResponseTap, drift: list[DriftNote]) -> list[Comment]:
     """Scroll the comment panel to its end, then open every 查看N条回复 until none is left."""
     collected: list[Comment] = []
 
     def absorb() -> bool:
         more = False
         for captured in tap.take("comments"):
-            batch, has_more = parsers.comment_list_parse(body=captured.body)
-            collected.extend(batch)
-            more = has_more
+            parsed = parsers.comment_list_parse(body=captured.body)
+            collected.extend(parsed.records)
+            drift.extend(parsed.skipped)
+            more = parsed.has_more
         for captured in tap.take("replies"):
-            batch, _ = parsers.comment_list_parse(body=captured.body)
-            collected.extend(batch)
+            parsed = parsers.comment_list_parse(body=captured.body)
+            collected.extend(parsed.records)
+            drift.extend(parsed.skipped)
         return more
 
-    await tap.wait_for("comments", count=1, timeout=15)
+    await comments_first_wait(tap)
     for _ in range(500):
         await tap.settle(quiet=0.15)
         more = absorb()

@@ -7,10 +7,11 @@ import base64
 import logging
 import time
 
-from playwright.async_api import BrowserContext, Page
+from playwright.async_api import BrowserContext, Locator, Page
 from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from crawler.errors import CrawlError
+from crawler.errors import CrawlError, SurfaceChanged
 from crawler.platforms import LoginReport
 from crawler.platforms.douyin import locators as L
 from crawler.platforms.douyin import parsers
@@ -32,7 +33,14 @@ async def login_check(site: Site, *, context: BrowserContext) -> Profile:
 
 async def profile_read(page: Page) -> Profile:
     unique = page.locator(L.PROFILE_UNIQUE_ID).first
-    await unique.wait_for(timeout=10000)
+    try:
+        await unique.wait_for(timeout=10000)
+    except PlaywrightTimeout:
+        raise SurfaceChanged(
+            "the home page loaded but shows no 抖音号 element",
+            locator="home.profile_unique_id",
+            sample={"page": L.HOME_PATH, "selector": L.PROFILE_UNIQUE_ID, "url": page.url},
+        ) from None
 
     async def text(selector: str) -> str:
         node = page.locator(selector).first
@@ -48,6 +56,15 @@ async def profile_read(page: Page) -> Profile:
     )
 
 
+async def qr_image_find(page: Page) -> tuple[str, Locator] | None:
+    """The login card's QR image by the first QR variant present on the page (variant, locator)."""
+    for variant, selector in L.QR_IMAGE.variants:
+        image = page.locator(selector).first
+        if await image.count():
+            return variant, image
+    return None
+
+
 async def login_run(
     site: Site, *, context: BrowserContext, report: LoginReport, timeout: float = 180.0
 ) -> Profile:
@@ -56,7 +73,7 @@ async def login_run(
     try:
         await page.goto(site.url(L.LOGIN_PATH), wait_until="domcontentloaded")
         deadline = time.monotonic() + timeout
-        last_src, scanned = None, False
+        last_src, scanned, variant = None, False, ""
         while time.monotonic() < deadline:
             if url_path(page.url).startswith(L.LOGGED_IN_PATH_PREFIX):
                 await page.wait_for_load_state("domcontentloaded")
@@ -64,8 +81,12 @@ async def login_run(
                     await page.goto(site.url(L.HOME_PATH), wait_until="domcontentloaded")
                 return await profile_read(page)
             try:
-                image = page.locator(L.QR_IMAGE).first
-                if await image.count():
+                found = await qr_image_find(page)
+                if found is not None:
+                    if found[0] != variant:
+                        variant = found[0]
+                        logger.info("login QR found by locator variant %s", variant)
+                    image = found[1]
                     src = await image.get_attribute("src", timeout=2000)
                     if src and src != last_src:
                         shot = await image.screenshot(timeout=5000)
@@ -80,6 +101,12 @@ async def login_run(
                 # The page moves on by itself (scan confirmed -> redirect): look again.
                 logger.debug("login page changed under us: %s", exc)
             await asyncio.sleep(0.4)
+        if not variant:
+            raise SurfaceChanged(
+                "the login page never showed a QR image any known locator finds",
+                locator=L.QR_IMAGE.name,
+                sample={"page": L.LOGIN_PATH, "selectors": [s for _, s in L.QR_IMAGE.variants]},
+            )
         raise CrawlError("QR login timed out", code="timeout")
     finally:
         await page.close()

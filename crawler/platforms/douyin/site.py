@@ -65,5 +65,5 @@ async def page_state_check(page: Page) -> None:
             raise RiskDetected("captcha page shown (risk control)")
     if not url_path(page.url).startswith(L.LOGGED_IN_PATH_PREFIX):
         raise LoginExpired(f"redirected to the login page ({url_path(page.url)})")
-    if await page.locator(L.QR_IMAGE).count():
+    if await page.locator(L.QR_IMAGE.any).count():
         raise LoginExpired("the login card is shown")
