@@ -61,10 +61,11 @@ def as_int(value: Any, default: int = 0) -> int:
         return default
 
 
-def epoch_ms(value: Any) -> int:
-    """A time as epoch ms from seconds or ms (by magnitude, number or numeric string) or ISO 8601."""
+def epoch_ms(value: Any, *, field: str = "time") -> int:
+    """A time as epoch ms from seconds or ms (by magnitude, number or numeric string) or ISO 8601;
+    ValueError naming `field` for anything else."""
     if isinstance(value, bool) or value is None or value == "":
-        raise ValueError(f"not a time: {value!r}")
+        raise ValueError(f"{field} is not a time: {value!r}")
     if isinstance(value, int | float):
         number = float(value)
     else:
@@ -72,9 +73,12 @@ def epoch_ms(value: Any) -> int:
         try:
             number = float(text)
         except ValueError:
-            return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+            try:
+                return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+            except ValueError:
+                raise ValueError(f"{field} is not a time: {value!r}") from None
     if number <= 0:
-        raise ValueError(f"not a time: {value!r}")
+        raise ValueError(f"{field} is not a time: {value!r}")
     return int(number) if number >= MS_THRESHOLD else int(number * 1000)
 
 
@@ -167,7 +171,7 @@ def work_parse(*, aweme: dict[str, Any], metrics: dict[str, Any] | None = None) 
         description=str(aweme.get("desc") or ""),
         cover_url=_first_url((aweme.get("video") or {}).get("cover")),
         url=str(aweme.get("share_url") or ""),
-        published_at=epoch_ms(aweme["create_time"]),
+        published_at=epoch_ms(aweme["create_time"], field="create_time"),
         stats=Stats(
             views=stat("view_count", "play_count"),
             likes=stat("like_count", "digg_count"),
@@ -192,7 +196,7 @@ def work_item_parse(*, item: dict[str, Any]) -> Content:
         description=str(item.get("desc") or title),
         cover_url=str(item.get("cover_image_url") or _first_url(cover)),
         url=str(item.get("share_url") or ""),
-        published_at=epoch_ms(item.get("create_time") or item["publish_time"]),
+        published_at=epoch_ms(item.get("create_time") or item["publish_time"], field="create_time"),
         stats=Stats(
             views=as_int(metrics.get("view_count")),
             likes=as_int(metrics.get("like_count")),
@@ -258,7 +262,7 @@ def comment_parse(*, raw: dict[str, Any]) -> Comment:
             avatar_url=_first_url(user.get("avatar_thumb")),
         ),
         text=str(raw.get("text") or ""),
-        created_at=epoch_ms(raw["create_time"]),
+        created_at=epoch_ms(raw["create_time"], field="create_time"),
         likes=as_int(raw.get("digg_count")),
         reply_count=as_int(raw.get("reply_comment_total")),
         is_author=raw.get("label_text") == "作者",
@@ -288,7 +292,7 @@ def notice_parse(*, raw: dict[str, Any]) -> Notification:
         notification_id=str(raw.get("nid_str") or raw["nid"]),
         type=NOTICE_TYPES.get(kind, f"type_{kind}"),
         text=str(comment.get("text") or raw.get("content") or ""),
-        created_at=epoch_ms(raw["create_time"]),
+        created_at=epoch_ms(raw["create_time"], field="create_time"),
         related_content_id=str(comment.get("aweme_id") or aweme.get("aweme_id") or "") or None,
         related_comment_id=str(comment.get("cid") or "") or None,
     )
@@ -329,7 +333,7 @@ def message_time(props: dict[str, Any]) -> int:
     """A message's time: `createdAt` (ISO or epoch), else `timestamp`, else `createTime`."""
     for key in ("createdAt", "timestamp", "createTime"):
         if props.get(key) not in (None, ""):
-            return epoch_ms(props[key])
+            return epoch_ms(props[key], field=key)
     raise KeyError("createdAt")
 
 
