@@ -6,6 +6,8 @@ sent message appearing in the panel with `isFromMe` and a new server id.
 
 from __future__ import annotations
 
+import logging
+
 from playwright.async_api import BrowserContext, Page
 
 from crawler.errors import ReplyFailed
@@ -16,6 +18,27 @@ from crawler.platforms.douyin.chat import chat_page_open, conversation_open, mes
 from crawler.platforms.douyin.comments import comment_page_open, work_pick
 from crawler.platforms.douyin.site import Site, url_path
 from datasync.protocol import Comment, Message, ReplyTarget
+
+logger = logging.getLogger("crawler.douyin")
+
+# Marks the rendered node of comment `t.id` with `marker` and says which way it was found, in order:
+# the fiber `cid` is the API's id ("fiber_cid"); the fiber's API object has it ("fiber_comment"); the
+# fiber `cid` is an encoded "@i/..." id, so the node is the only one with the API record's text and
+# author ("text_author"). None when not rendered (yet).
+COMMENT_MARK_JS = """([sel, t, marker]) => {
+  const nodes = Array.from(document.querySelectorAll(sel)).map((n) => [n, window.__imhubFiberProps(n, "cid")])
+    .filter(([, p]) => p);
+  const ways = [
+    ["fiber_cid", ([, p]) => String(p.cid) === t.id],
+    ["fiber_comment", ([, p]) => p.comment && String(p.comment.cid) === t.id],
+    ["text_author", ([, p]) => t.text !== null && p.text === t.text && p.user
+        && ((t.sec_uid && p.user.sec_uid === t.sec_uid) || (t.uid && String(p.user.uid) === t.uid))],
+  ];
+  for (const [how, test] of ways) {
+    const hits = nodes.filter(test);
+    if (hits.length === 1 || (hits.length > 1 && how !== "text_author")) { hits[0][0].id = marker; return how; }
+  }
+  return null; }"""
 
 
 async def reply_send(
@@ -41,16 +64,15 @@ async def comment_send(site: Site, *, context: BrowserContext, target: ReplyTarg
         else:
             if not target.comment_id:
                 raise ReplyFailed("a comment reply needs comment_id", code="invalid_target")
-            await comment_reveal(page, tap, target.comment_id)
             marker = f"imhub-target-{target.comment_id}"
+            how = await comment_reveal(page, tap, target.comment_id, marker)
+            logger.info("reply target comment %s found by %s", target.comment_id, how)
             await page.evaluate(
-                """([sel, id, marker]) => { const node = Array.from(document.querySelectorAll(sel)).find(
-                        (n) => { const p = window.__imhubFiberProps(n, "cid"); return p && String(p.cid) === id; });
-                    node.id = marker;
+                """(marker) => { const node = document.getElementById(marker);
                     const op = Array.from(node.querySelector('[class*="operations-"]').children)
                         .find((c) => c.textContent.trim() === "回复");
                     op.click(); }""",
-                [L.COMMENT_ITEM, target.comment_id, marker],
+                marker,
             )
             scope = page.locator(f'#{marker} [class*="reply-editor-slot-"]').first
             editor = scope.locator(L.EDITOR).first
@@ -74,16 +96,29 @@ async def comment_send(site: Site, *, context: BrowserContext, target: ReplyTarg
         await page.close()
 
 
-async def comment_reveal(page: Page, tap: ResponseTap, comment_id: str) -> None:
-    """Load comments (scroll, expand replies) until the node of `comment_id` is rendered."""
+async def comment_reveal(page: Page, tap: ResponseTap, comment_id: str, marker: str) -> str:
+    """Load comments (scroll, expand replies) until the node of `comment_id` is rendered; marks it
+    with `marker` and returns how it was found (see COMMENT_MARK_JS)."""
+    known: dict[str, Comment] = {}
+    progressed = True
     for _ in range(300):
-        found = await page.evaluate(
-            """([sel, id]) => Array.from(document.querySelectorAll(sel)).some(
-                (n) => { const p = window.__imhubFiberProps(n, "cid"); return p && String(p.cid) === id; })""",
-            [L.COMMENT_ITEM, comment_id],
-        )
-        if found:
-            return
+        await tap.settle(quiet=0.15)
+        for captured in tap.take("comments") + tap.take("replies"):
+            for comment in parsers.comment_list_parse(body=captured.body).records:
+                known[comment.comment_id] = comment
+        tap.take()
+        record = known.get(comment_id)
+        wanted = {
+            "id": comment_id,
+            "text": record.text if record else None,
+            "sec_uid": record.author.sec_uid if record else "",
+            "uid": record.author.id if record else "",
+        }
+        how = await page.evaluate(COMMENT_MARK_JS, [L.COMMENT_ITEM, wanted, marker])
+        if how:
+            return str(how)
+        if not progressed:
+            break
         progressed = await page.evaluate(
             """([panelSel, moreSel, texts]) => { const p = document.querySelector(panelSel);
                 if (!texts.some((t) => p.textContent.includes(t))) {
@@ -92,10 +127,6 @@ async def comment_reveal(page: Page, tap: ResponseTap, comment_id: str) -> None:
                 more.forEach((n) => n.click()); return more.length > 0; }""",
             [L.COMMENT_PANEL, L.REPLY_MORE, list(L.COMMENT_END_TEXTS)],
         )
-        await tap.settle(quiet=0.15)
-        tap.take()
-        if not progressed:
-            break
     raise ReplyFailed(f"comment {comment_id} not found on the page", code="target_not_found")
 
 
