@@ -72,13 +72,19 @@ def test_each_known_variant_syncs_id_for_id(stack: Stack, variant: str) -> None:
             what="the notifications",
         )
     if variant == "reply_list_v2":
-        # and a reply that answers another reply keeps that third level through the hub
-        third = next(c for c in truth["records"]["comments"] if c["reply_to_reply_id"] not in ("0", ""))
+        # and a fan's reply to a reply keeps that third level through the hub
+        second = next(c for c in truth["comments"] if c["level"] == 2)
+        third = stack.sim.control("POST", "inject/comment", {"uid": uid, "reply_to": second["cid"]})
+        wait_until(
+            lambda: third["cid"] in im_ids(stack, account_id)["comments"],
+            timeout=180,
+            what="the third-level reply",
+        )
         replies = im_walk(
             stack, f"/api/im/discussions/?account_id={account_id}&parent_id={third['reply_id']}"
         )
         served = next(r for r in replies if r["comment_id"] == third["cid"])
-        assert served["reply_to_reply_id"] == third["reply_to_reply_id"]
+        assert (served["parent_id"], served["reply_to_reply_id"]) == (second["reply_id"], second["cid"])
 
 
 def test_a_reply_finds_its_comment_when_the_page_encodes_comment_ids(stack: Stack) -> None:
