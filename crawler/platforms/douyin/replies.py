@@ -76,7 +76,8 @@ async def comment_send(site: Site, *, context: BrowserContext, target: ReplyTarg
             )
             scope = page.locator(f'#{marker} [class*="reply-editor-slot-"]').first
             editor = scope.locator(L.EDITOR).first
-        await editor.click()
+        # The editor's placeholder lies over it (as on the site): click through it, then type.
+        await editor.click(force=True)
         await editor.fill(text)
         async with page.expect_response(
             lambda r: bool(L.COMMENT_REPLY_POST_API.match(url_path(r.url))), timeout=15000
