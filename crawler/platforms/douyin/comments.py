@@ -94,7 +94,8 @@ async def comments_crawl(
 ) -> AsyncIterator[tuple[Batch, Content | None]]:
     """Comments of `works`, read by up to `lanes` comment pages side by side (one work at a time
     each, as a person with several tabs would); results are yielded as each work finishes, with the
-    work (None for the notifications a page fetched)."""
+    work when all of its comments parsed (None for a work with skipped records, and for the
+    notifications a page fetched)."""
     pending: asyncio.Queue[Content] = asyncio.Queue()
     for work in works:
         pending.put_nowait(work)
@@ -107,8 +108,10 @@ async def comments_crawl(
                 while not pending.empty():
                     work = pending.get_nowait()
                     await work_pick(page, tap, work.content_id)
+                    skipped = len(drift)
                     found = await comments_load_all(page, tap, drift)
-                    await results.put((("comments", found), work))
+                    # A work with skipped records is not "seen": the next crawl reads it again.
+                    await results.put((("comments", found), work if len(drift) == skipped else None))
                 await tap.settle(quiet=0.15)
                 notices = notices_take(tap, drift)
                 if notices:
