@@ -110,11 +110,13 @@ class AccountRunner:
 
     async def stop(self) -> None:
         if self.task is not None:
-            self.task.cancel()
-            try:
-                await self.task
-            except (asyncio.CancelledError, Exception):
-                pass
+            # Cancel until it is done: Python 3.11's wait_for can swallow a cancel that arrives as the
+            # wake event fires, and the runner would then sleep a whole interval.
+            while not self.task.done():
+                self.task.cancel()
+                await asyncio.wait({self.task}, timeout=1.0)
+            if not self.task.cancelled() and self.task.exception() is not None:
+                logger.debug("%s runner ended with %r", self.tag, self.task.exception())
         self.runner_status = "stopped"
 
     def wake_now(self) -> None:
@@ -132,7 +134,8 @@ class AccountRunner:
         context = await self.pool.context_get(account_id=self.account_id)
         self.profile = await self.adapter.login_check(context=context)
         self.login_status = "logged_in"
-        self.runner_status = "crawling"
+        if self.runner_status != "surface_changed":  # the alarm stays up until a clean crawl
+            self.runner_status = "crawling"
         await self._report()
         queued = 0
         async for kind, records in self.adapter.crawl(context=context, memory=self.memory):
@@ -181,7 +184,8 @@ class AccountRunner:
             async with self.busy:
                 started = time.monotonic()
                 try:
-                    self.runner_status = "running"
+                    if self.runner_status != "surface_changed":
+                        self.runner_status = "running"
                     if self.slots is not None:
                         async with self.slots:
                             queued = await self.crawl_once()

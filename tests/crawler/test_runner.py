@@ -151,3 +151,37 @@ def test_skipped_records_keep_the_rest_of_the_crawl_and_turn_the_status_surface_
         "(sample: surface/1-"
     )
     assert list((tmp_path / "surface").glob("1-*.json"))
+
+
+def test_the_alarm_stays_up_while_the_surface_is_retried_and_clears_on_a_clean_crawl(tmp_path: Path) -> None:
+    async def scenario() -> list[tuple[int, str, str, str]]:
+        host = Host()
+        adapter = Adapter(SurfaceChanged("no works response", locator="works.work_list"))
+        runner = AccountRunner(
+            account=AssignmentAccount(id=1, platform="douyin", monitor_interval=3600),
+            epoch=1,
+            pool=FakePool(),  # type: ignore[arg-type]
+            adapter=adapter,
+            manager=DataManager(outbox=outbox_open(data_dir=tmp_path, account_id=1)),
+            host=host,
+            data_dir=tmp_path,
+        )
+        runner.start()
+        # given a runner that found the surface changed, retried once more, then the surface came back
+        while sum(1 for r in host.reports if r[2] == "surface_changed") < 2:
+            runner.wake_now()
+            await asyncio.sleep(0.05)
+        adapter.error = None
+        while not any(r[2] == "idle" for r in host.reports):
+            runner.wake_now()
+            await asyncio.sleep(0.05)
+        await runner.stop()
+        return host.reports
+
+    reports = asyncio.run(scenario())
+
+    # then no report between the first alarm and the clean crawl said anything else
+    states = [r[2] for r in reports]
+    first, clean = states.index("surface_changed"), states.index("idle")
+    assert set(states[first:clean]) == {"surface_changed"}
+    assert reports[clean][3] == ""

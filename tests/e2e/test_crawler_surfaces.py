@@ -53,7 +53,7 @@ def _broken_cids(stack: Stack, uid: str) -> set[str]:
 def test_each_known_variant_syncs_id_for_id(stack: Stack, variant: str) -> None:
     account_id, uid = _account(stack, variant)
     # when the worker crawls an account served in this variant
-    wait_synced(stack, account_id, uid, timeout=300)
+    wait_synced(stack, account_id, uid, timeout=240)
     # then the IM API matches the simulator's ground truth id for id, and the runner is healthy
     assert im_ids(stack, account_id) == truth_ids(stack, uid)
     account = stack.account(account_id)
@@ -89,7 +89,7 @@ def test_each_known_variant_syncs_id_for_id(stack: Stack, variant: str) -> None:
 
 def test_a_reply_finds_its_comment_when_the_page_encodes_comment_ids(stack: Stack) -> None:
     account_id, uid = _account(stack, "encoded_cid")
-    wait_synced(stack, account_id, uid, timeout=300)
+    wait_synced(stack, account_id, uid, timeout=240)
     truth = stack.sim.control("GET", f"accounts/{uid}/truth")
     target = next(c for c in truth["comments"] if c["level"] == 2)
     # when an agent replies to a reply, whose page node carries only an encoded "@i/" id
@@ -125,7 +125,7 @@ def test_a_bad_record_is_skipped_and_reported_while_the_rest_of_its_page_syncs(s
     # when the account is crawled
     account = wait_until(
         lambda: (a := stack.account(account_id))["runner_status"] == "surface_changed" and a,
-        timeout=300,
+        timeout=200,
         what="the skipped records to be reported",
     )
     wait_until(
@@ -169,7 +169,7 @@ def test_an_unknown_variant_turns_the_account_surface_changed_while_the_others_k
     # when the works page fetches its works from a path no locator knows
     account = wait_until(
         lambda: (a := stack.account(account_id))["runner_status"] == "surface_changed" and a,
-        timeout=300,
+        timeout=200,
         what="the unknown variant to be reported",
     )
     # then the account says which locator failed and where the sample is, in the API, admin and /metrics
