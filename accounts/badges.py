@@ -19,6 +19,7 @@ COLOURS: dict[str, dict[str, str]] = {
         "cooldown": ORANGE,
         "stopped": RED,
         "error": RED,
+        "surface_changed": RED,
     },
     "worker": {"online": GREEN, "offline": RED},
     "session": {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class CrawlError(Exception):
     """A failure the runner knows how to handle; `code` is stable, `message` is shown in status."""
@@ -25,6 +27,19 @@ class RiskDetected(CrawlError):
     """Captcha page, empty bodies or rate-limit codes: cool down before trying again."""
 
     code = "risk"
+
+
+class SurfaceChanged(CrawlError):
+    """The platform's page loaded but does not look as the adapter expects: no known response or
+    element appeared in time, or a response did not parse. `locator` names what failed; `sample` is
+    the raw data (saved under the worker's data dir, secrets stripped)."""
+
+    code = "surface_changed"
+
+    def __init__(self, message: str, *, locator: str, sample: Any = None) -> None:
+        super().__init__(message)
+        self.locator = locator
+        self.sample = sample
 
 
 class ReplyFailed(CrawlError):

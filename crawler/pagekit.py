@@ -1,7 +1,9 @@
 """Playwright helpers shared by adapters: read the page's own API responses, read React fiber props.
 
-`ResponseTap` listens to a page's requests whose URL path matches a regex, reads each finished
-response's JSON body and keeps it, and can wait until the page's matching requests have settled.
+`ResponseTap` listens to a page's requests whose URL path matches a pattern, reads each finished
+response's JSON body and keeps it, and can wait until the page's matching requests have settled. A
+pattern is a compiled regex or anything with `match(path)` returning the name of the variant that
+matched (an `ApiLocator` with ordered, named variants); that name is kept as `Captured.variant`.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ import json
 import logging
 import re
 import time
+from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlparse
 
 from playwright.async_api import Page, Request
@@ -35,25 +38,32 @@ window.__imhubFiberProps = function (node, key) {
 """
 
 
+class PathMatcher(Protocol):
+    def match(self, path: str) -> Any: ...
+
+
 @dataclass
 class Captured:
-    """One matched response: its name (which pattern), path, query and decoded JSON (None = empty)."""
+    """One matched response: its name (which pattern), path, query and decoded JSON (None = empty),
+    and which named variant of the pattern matched ("" for a plain regex)."""
 
     name: str
     path: str
     query: dict[str, list[str]]
     status: int
     body: Any
+    variant: str = ""
     at: float = field(default_factory=time.monotonic)
 
 
 class ResponseTap:
     """Collects the JSON bodies of a page's requests that match named path patterns."""
 
-    def __init__(self, page: Page, patterns: dict[str, re.Pattern[str]]) -> None:
+    def __init__(self, page: Page, patterns: dict[str, re.Pattern[str] | PathMatcher]) -> None:
         self.page = page
         self.patterns = patterns
         self.captured: list[Captured] = []
+        self.unmatched: deque[str] = deque(maxlen=40)  # other fetch/XHR paths: a drift report's sample
         self.inflight = 0
         self.changed = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -62,15 +72,21 @@ class ResponseTap:
         page.on("requestfailed", self._on_failed)
 
     def _match(self, url: str) -> str | None:
+        return self._match_variant(url)[0]
+
+    def _match_variant(self, url: str) -> tuple[str | None, str]:
         path = urlparse(url).path
         for name, pattern in self.patterns.items():
-            if pattern.match(path):
-                return name
-        return None
+            hit = pattern.match(path)
+            if hit:
+                return name, hit if isinstance(hit, str) else ""
+        return None, ""
 
     def _on_request(self, request: Request) -> None:
         if self._match(request.url):
             self.inflight += 1
+        elif request.resource_type in ("fetch", "xhr"):
+            self.unmatched.append(urlparse(request.url).path)
 
     def _on_failed(self, request: Request) -> None:
         if self._match(request.url):
@@ -103,6 +119,7 @@ class ResponseTap:
                     query=parse_qs(parsed.query),
                     status=response.status,
                     body=body,
+                    variant=self._match_variant(request.url)[1],
                 )
             )
         except Exception as exc:  # the page navigated away or closed mid-read

@@ -2,7 +2,11 @@
 
 - transient errors (anything unexpected): exponential backoff with jitter, reported with the message;
 - login expired: report `expired` and stop crawling until a login succeeds or a new state arrives;
-- risk (captcha, empty bodies, rate-limit codes): a longer cool-down.
+- risk (captcha, empty bodies, rate-limit codes): a longer cool-down;
+- the platform's surface changed (a page loaded but no known response or element came, or a response
+  did not parse): `surface_changed`, naming the locator or field, with a sample saved under the
+  worker's data dir (secrets stripped), retried with its own backoff. Records that did not parse are
+  skipped (the rest of their page goes on) and turn the status `surface_changed` after that crawl.
 An error in one account never leaves its runner: it is logged with the account id and platform,
 counted, reported to the hub, and retried; other accounts and the worker go on.
 """
@@ -13,19 +17,27 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Protocol
 
 from crawler.browser import BrowserPool
 from crawler.datamanager import DataManager, data_submit
-from crawler.errors import LoginExpired, RiskDetected, error_text
-from crawler.platforms.douyin.adapter import CrawlMemory
+from crawler.drift import sample_save
+from crawler.errors import LoginExpired, RiskDetected, SurfaceChanged, error_text
+from crawler.platforms import DriftNote, PlatformAdapter, memory_for
 from datasync.protocol import AssignmentAccount, Profile
 
 logger = logging.getLogger("crawler.runner")
 
 TRANSIENT_BASE, TRANSIENT_CAP = 2.0, 300.0
 RISK_BASE, RISK_CAP = 60.0, 1800.0
+SURFACE_BASE, SURFACE_CAP = 30.0, 1800.0
+BACKOFF = {
+    "transient": (TRANSIENT_BASE, TRANSIENT_CAP),
+    "risk": (RISK_BASE, RISK_CAP),
+    "surface": (SURFACE_BASE, SURFACE_CAP),
+}
 
 
 def jitter(seconds: float, *, spread: float = 0.2) -> float:
@@ -34,7 +46,7 @@ def jitter(seconds: float, *, spread: float = 0.2) -> float:
 
 def backoff_seconds(*, kind: str, failures: int) -> float:
     """Delay before the next attempt after `failures` consecutive failures of one class."""
-    base, cap = (RISK_BASE, RISK_CAP) if kind == "risk" else (TRANSIENT_BASE, TRANSIENT_CAP)
+    base, cap = BACKOFF.get(kind, BACKOFF["transient"])
     return min(cap, base * 2 ** max(0, failures - 1))
 
 
@@ -55,10 +67,11 @@ class AccountRunner:
         account: AssignmentAccount,
         epoch: int,
         pool: BrowserPool,
-        adapter: Any,
+        adapter: PlatformAdapter,
         manager: DataManager,
         host: RunnerHost,
         slots: asyncio.Semaphore | None = None,
+        data_dir: Path | None = None,
     ) -> None:
         self.account = account
         self.epoch = epoch
@@ -67,7 +80,10 @@ class AccountRunner:
         self.manager = manager
         self.host = host
         self.slots = slots  # shared by the worker's runners: how many accounts crawl at once
-        self.memory = CrawlMemory()
+        self.data_dir = data_dir  # drift samples go under <data_dir>/surface/
+        self.records_skipped = 0
+        self.drift: list[DriftNote] = []  # what the last crawl skipped
+        self.memory = memory_for(adapter)  # per-account crawl memory, owned by the adapter
         self.login_status = "unknown"
         self.runner_status = "starting"
         self.last_error = ""
@@ -94,11 +110,13 @@ class AccountRunner:
 
     async def stop(self) -> None:
         if self.task is not None:
-            self.task.cancel()
-            try:
-                await self.task
-            except (asyncio.CancelledError, Exception):
-                pass
+            # Cancel until it is done: Python 3.11's wait_for can swallow a cancel that arrives as the
+            # wake event fires, and the runner would then sleep a whole interval.
+            while not self.task.done():
+                self.task.cancel()
+                await asyncio.wait({self.task}, timeout=1.0)
+            if not self.task.cancelled() and self.task.exception() is not None:
+                logger.debug("%s runner ended with %r", self.tag, self.task.exception())
         self.runner_status = "stopped"
 
     def wake_now(self) -> None:
@@ -116,7 +134,8 @@ class AccountRunner:
         context = await self.pool.context_get(account_id=self.account_id)
         self.profile = await self.adapter.login_check(context=context)
         self.login_status = "logged_in"
-        self.runner_status = "crawling"
+        if self.runner_status != "surface_changed":  # the alarm stays up until a clean crawl
+            self.runner_status = "crawling"
         await self._report()
         queued = 0
         async for kind, records in self.adapter.crawl(context=context, memory=self.memory):
@@ -126,27 +145,63 @@ class AccountRunner:
                 await self.host.outbox_pump(self.account_id)
         self.manager.snapshot_pending = False
         self.crawls += 1
+        self.drift = self.memory.drift_take()
+        self.records_skipped += len(self.drift)
         return queued
 
+    def sample_keep(self, *, locator: str, message: str, sample: object) -> str:
+        """Save a drift sample; returns where (or why not), for the status message."""
+        if self.data_dir is None:
+            return "no data dir"
+        try:
+            path = sample_save(
+                data_dir=self.data_dir,
+                account_id=self.account_id,
+                locator=locator,
+                message=message,
+                sample=sample,
+            )
+        except OSError as exc:
+            logger.error("%s could not save a drift sample: %s", self.tag, exc)
+            return f"not saved: {exc}"
+        return str(path.relative_to(self.data_dir))
+
+    def drift_message(self, notes: Sequence[DriftNote]) -> str:
+        """`surface changed: N record(s) skipped: <locator>: <why> (sample: <path>)` for the status."""
+        first = notes[0]
+        where = self.sample_keep(locator=first.locator, message=first.message, sample=first.sample)
+        fields = sorted({n.locator.split("[")[0] for n in notes})
+        return (
+            f"surface changed: {len(notes)} record(s) skipped ({', '.join(fields)}); "
+            f"first {first.locator}: {first.message} (sample: {where})"
+        )
+
     async def run(self) -> None:
-        failures = {"transient": 0, "risk": 0}
+        failures = {"transient": 0, "risk": 0, "surface": 0}
         while True:
             self.wake.clear()
             delay: float | None
             async with self.busy:
                 started = time.monotonic()
                 try:
-                    self.runner_status = "running"
+                    if self.runner_status != "surface_changed":
+                        self.runner_status = "running"
                     if self.slots is not None:
                         async with self.slots:
                             queued = await self.crawl_once()
                     else:
                         queued = await self.crawl_once()
                     self.items_sent += queued
-                    failures = {"transient": 0, "risk": 0}
+                    failures = {"transient": 0, "risk": 0, "surface": 0}
                     self.last_error = ""
                     self.runner_status = "idle"
                     delay = jitter(self.account.monitor_interval)
+                    if self.drift:
+                        # The crawl went on without them; the drift stays visible until a clean crawl.
+                        self.runner_status = "surface_changed"
+                        self.last_error = self.drift_message(self.drift)
+                        self.error_count += 1
+                        logger.error("%s %s", self.tag, self.last_error)
                     logger.info(
                         "%s crawl %d done in %.1fs: %d new or changed records",
                         self.tag,
@@ -165,6 +220,15 @@ class AccountRunner:
                     self.error_count += 1
                     delay = None
                     logger.warning("%s %s; crawling stops until a new login", self.tag, self.last_error)
+                except SurfaceChanged as exc:
+                    failures["surface"] += 1
+                    self.runner_status = "surface_changed"
+                    where = self.sample_keep(locator=exc.locator, message=exc.message, sample=exc.sample)
+                    self.last_error = f"surface changed: {exc.locator}: {exc.message} (sample: {where})"
+                    self.error_count += 1
+                    delay = jitter(backoff_seconds(kind="surface", failures=failures["surface"]))
+                    logger.error("%s %s; retrying in %.0fs", self.tag, self.last_error, delay)
+                    await self.pool.context_close(account_id=self.account_id)
                 except RiskDetected as exc:
                     failures["risk"] += 1
                     self.runner_status = "cooldown"

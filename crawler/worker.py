@@ -21,16 +21,18 @@ from crawler.client import HubClient
 from crawler.datamanager import DataManager
 from crawler.errors import CrawlError, error_text
 from crawler.outbox import Outbox, outbox_ack, outbox_align, outbox_open
-from crawler.platforms import adapter_get
+from crawler.platforms import adapter_get, record_platform_id
 from crawler.runner import AccountRunner
 from crawler.stats import rss_tree_bytes
 from datasync.protocol import (
     AccountStatusFrame,
     Assignment,
     BaseFrame,
+    Comment,
     DataSyncFrame,
     HeartbeatFrame,
     LoginStatusFrame,
+    Message,
     RegisterFrame,
     ReplyResultFrame,
 )
@@ -164,8 +166,7 @@ class Worker:
             return
         logger.info("%s resync requested: next crawl sends everything", runner.tag)
         runner.manager.forget()
-        runner.memory.work_comment_counts.clear()
-        runner.memory.conversation_last.clear()
+        runner.memory.forget()
         runner.wake_now()
 
     async def on_sync_ack(self, payload: Any) -> None:
@@ -210,6 +211,7 @@ class Worker:
                 manager=DataManager(outbox=outbox),
                 host=self,
                 slots=self.crawl_slots,
+                data_dir=self.data_dir,
             )
             if hub_lost_data:
                 runner.manager.forget()
@@ -284,11 +286,9 @@ class Worker:
         self.counters["replies"] += 1
         if runner is None:
             await self.client.send(
-                ReplyResultFrame.build(
+                reply_result_frame(
                     reply_id=payload.reply_id,
-                    status="failed",
-                    error_code="not_assigned",
-                    error_message="this worker does not hold the account",
+                    error=CrawlError("this worker does not hold the account", code="not_assigned"),
                 )
             )
             return
@@ -298,22 +298,21 @@ class Worker:
                 context=context, target=payload.target, text=payload.text
             )
         except Exception as exc:
-            code = exc.code if isinstance(exc, CrawlError) else "internal_error"
-            message = error_text(exc)
-            logger.error("%s reply %s failed: %s %s", runner.tag, payload.reply_id, code, message)
-            await self.client.send(
-                ReplyResultFrame.build(
-                    reply_id=payload.reply_id, status="failed", error_code=code, error_message=message
-                )
+            frame = reply_result_frame(reply_id=payload.reply_id, error=exc)
+            logger.error(
+                "%s reply %s failed: %s %s",
+                runner.tag,
+                payload.reply_id,
+                frame.payload.error_code,
+                frame.payload.error_message,
             )
+            await self.client.send(frame)
             return
-        platform_id = getattr(entity, "comment_id", None) or getattr(entity, "message_id", None)
-        logger.info("%s reply %s sent (platform id %s)", runner.tag, payload.reply_id, platform_id)
-        await self.client.send(
-            ReplyResultFrame.build(
-                reply_id=payload.reply_id, status="sent", platform_reply_id=platform_id, entity=entity
-            )
+        frame = reply_result_frame(reply_id=payload.reply_id, entity=entity)
+        logger.info(
+            "%s reply %s sent (platform id %s)", runner.tag, payload.reply_id, frame.payload.platform_reply_id
         )
+        await self.client.send(frame)
         runner.wake_now()
 
     # ---- stats ---------------------------------------------------------------------------------
@@ -336,6 +335,7 @@ class Worker:
                     "items": runner.items_sent,
                     "crawls": runner.crawls,
                     "errors": runner.error_count,
+                    "records_skipped": runner.records_skipped,
                     "last_error": runner.last_error,
                 }
             )
@@ -359,6 +359,21 @@ class Worker:
                     },
                 )
             )
+
+
+def reply_result_frame(
+    *, reply_id: str, entity: Comment | Message | None = None, error: BaseException | None = None
+) -> ReplyResultFrame:
+    """The one `worker:reply:result` builder: `sent` with the created entity, or `failed` with the
+    error's code (a CrawlError's own, else `internal_error`) and message."""
+    if error is not None:
+        code = error.code if isinstance(error, CrawlError) else "internal_error"
+        return ReplyResultFrame.build(
+            reply_id=reply_id, status="failed", error_code=code, error_message=error_text(error)
+        )
+    return ReplyResultFrame.build(
+        reply_id=reply_id, status="sent", platform_reply_id=record_platform_id(entity), entity=entity
+    )
 
 
 HANDLERS = {

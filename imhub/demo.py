@@ -123,7 +123,13 @@ class Demo:
             host=self.host,
             seed=self.args.seed,
             accounts=self.args.accounts,
-            extra=["--live-rate", str(self.args.live_rate), *SIZES[self.args.size]],
+            extra=[
+                "--live-rate",
+                str(self.args.live_rate),
+                "--surface",
+                self.args.surface,
+                *SIZES[self.args.size],
+            ],
         )
         self.children.append(child)
         accounts = self.wait("the simulator", lambda: self.sim("GET", "/accounts"), timeout=60, child=child)
@@ -321,6 +327,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--size", choices=sorted(SIZES), default="default", help="simulated account size")
+    parser.add_argument(
+        "--surface",
+        default="default",
+        help="simulator surface variants, comma-separated (crawler/simulators/douyin/README.md)",
+    )
     parser.add_argument("--refresh", type=float, default=5.0, help="seconds between status tables")
     parser.add_argument("--var-dir", default=str(ROOT / "var" / "demo"))
     parser.add_argument("--keep", action="store_true", help="keep the previous demo database")

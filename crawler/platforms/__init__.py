@@ -1,19 +1,88 @@
-"""Platform adapters, registered by platform name (dispatch by name, not by if/elif)."""
+"""Platform adapters: the protocol the worker's runner knows, and the registry by platform name.
+
+The runner and worker import only this module: an adapter is found by its platform name (dispatch by
+name, not by if/elif). Adding a platform is adding a folder: `crawler/platforms/<name>/adapter.py`
+that calls `register_adapter("<name>", factory)` when imported; `adapter_get` imports that module the
+first time the platform is asked for. Tests register their own adapters the same way.
+
+Per-account crawl memory is part of the protocol: `memory_new()` gives the object the runner keeps
+for one account and hands to every `crawl`; `forget()` is called on `master:resync`; `drift` collects
+what the adapter noticed of a changed platform surface (records it skipped) during one crawl.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import importlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from datasync.protocol import Comment, Message, Profile, ReplyTarget
+
+logger = logging.getLogger("crawler.platforms")
+
+Batch = tuple[str, list[Any]]  # (entity kind, records)
+LoginReport = Callable[..., Awaitable[None]]
+
+
+@dataclass
+class DriftNote:
+    """One thing of the platform's surface that did not look as expected (a record skipped)."""
+
+    locator: str  # which locator or field, e.g. "comment_list.comments[3].create_time"
+    message: str
+    sample: Any = None  # the raw data that failed (secrets are stripped before it is saved)
+
+
+@dataclass
+class CrawlMemory:
+    """What an adapter remembers of one account between crawls; subclass it to add more."""
+
+    drift: list[DriftNote] = field(default_factory=list)
+
+    def forget(self) -> None:
+        """Forget what incremental crawls skip (a resync: the next crawl reads everything)."""
+        self.drift.clear()
+
+    def drift_take(self) -> list[DriftNote]:
+        taken, self.drift = self.drift, []
+        return taken
+
+
+class PlatformAdapter(Protocol):
+    """What the runner and worker call on an adapter (Playwright contexts are passed in)."""
+
+    name: str
+
+    def memory_new(self) -> CrawlMemory: ...
+
+    async def login_check(self, *, context: Any) -> Profile: ...
+
+    async def login_run(self, *, context: Any, report: LoginReport) -> Profile: ...
+
+    def crawl(self, *, context: Any, memory: Any) -> AsyncIterator[Batch]: ...
+
+    async def reply_send(self, *, context: Any, target: ReplyTarget, text: str) -> Comment | Message: ...
+
 
 ADAPTERS: dict[str, Callable[[], Any]] = {}
 
 
 def register_adapter(name: str, factory: Callable[[], Any]) -> None:
+    """Make `factory()` the adapter of platform `name`."""
     ADAPTERS[name] = factory
 
 
 def adapter_get(*, platform: str) -> Any:
     """A new adapter for `platform`; KeyError with a clear message when none is registered."""
+    if platform not in ADAPTERS and platform.isidentifier():
+        try:
+            importlib.import_module(f"{__name__}.{platform}.adapter")
+        except ModuleNotFoundError as exc:
+            logger.debug("no adapter module for platform %s: %s", platform, exc)
     try:
         factory = ADAPTERS[platform]
     except KeyError:
@@ -21,10 +90,14 @@ def adapter_get(*, platform: str) -> Any:
     return factory()
 
 
-def _douyin() -> Any:
-    from crawler.platforms.douyin.adapter import DouyinAdapter
+def memory_for(adapter: Any) -> Any:
+    """The adapter's per-account memory, or a plain `CrawlMemory` for adapters that keep none."""
+    factory = getattr(adapter, "memory_new", None)
+    return factory() if factory is not None else CrawlMemory()
 
-    return DouyinAdapter()
 
-
-register_adapter("douyin", _douyin)
+def record_platform_id(entity: BaseModel | None) -> str | None:
+    """The platform id of a record an adapter created (a sent comment or message)."""
+    if entity is None:
+        return None
+    return getattr(entity, "comment_id", None) or getattr(entity, "message_id", None)

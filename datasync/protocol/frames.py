@@ -26,7 +26,9 @@ PROTOCOL_VERSION = 1
 
 LoginStatusValue = Literal["qrcode_ready", "qrcode_refreshed", "scanned", "success", "failed", "timeout"]
 AccountLoginStatus = Literal["not_logged_in", "logging_in", "logged_in", "expired", "unknown"]
-RunnerStatus = Literal["idle", "starting", "running", "crawling", "backoff", "cooldown", "stopped", "error"]
+RunnerStatus = Literal[
+    "idle", "starting", "running", "crawling", "backoff", "cooldown", "stopped", "error", "surface_changed"
+]
 
 
 def now_ms() -> int:

@@ -70,6 +70,7 @@ class Comment(Record):
     reply_count: int = 0
     is_author: bool = False
     reply_to: ReplyTo | None = None
+    reply_to_reply_id: str | None = None  # third level: the reply (within the thread) this one answers
     ip_label: str = ""
 
 

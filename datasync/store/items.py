@@ -101,6 +101,7 @@ class CommentItem:
         "read",
         "reply_count",
         "reply_to",
+        "reply_to_reply_id",
         "text",
     )
 
@@ -117,6 +118,7 @@ class CommentItem:
         self.reply_count = int(record.get("reply_count", 0))
         self.is_author = bool(record.get("is_author", False))
         self.reply_to = (str(reply_to.get("id", "")), str(reply_to.get("nickname", ""))) if reply_to else None
+        self.reply_to_reply_id = str(record["reply_to_reply_id"]) if record.get("reply_to_reply_id") else None
         self.ip_label = _intern(str(record.get("ip_label", "")))
         self.read = False
 
@@ -137,7 +139,7 @@ class CommentItem:
             "is_author": self.is_author,
             "reply_to": {"id": self.reply_to[0], "nickname": self.reply_to[1]} if self.reply_to else None,
             "ip_label": self.ip_label,
-        }
+        } | ({"reply_to_reply_id": self.reply_to_reply_id} if self.reply_to_reply_id else {})
 
 
 class ConversationItem:

@@ -18,12 +18,17 @@ def load(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
 
 
+def page(parsed: parsers.Parsed[Any]) -> tuple[list[Any], bool]:
+    assert parsed.skipped == []
+    return parsed.records, parsed.has_more
+
+
 def test_work_list_page_converts_seconds_and_prefers_metrics() -> None:
     # given a captured work_list page
     body = load("work_list__page1.json")
 
     # when it is parsed
-    works, more = parsers.work_list_parse(body=body)
+    works, more = page(parsers.work_list_parse(body=body))
 
     # then every work is there, times are epoch ms and counters come from metrics
     first, metrics = body["aweme_list"][0], body["items"][0]["metrics"]
@@ -40,7 +45,7 @@ def test_work_list_string_create_time_is_converted_too() -> None:
     body = load("work_list__crawler_page1.json")
     quirky = [a for a in body["aweme_list"] if isinstance(a["create_time"], str)]
 
-    works, _ = parsers.work_list_parse(body=body)
+    works, _ = page(parsers.work_list_parse(body=body))
 
     by_id = {w.content_id: w for w in works}
     assert quirky
@@ -50,14 +55,14 @@ def test_work_list_string_create_time_is_converted_too() -> None:
 
 
 def test_last_work_page_has_no_more() -> None:
-    _, more = parsers.work_list_parse(body=load("work_list__last_page.json"))
+    _, more = page(parsers.work_list_parse(body=load("work_list__last_page.json")))
     assert more is False
 
 
 def test_top_level_comments_have_no_parent_and_string_times_become_ms() -> None:
     body = load("comment_list__page1.json")
 
-    comments, more = parsers.comment_list_parse(body=body)
+    comments, more = page(parsers.comment_list_parse(body=body))
 
     raw = body["comments"][0]
     assert more is True
@@ -71,7 +76,7 @@ def test_top_level_comments_have_no_parent_and_string_times_become_ms() -> None:
 def test_replies_point_at_their_top_level_comment() -> None:
     body = load("comment_reply_list__page1.json")
 
-    comments, _ = parsers.comment_list_parse(body=body)
+    comments, _ = page(parsers.comment_list_parse(body=body))
 
     assert [c.parent_id for c in comments] == [r["reply_id"] for r in body["comments"]]
     assert all(c.parent_id not in (None, "0") for c in comments)

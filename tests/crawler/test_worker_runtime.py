@@ -205,3 +205,29 @@ def test_resync_resends_everything_as_a_snapshot_and_revoke_stops_the_account(tm
     assert [seq for _, kind, seq in log if kind == "worker:data:sync"] == [1, 2, 3, 4, 5, 6]
     assert modes == ["delta"] * 3 + ["snapshot"] * 3
     assert revoked is True
+
+
+def test_one_reply_result_builder_for_sent_and_failed_replies() -> None:
+    from crawler.errors import ReplyFailed
+    from crawler.worker import reply_result_frame
+    from datasync.protocol import Message
+
+    sent = reply_result_frame(
+        reply_id="r1",
+        entity=Message(message_id="m9", conversation_id="c", direction="out", text="hi", created_at=1),
+    )
+    refused = reply_result_frame(reply_id="r2", error=ReplyFailed("作品已设为私密", code="platform_2060"))
+    crashed = reply_result_frame(reply_id="r3", error=RuntimeError("page crashed"))
+    assert isinstance(sent.payload.entity, Message)
+
+    assert (sent.payload.status, sent.payload.platform_reply_id, sent.payload.entity.message_id) == (
+        "sent",
+        "m9",
+        "m9",
+    )
+    assert (refused.payload.status, refused.payload.error_code, refused.payload.error_message) == (
+        "failed",
+        "platform_2060",
+        "作品已设为私密",
+    )
+    assert (crashed.payload.error_code, crashed.payload.error_message) == ("internal_error", "page crashed")

@@ -121,3 +121,37 @@ def test_rejection_message_names_the_field() -> None:
     with pytest.raises(ProtocolError) as info:
         parse_frame(raw)
     assert "payload.entities.comments.0.created_at" in info.value.message
+
+
+def test_a_comment_keeps_the_reply_it_answers_and_surface_changed_is_a_runner_status() -> None:
+    from datasync.protocol import AccountStatusFrame, Comment
+
+    # given a third-level reply and a runner that saw the platform's surface change
+    reply = Comment.model_validate(
+        {
+            "comment_id": "r2",
+            "content_id": "w1",
+            "parent_id": "c1",
+            "author": {"id": "u2"},
+            "created_at": 1,
+            "reply_to_reply_id": "r1",
+        }
+    )
+    status = parse_frame(
+        dump_frame(AccountStatusFrame.build(account_id=1, epoch=1, runner_status="surface_changed"))
+    )
+
+    # then both survive the wire, and the field stays optional
+    assert (
+        parse_frame(
+            dump_frame(DataSyncFrame.build(account_id=1, epoch=1, seq=1, entities={"comments": [reply]}))
+        )
+        .payload.entities.comments[0]
+        .reply_to_reply_id
+        == "r1"
+    )  # type: ignore[attr-defined]
+    bare = Comment.model_validate(
+        {"comment_id": "c1", "content_id": "w1", "author": {"id": "u"}, "created_at": 1}
+    )
+    assert bare.reply_to_reply_id is None
+    assert status.payload.runner_status == "surface_changed"  # type: ignore[attr-defined]

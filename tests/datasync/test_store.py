@@ -197,3 +197,25 @@ def test_update_keeps_read_state_and_delete_adjusts_counts():
     assert store.comment_get(account_id=1, comment_id="c1") | {} == {**edited, "unread": False}
     assert store.unread_stats(1)["comments"] == 1
     assert store.account_totals(1)["comments"] == 3
+
+
+def test_a_reply_to_a_reply_is_served_with_the_id_it_answers():
+    # given a thread with a reply that answers another reply
+    store = DataStore()
+    store.apply_change(
+        change(
+            1,
+            comments=[
+                comment("c1", content_id="w1", created_at=T0),
+                comment("r1", content_id="w1", created_at=T0 + 1, parent_id="c1"),
+                {
+                    **comment("r2", content_id="w1", created_at=T0 + 2, parent_id="c1"),
+                    "reply_to_reply_id": "r1",
+                },
+            ],
+        )
+    )
+    # when the thread is read
+    replies, _ = store.discussions_page(account_id=1, content_id=None, parent_id="c1", cursor=None, limit=10)
+    # then the third level is kept
+    assert {r["comment_id"]: r.get("reply_to_reply_id") for r in replies} == {"r1": None, "r2": "r1"}

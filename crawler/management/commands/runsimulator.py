@@ -26,15 +26,25 @@ class Command(BaseCommand):
             "--live-rate", type=float, default=0.0, help="new comments/DMs per minute per account"
         )
         parser.add_argument("--qr-ttl", type=float, default=120.0, help="seconds before a login QR expires")
+        parser.add_argument(
+            "--surface",
+            default="default",
+            help="surface variants served, comma-separated (default; see the simulator README)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from daphne.endpoints import build_endpoint_description_strings
         from daphne.server import Server
 
         from crawler.simulators.douyin import SimConfig, Sizes, create_app
+        from crawler.simulators.douyin.surface import surface_parse
 
         if options["accounts"] < 1 or options["port"] < 0:
             raise CommandError("--accounts must be >= 1 and --port >= 0")
+        try:
+            surface_parse(options["surface"])
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
         started = time.monotonic()
         config = SimConfig(
             seed=options["seed"],
@@ -47,6 +57,7 @@ class Command(BaseCommand):
             ),
             live_rate=options["live_rate"],
             qr_ttl=options["qr_ttl"],
+            surface=options["surface"],
         )
         app = create_app(config, ticker=True)
         host, port = options["host"], options["port"]

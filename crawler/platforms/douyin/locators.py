@@ -3,12 +3,45 @@
 The base URL is configurable (`IMHUB_DOUYIN_BASE_URL`), so the same adapter runs against the real site
 or the local simulator. API paths are matched by regex on the URL path, with or without a trailing
 slash (the site redirects some of them), never by glob on the full URL.
+
+Where the real site has been seen in several forms, a locator holds ordered, named variants (tried in
+order; the name is what a drift report and the docs call it). The variants are listed, with what each
+changes, in docs/architecture.md ("Douyin surface variants").
 """
 
 from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ApiLocator:
+    """An API by its path patterns (explicit regexes, not globs), in order; `match` names the variant."""
+
+    name: str
+    variants: tuple[tuple[str, re.Pattern[str]], ...]
+
+    def match(self, path: str) -> str | None:
+        for variant, pattern in self.variants:
+            if pattern.match(path):
+                return variant
+        return None
+
+
+@dataclass(frozen=True)
+class SelectorLocator:
+    """An element by CSS selectors, in order of preference, each variant named."""
+
+    name: str
+    variants: tuple[tuple[str, str], ...]
+
+    @property
+    def any(self) -> str:
+        """One selector matching any variant (for presence checks)."""
+        return ", ".join(selector for _, selector in self.variants)
+
 
 DEFAULT_BASE_URL = "https://creator.douyin.com"
 
@@ -33,18 +66,41 @@ CHAT_PATH = "/creator-micro/data/following/chat"
 LOGGED_IN_PATH_PREFIX = "/creator-micro/"
 
 # API paths (regex on the URL path)
-WORK_LIST_API = re.compile(r"^/janus/douyin/creator/pc/work_list/?$")
-COMMENT_LIST_API = re.compile(
-    r"^/web/api/third_party/aweme/api/comment/read/aweme/v1/web/comment/list/select/?$"
+COMMENT_READ = "/web/api/third_party/aweme/api/comment/read/aweme/v1/web/comment"
+WORK_LIST_API = ApiLocator(
+    "work_list",
+    (
+        ("work_list", re.compile(r"^/janus/douyin/creator/pc/work_list/?$")),
+        ("item_list", re.compile(r"^/aweme/v1/creator/item/list/?$")),  # {item_info_list, cursor, ...}
+    ),
 )
-COMMENT_REPLY_LIST_API = re.compile(
-    r"^/web/api/third_party/aweme/api/comment/read/aweme/v1/web/comment/list/reply/?$"
+COMMENT_LIST_API = ApiLocator(
+    "comment_list", (("list_select", re.compile(rf"^{COMMENT_READ}/list/select/?$")),)
 )
+COMMENT_REPLY_LIST_API = ApiLocator(
+    "comment_reply_list",
+    (
+        ("list_reply", re.compile(rf"^{COMMENT_READ}/list/reply/?$")),
+        ("reply_list", re.compile(rf"^{COMMENT_READ}/reply/list/?$")),
+    ),
+)
+NOTICE_API = ApiLocator("notice", (("notice_detail", re.compile(r"^/aweme/v1/web/notice/detail/?$")),))
 COMMENT_REPLY_POST_API = re.compile(r"^/aweme/v1/creator/comment/reply/?$")
-USER_DETAIL_API = re.compile(r"^/aweme/v1/creator/im/user_detail/?$")
+USER_DETAIL_API = ApiLocator(
+    "user_detail", (("user_detail", re.compile(r"^/aweme/v1/creator/im/user_detail/?$")),)
+)
 
 # Login
-QR_IMAGE = "#animate_qrcode_container img"
+QR_IMAGE = SelectorLocator(
+    "login.qr_image",
+    (
+        ("qr_container", "#animate_qrcode_container img"),
+        ("qr_alt", 'img[alt="二维码"]'),
+        ("qr_aria", 'img[aria-label="二维码"]'),
+        ("qr_data_png", '[class*="login"] img[src^="data:image/png"]'),
+        ("qr_class", '[class*="qrcode" i] img, img[class*="qrcode" i]'),
+    ),
+)
 LOGGED_OUT_TEXTS = ("扫码登录", "验证码登录", "密码登录", "我是创作者")
 SCAN_HINT_TEXT = "需在手机上进行确认"
 CAPTCHA_SELECTORS = ("#captcha_container", ".captcha_verify_container")
@@ -58,7 +114,8 @@ UNIQUE_ID_RE = re.compile(r"抖音号[：:]\s*(\S+)")
 # Works
 NO_MORE_TEXT = "没有更多"
 
-# Comments
+# Comments (a comment node's fiber `cid` may be the API's id, or an encoded "@i/..." id)
+ENCODED_CID_PREFIX = "@i/"
 SELECT_WORK_TEXT = "选择作品"
 WORK_MODAL = '[role="dialog"]'
 WORK_MODAL_LIST = '[role="dialog"] [class*="work-list-"]'

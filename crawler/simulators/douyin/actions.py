@@ -59,7 +59,7 @@ def comment_reply(state: SimState, world: World, *, item_id: str, reply_id: str,
         cid=comment["cid"],
         text=text,
     )
-    info = render.comment_item(world, comment, 0)
+    info = render.comment_item(world, comment, 0, state.surface_of(world.owner["uid"]) - {"bad_record"})
     info["comment_id"] = comment["cid"]
     return {"status_code": 0, "status_msg": "", "comment_info": info}
 
@@ -88,7 +88,8 @@ def message_send(state: SimState, world: World, *, conversation_id: str, text: s
     state.log_event(
         "message_send", uid=uid, conversation_id=conversation_id, server_id=message["serverId"], text=text
     )
-    return {"status_code": 0, "status_msg": "", "message": render.message_props(world, message)}
+    surface = state.surface_of(uid)
+    return {"status_code": 0, "status_msg": "", "message": render.message_props(world, message, surface)}
 
 
 def comment_inject(
@@ -204,6 +205,13 @@ def account_summary(world: World) -> dict[str, Any]:
     }
 
 
+def fan_comments(world: World) -> list[dict[str, Any]]:
+    """Comments by others than the account, newest first: what the notice API lists."""
+    owner = world.owner["uid"]
+    found = [c for c in world.comments.values() if c["user_uid"] != owner]
+    return sorted(found, key=lambda c: (c["create_time"], c["cid"]), reverse=True)
+
+
 def truth_counts(world: World) -> dict[str, int]:
     replies = sum(len(v) for v in world.replies.values())
     messages = sum(1 for c in world.conversations.values() for m in c["messages"] if m["aweType"] != 701)
@@ -214,6 +222,7 @@ def truth_counts(world: World) -> dict[str, int]:
         "replies": replies,
         "conversations": len(world.conversations),
         "messages": messages,
+        "notices": len(fan_comments(world)),
     }
 
 

@@ -12,14 +12,15 @@ from typing import Any
 from . import actions, render, signing
 from .data import World
 from .http import Request, Response, empty_response, json_response, redirect
-from .qr import qr_data_url
+from .qr import qr_image_url
 from .state import SESSION_COOKIE, SimState
 
 LOGIN_REQUIRED = {"status_code": 8, "status_msg": "用户未登录"}
 RISK = {"status_code": 2154, "status_msg": "当前访问存在风险，请完成验证后重试"}
 RATE_LIMITED = {"status_code": 2155, "status_msg": "操作太频繁，请稍后再试"}
 
-COMMENT_BASE = "/web/api/third_party/aweme/api/comment/read/aweme/v1/web/comment/list"
+COMMENT_READ = "/web/api/third_party/aweme/api/comment/read/aweme/v1/web/comment"
+COMMENT_BASE = f"{COMMENT_READ}/list"
 ApiHandler = Callable[[SimState, World, Request], Response]
 
 
@@ -51,13 +52,18 @@ def api_gate(state: SimState, request: Request) -> World | Response:
     return world
 
 
-def work_list(state: SimState, world: World, request: Request) -> Response:
-    count = _int(request.params.get("count"), 12, low=1, high=50)
-    cursor = _int(request.params.get("max_cursor"), 0)
+def _works_page(world: World, cursor: int, count: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(works newest first before `cursor` ms, the page of `count`)."""
     works = sorted(world.works, key=lambda w: w["create_time"], reverse=True)
     if cursor:
         works = [w for w in works if w["create_time"] * 1000 < cursor]
-    page = works[:count]
+    return works, works[:count]
+
+
+def work_list(state: SimState, world: World, request: Request) -> Response:
+    count = _int(request.params.get("count"), 12, low=1, high=50)
+    cursor = _int(request.params.get("max_cursor"), 0)
+    works, page = _works_page(world, cursor, count)
     counts = [actions.comment_count(world, w["aweme_id"]) for w in page]
     return json_response(
         {
@@ -72,13 +78,54 @@ def work_list(state: SimState, world: World, request: Request) -> Response:
     )
 
 
-def _comment_page(world: World, cids: list[str], cursor: int, count: int, total: int) -> Response:
-    page = [world.comments[cid] for cid in cids[cursor : cursor + count]]
+def item_list(state: SimState, world: World, request: Request) -> Response:
+    """The second works API (`works_v2`): `{item_info_list, cursor, has_more, total_count}`."""
+    count = _int(request.params.get("count"), 12, low=1, high=50)
+    works, page = _works_page(world, _int(request.params.get("cursor"), 0), count)
     return json_response(
         {
             "status_code": 0,
             "status_msg": "",
-            "comments": [render.comment_item(world, c, len(world.replies.get(c["cid"], []))) for c in page],
+            "item_info_list": [
+                render.work_info_item(w, actions.comment_count(world, w["aweme_id"])) for w in page
+            ],
+            "cursor": page[-1]["create_time"] * 1000 if page else 0,
+            "has_more": len(works) > count,
+            "total_count": len(world.works),
+        }
+    )
+
+
+def notice_detail(state: SimState, world: World, request: Request) -> Response:
+    """Comment notifications (`notice`): fans' comments and replies, newest first, `cursor` = offset."""
+    cursor = _int(request.params.get("cursor"), 0)
+    count = _int(request.params.get("count"), 20, low=1, high=50)
+    fans = actions.fan_comments(world)
+    page = fans[cursor : cursor + count]
+    return json_response(
+        {
+            "status_code": 0,
+            "status_msg": "",
+            "notice_list_v2": [render.notice_item(world, c) for c in page],
+            "cursor": cursor + len(page),
+            "has_more": 1 if cursor + len(page) < len(fans) else 0,
+            "total": len(fans),
+        }
+    )
+
+
+def _comment_page(
+    state: SimState, world: World, cids: list[str], cursor: int, count: int, total: int
+) -> Response:
+    page = [world.comments[cid] for cid in cids[cursor : cursor + count]]
+    surface = state.surface_of(world.owner["uid"])
+    return json_response(
+        {
+            "status_code": 0,
+            "status_msg": "",
+            "comments": [
+                render.comment_item(world, c, len(world.replies.get(c["cid"], [])), surface) for c in page
+            ],
             "cursor": cursor + len(page),
             "has_more": 1 if cursor + len(page) < len(cids) else 0,
             "total": total,
@@ -91,6 +138,7 @@ def comment_list(state: SimState, world: World, request: Request) -> Response:
     cids = world.top_level.get(aweme_id, [])
     total = actions.comment_count(world, aweme_id)
     return _comment_page(
+        state,
         world,
         cids,
         _int(request.params.get("cursor"), 0),
@@ -102,6 +150,7 @@ def comment_list(state: SimState, world: World, request: Request) -> Response:
 def comment_reply_list(state: SimState, world: World, request: Request) -> Response:
     cids = world.replies.get(request.params.get("comment_id", ""), [])
     return _comment_page(
+        state,
         world,
         cids,
         _int(request.params.get("cursor"), 0),
@@ -144,7 +193,9 @@ def im_conversation_list(state: SimState, world: World, request: Request) -> Res
     return json_response(
         {
             "status_code": 0,
-            "conversations": [render.conversation_props(world, c) for c in page],
+            "conversations": [
+                render.conversation_props(world, c, state.surface_of(world.owner["uid"])) for c in page
+            ],
             "cursor": cursor + len(page),
             "has_more": 1 if cursor + len(page) < len(ordered) else 0,
             "total": len(ordered),
@@ -166,7 +217,7 @@ def im_message_list(state: SimState, world: World, request: Request) -> Response
     return json_response(
         {
             "status_code": 0,
-            "messages": [render.message_props(world, m) for m in page],
+            "messages": [render.message_props(world, m, state.surface_of(world.owner["uid"])) for m in page],
             "cursor": cursor + len(page),
             "has_more": 1 if end - len(page) > 0 else 0,
         }
@@ -185,6 +236,10 @@ API_ROUTES: dict[tuple[str, str], ApiHandler] = {
     ("GET", "/janus/douyin/creator/pc/work_list"): work_list,
     ("GET", f"{COMMENT_BASE}/select/"): comment_list,
     ("GET", f"{COMMENT_BASE}/reply/"): comment_reply_list,
+    ("GET", f"{COMMENT_READ}/reply/list/"): comment_reply_list,  # reply_list_v2
+    ("GET", "/aweme/v1/creator/item/list/"): item_list,  # works_v2
+    ("GET", "/janus/douyin/creator/pc/work/list_next"): work_list,  # unknown (no adapter knows it)
+    ("GET", "/aweme/v1/web/notice/detail/"): notice_detail,  # notice
     ("POST", "/aweme/v1/creator/comment/reply/"): comment_reply,
     ("GET", "/aweme/v1/creator/im/user_detail/"): user_detail,
     ("GET", "/sim-im/v1/conversation/list"): im_conversation_list,
@@ -192,7 +247,7 @@ API_ROUTES: dict[tuple[str, str], ApiHandler] = {
     ("POST", "/sim-im/v1/message/send"): im_message_send,
 }
 # Paths the site answers with a 301 to the trailing-slash form (the query is kept).
-SLASH_REDIRECTS = {"/aweme/v1/creator/im/user_detail", f"{COMMENT_BASE}/reply"}
+SLASH_REDIRECTS = {"/aweme/v1/creator/im/user_detail", f"{COMMENT_BASE}/reply", f"{COMMENT_READ}/reply/list"}
 
 
 def api_dispatch(state: SimState, request: Request) -> Response | None:
@@ -213,8 +268,12 @@ def passport_dispatch(state: SimState, request: Request) -> Response | None:
     """QR login endpoints (unsigned, no session): new ticket, and the status poll that sets the cookie."""
     if request.path == "/passport/web/get_qrcode/":
         fresh = state.ticket_create()
+        png = "qr_data_png" in state.surface_of(None)
         return json_response(
-            {"data": {"token": fresh.token, "qrcode": qr_data_url(fresh.token)}, "message": "success"}
+            {
+                "data": {"token": fresh.token, "qrcode": qr_image_url(fresh.token, png=png)},
+                "message": "success",
+            }
         )
     if request.path != "/passport/web/check_qrconnect/":
         return None

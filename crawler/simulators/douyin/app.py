@@ -8,7 +8,7 @@ from typing import Any
 
 from . import actions, api, control, pages
 from .http import Request, Response, html_response, json_response, redirect
-from .qr import qr_data_url
+from .qr import qr_image_url
 from .state import SESSION_COOKIE, SimConfig, SimState
 
 logger = logging.getLogger("crawler.simulators.douyin")
@@ -22,8 +22,10 @@ def page_dispatch(state: SimState, request: Request) -> Response | None:
         if world is not None:
             return redirect("/creator-micro/home")
         ticket = state.ticket_create()
+        surface = state.surface_of(None)
+        qr = qr_image_url(ticket.token, png="qr_data_png" in surface)
         return html_response(
-            pages.login_page(token=ticket.token, qr=qr_data_url(ticket.token), secret=state.secret)
+            pages.login_page(token=ticket.token, qr=qr, secret=state.secret, surface=surface)
         )
     if not path.startswith("/creator-micro/"):
         return None
@@ -34,7 +36,8 @@ def page_dispatch(state: SimState, request: Request) -> Response | None:
     if path == "/creator-micro/home":
         return html_response(pages.home_page(world=world, secret=state.secret))
     if path in pages.APP_PAGES:
-        return html_response(pages.app_page(world=world, path=path, secret=state.secret))
+        surface = state.surface_of(world.owner["uid"])
+        return html_response(pages.app_page(world=world, path=path, secret=state.secret, surface=surface))
     return html_response(pages.NOT_FOUND, status=404)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from . import actions
 from .http import Request, Response, json_response
 from .state import SESSION_COOKIE, SimError, SimState, Ticket
+from .surface import surface_name, surface_parse
 
 ControlHandler = Callable[..., Any]
 
@@ -161,6 +162,27 @@ def faults_reset(state: SimState, request: Request) -> Any:
     return {"ok": True}
 
 
+def surfaces_list(state: SimState) -> dict[str, str]:
+    return {key: surface_name(value) for key, value in state.surfaces.items()}
+
+
+def surface_get(state: SimState, request: Request) -> Any:
+    return {"surface": surfaces_list(state)}
+
+
+def surface_set(state: SimState, request: Request) -> Any:
+    body = request.json()
+    try:
+        surface = surface_parse(body.get("surface", "default"))
+    except ValueError as exc:
+        raise SimError(400, str(exc)) from None
+    uid = _uid(body, required=False)
+    if uid is not None:
+        state.world(uid)
+    state.surfaces[uid or "*"] = surface
+    return {"surface": surfaces_list(state)}
+
+
 def log_list(state: SimState, request: Request) -> Any:
     return {"log": list(state.log)}
 
@@ -184,6 +206,8 @@ ROUTES: list[tuple[str, re.Pattern[str], ControlHandler]] = [
     ("POST", re.compile(r"/__sim__/faults/dm-fail"), fault_dm_fail),
     ("POST", re.compile(r"/__sim__/faults/reset"), faults_reset),
     ("GET", re.compile(r"/__sim__/log"), log_list),
+    ("GET", re.compile(r"/__sim__/surface"), surface_get),
+    ("POST", re.compile(r"/__sim__/surface"), surface_set),
 ]
 
 

@@ -74,12 +74,24 @@ def _shell(world: World, title: str, main: str) -> str:
     return f'<div class="layout-Kj2h3"><nav class="sider-Hg3j4">{user}{links}</nav><main class="main-Lp4k5">{main}</main></div>'
 
 
-def login_page(*, token: str, qr: str, secret: str) -> str:
+# The login card's QR markup per surface variant: each is found by exactly one of the adapter's QR locators.
+QR_MARKUP = {
+    "default": '<div id="animate_qrcode_container"><img class="qrcode-img-Bt5y6" src="{qr}" data-token="{token}" alt="二维码"></div>',
+    "qr_alt": '<div class="scan-box-Ae3f2"><img class="code-Mn3k1" src="{qr}" data-token="{token}" alt="二维码"></div>',
+    "qr_aria": '<div class="scan-box-Ae3f2"><img class="code-Mn3k1" src="{qr}" data-token="{token}" aria-label="二维码"></div>',
+    "qr_data_png": '<div class="scan-box-Ae3f2"><img class="code-Mn3k1" src="{qr}" data-token="{token}"></div>',
+    "qr_class": '<div class="web-login-QRCode__wrap-Po1i2"><img class="web-login-QRCode__img-Lk3j4" src="{qr}" data-token="{token}"></div>',
+}
+
+
+def login_page(*, token: str, qr: str, secret: str, surface: frozenset[str] = frozenset()) -> str:
+    variant = next((name for name in QR_MARKUP if name in surface), "default")
+    markup = QR_MARKUP[variant].format(qr=escape(qr), token=escape(token))
     body = f"""
 <div class="login-card-Zq1w2">
   <div class="login-tabs-Xw2e3"><span class="login-tab-active-Ce3r4">我是创作者</span><span>我是MCN机构</span></div>
   <div class="login-title-Vr4t5">扫码登录</div>
-  <div id="animate_qrcode_container"><img class="qrcode-img-Bt5y6" src="{qr}" data-token="{token}" alt="二维码"></div>
+  {markup}
   <div class="scan-hint-Hx4c1" style="display:none"><div>扫码成功</div><p>需在手机上进行确认</p></div>
   <p class="login-tip-Nu6i7">打开抖音App，点击左上角扫一扫登录</p>
   <div class="other-login-Mi7o8"><span>验证码登录</span> · <span>密码登录</span></div>
@@ -118,10 +130,11 @@ APP_PAGES = {
 }
 
 
-def app_page(*, world: World, path: str, secret: str) -> str:
+def app_page(*, world: World, path: str, secret: str, surface: frozenset[str] = frozenset()) -> str:
     name, title = APP_PAGES[path]
     body = _shell(world, title, f'<h2 class="page-title-St0u1">{title}</h2><div id="root"></div>')
-    return _document(f"{title} - 抖音创作者中心", body, cfg={"page": name}, secret=secret)
+    cfg = {"page": name, "surface": sorted(surface)}
+    return _document(f"{title} - 抖音创作者中心", body, cfg=cfg, secret=secret)
 
 
 def captcha_page() -> str:

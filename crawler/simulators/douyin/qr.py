@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import struct
+import zlib
 
 SIZE = 29
 CELL = 6
@@ -21,7 +23,7 @@ def _finder(x0: int, y0: int) -> set[tuple[int, int]]:
     return cells
 
 
-def qr_svg(token: str) -> str:
+def qr_cells(token: str) -> set[tuple[int, int]]:
     finders = _finder(0, 0) | _finder(SIZE - 7, 0) | _finder(0, SIZE - 7)
     reserved = {(x, y) for x in range(8) for y in range(8)}
     reserved |= {(SIZE - 1 - x, y) for x in range(8) for y in range(8)}
@@ -36,6 +38,11 @@ def qr_svg(token: str) -> str:
             if bits[i % len(bits)] == "1":
                 cells.add((x, y))
             i += 1
+    return cells
+
+
+def qr_svg(token: str) -> str:
+    cells = qr_cells(token)
     rects = "".join(
         f'<rect x="{x * CELL}" y="{y * CELL}" width="{CELL}" height="{CELL}"/>' for x, y in sorted(cells)
     )
@@ -48,3 +55,34 @@ def qr_svg(token: str) -> str:
 
 def qr_data_url(token: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(qr_svg(token).encode()).decode()
+
+
+def qr_png(token: str, *, scale: int = 4, border: int = 2) -> bytes:
+    """The same modules as a greyscale PNG (the `qr_data_png` surface variant)."""
+    cells = qr_cells(token)
+    side = (SIZE + 2 * border) * scale
+    rows = []
+    for py in range(side):
+        y = py // scale - border
+        row = bytes(0 if (px // scale - border, y) in cells else 255 for px in range(side))
+        rows.append(b"\x00" + row)
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+        )
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"".join(rows)))
+        + chunk(b"IEND", b"")
+    )
+
+
+def qr_image_url(token: str, *, png: bool = False) -> str:
+    """The QR as a data URL: SVG, or PNG for the `qr_data_png` variant."""
+    if png:
+        return "data:image/png;base64," + base64.b64encode(qr_png(token)).decode()
+    return qr_data_url(token)

@@ -80,9 +80,18 @@ def work_metrics(work: dict[str, Any], comment_count: int) -> dict[str, Any]:
     }
 
 
-def comment_item(world: World, comment: dict[str, Any], reply_total: int) -> dict[str, Any]:
+NO_SURFACE: frozenset[str] = frozenset()
+
+
+def comment_item(
+    world: World, comment: dict[str, Any], reply_total: int, surface: frozenset[str] = NO_SURFACE
+) -> dict[str, Any]:
     cid = comment["cid"]
-    created: int | str = str(comment["create_time"]) if _quirk(cid) else comment["create_time"]
+    seconds = comment["create_time"]
+    moment = seconds * 1000 + int(cid[-3:]) if "ms_times" in surface else seconds
+    created: int | str = str(moment) if _quirk(cid) else moment
+    if "bad_record" in surface and comment["level"] == 1 and int(cid[-2:]) % 10 == 3:
+        created = "刚刚"  # a form no parser knows: this record must be skipped, not the page
     return {
         "cid": cid,
         "aweme_id": comment["aweme_id"],
@@ -109,11 +118,26 @@ def iso_ms(created_ms: int) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{created_ms % 1000:03d}Z"
 
 
-def message_props(world: World, message: dict[str, Any]) -> dict[str, Any]:
+def message_time(message: dict[str, Any], surface: frozenset[str]) -> dict[str, Any]:
+    """`createdAt` as ISO; under `ms_times` as epoch ms, or `timestamp` (s) / `createTime` (ms) instead."""
+    created_ms = message["created_ms"]
+    if "ms_times" not in surface:
+        return {"createdAt": iso_ms(created_ms)}
+    form = int(message["serverId"][-2:]) % 3
+    if form == 0:
+        return {"timestamp": created_ms // 1000}
+    if form == 1:
+        return {"createTime": created_ms}
+    return {"createdAt": created_ms}
+
+
+def message_props(
+    world: World, message: dict[str, Any], surface: frozenset[str] = NO_SURFACE
+) -> dict[str, Any]:
     """What a rendered message node's fiber `memoizedProps` holds (see README.md)."""
     sender = world.users[message["sender"]]
     receiver = world.users[message["receiver"]]
-    return {
+    props = {
         "serverId": message["serverId"],
         "conversationId": message["conversationId"],
         "conversationShortId": str(int(message["conversationId"].split(":")[-1]) % 10**15 + 7 * 10**18),
@@ -125,20 +149,69 @@ def message_props(world: World, message: dict[str, Any]) -> dict[str, Any]:
         "avatar": sender["avatar"],
         "type": message["type"],
         "content": {"text": message["text"], "aweType": message["aweType"]},
-        "createdAt": iso_ms(message["created_ms"]),
     }
+    props.update(message_time(message, surface))
+    return props
 
 
-def conversation_props(world: World, conversation: dict[str, Any]) -> dict[str, Any]:
+def conversation_props(
+    world: World, conversation: dict[str, Any], surface: frozenset[str] = NO_SURFACE
+) -> dict[str, Any]:
     """The sim-only conversation list entry, also the row's fiber props (peer filled by user_detail)."""
     peer = world.users[conversation["peer_uid"]]
     last = conversation["messages"][-1] if conversation["messages"] else None
+    updated: int | str | None = None
+    if last:
+        updated = last["created_ms"] if "ms_times" in surface else iso_ms(last["created_ms"])
     return {
         "conversationId": conversation["conversation_id"],
         "peer": {"uid": peer["uid"], "secUid": peer["sec_uid"]},
         "unreadCount": conversation["unread"],
-        "updatedAt": iso_ms(last["created_ms"]) if last else None,
-        "lastMessage": message_props(world, last) if last else None,
+        "updatedAt": updated,
+        "lastMessage": message_props(world, last, surface) if last else None,
+    }
+
+
+def work_info_item(work: dict[str, Any], comment_count: int) -> dict[str, Any]:
+    """One `item_info_list` entry of the second works API (`works_v2`): ids and counters as strings."""
+    aweme_id = work["aweme_id"]
+    return {
+        "item_id": aweme_id,
+        "title": work["desc"],
+        "desc": work["desc"],
+        "create_time": work["create_time"],
+        "aweme_type": work["aweme_type"],
+        "cover_image_url": cover_url(aweme_id),
+        "share_url": f"https://www.iesdouyin.com/share/video/{aweme_id}/",
+        "status": {"is_private": bool(work.get("private"))},
+        "metrics": work_metrics(work, comment_count)["metrics"],
+    }
+
+
+def notice_id(cid: str) -> str:
+    return "9" + cid[1:]
+
+
+def notice_item(
+    world: World, comment: dict[str, Any], surface: frozenset[str] = NO_SURFACE
+) -> dict[str, Any]:
+    """One `notice_list_v2` entry: a fan's comment (type 31) or reply (type 33) on the account's work."""
+    work = next(w for w in world.works if w["aweme_id"] == comment["aweme_id"])
+    return {
+        "nid_str": notice_id(comment["cid"]),
+        "type": 31 if comment["level"] == 1 else 33,
+        "create_time": comment["create_time"],
+        "user_info": user_brief(world, comment["user_uid"]),
+        "comment": {
+            "comment": {
+                "cid": comment["cid"],
+                "aweme_id": comment["aweme_id"],
+                "text": comment["text"],
+                "create_time": comment["create_time"],
+                "reply_id": comment["reply_id"],
+            },
+            "aweme": {"aweme_id": work["aweme_id"], "desc": work["desc"]},
+        },
     }
 
 

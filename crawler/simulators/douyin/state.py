@@ -15,6 +15,7 @@ from typing import Any
 from . import data
 from .data import IdMaker, Sizes, World
 from .signing import secret_for
+from .surface import surface_parse
 
 SESSION_COOKIE = "sessionid"
 
@@ -26,6 +27,7 @@ class SimConfig:
     sizes: Sizes = field(default_factory=Sizes)
     live_rate: float = 0.0  # new items (comments and DMs alternating) per minute per account
     qr_ttl: float = 120.0
+    surface: str = "default"  # variant names, comma-separated (see surface.py)
 
 
 @dataclass
@@ -62,6 +64,7 @@ class SimState:
         self.sessions: dict[str, dict[str, Any]] = {}
         self.tickets: dict[str, Ticket] = {}
         self.faults = Faults()
+        self.surfaces: dict[str, frozenset[str]] = {"*": surface_parse(config.surface)}
         self.live_rate = config.live_rate
         self.live_since = self.started
         self.live_done: dict[str, int] = {}
@@ -110,6 +113,10 @@ class SimState:
         count += 1
         self.rate_windows[token] = (start, count)
         return count > limit
+
+    def surface_of(self, uid: str | None) -> frozenset[str]:
+        """The surface variants served to account `uid` (None: before login, the simulator's own)."""
+        return self.surfaces.get(uid or "*", self.surfaces["*"])
 
     def risk_mode(self, uid: str | None) -> str | None:
         return self.faults.risk.get(uid or "") or self.faults.risk.get("*")

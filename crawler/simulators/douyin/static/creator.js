@@ -7,7 +7,11 @@
   var CFG = window.__SIM_CFG__ || {};
   var API_RE = /^\/(aweme|janus|web\/api|sim-im)\//;
   var DEVICE = "device_platform=webapp&aid=2906&channel=channel_pc_web&pc_client_type=1&cookie_enabled=true";
-  var COMMENT_BASE = "/web/api/third_party/aweme/api/comment/read/aweme/v1/web/comment/list";
+  var COMMENT_READ = "/web/api/third_party/aweme/api/comment/read/aweme/v1/web/comment";
+  var COMMENT_BASE = COMMENT_READ + "/list";
+  // Surface variants (README.md, "Surface variants"): which forms of the real site this page shows.
+  var SURFACE = CFG.surface || [];
+  function has(variant) { return SURFACE.indexOf(variant) >= 0; }
   var KEY = Math.random().toString(36).slice(2, 13);
   var FIBER = "__reactFiber$" + KEY;
   var PROPS = "__reactProps$" + KEY;
@@ -104,8 +108,10 @@
     node[FIBER] = host;
     node[PROPS] = { className: node.className };
   }
-  function fmtTime(seconds) {
-    var d = new Date(Number(seconds) * 1000);
+  function fmtTime(value) {
+    var n = Number(value);
+    var d = new Date(n > 1e11 ? n : n * 1000);
+    if (isNaN(d.getTime())) return String(value);
     function p(n) { return (n < 10 ? "0" : "") + n; }
     return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) + " " + p(d.getHours()) + ":" + p(d.getMinutes());
   }
@@ -136,7 +142,7 @@
   // ---- login ---------------------------------------------------------------------------------
   function pageLogin() {
     var token = CFG.token;
-    var img = document.querySelector("#animate_qrcode_container img");
+    var img = document.querySelector("img[data-token]");
     var hint = document.querySelector(".scan-hint-Hx4c1");
     function poll() {
       fetch("/passport/web/check_qrconnect/?token=" + token).then(function (r) { return r.json(); }).then(function (d) {
@@ -156,6 +162,27 @@
   }
 
   // ---- works ---------------------------------------------------------------------------------
+  // The works API the page uses: work_list (default), item_list (works_v2) or a path no adapter knows.
+  function worksUrl(cursor) {
+    if (has("works_v2")) return "/aweme/v1/creator/item/list/?count=12&cursor=" + cursor;
+    if (has("unknown")) return "/janus/douyin/creator/pc/work/list_next?status=0&count=12&max_cursor=" + cursor;
+    return "/janus/douyin/creator/pc/work_list?status=0&count=12&max_cursor=" + cursor;
+  }
+  // -> {works: [aweme-like], items: [{metrics}], cursor, more}
+  function worksOf(d) {
+    if (d.item_info_list) {
+      return {
+        works: d.item_info_list.map(function (i) {
+          return { aweme_id: i.item_id, desc: i.title, create_time: i.create_time, aweme_type: i.aweme_type,
+                   video: { cover: { url_list: [i.cover_image_url] } },
+                   statistics: { comment_count: Number(i.metrics.comment_count) }, item: i };
+        }),
+        items: d.item_info_list.map(function (i) { return { metrics: i.metrics }; }),
+        cursor: d.cursor, more: !!d.has_more,
+      };
+    }
+    return { works: d.aweme_list, items: d.items, cursor: d.max_cursor, more: !!d.has_more };
+  }
   function workCard(a, item) {
     var m = (item && item.metrics) || {};
     var card = h("div", "video-card-Ab3x9");
@@ -176,11 +203,12 @@
     function load() {
       if (!more || busy) return;
       busy = true; end.textContent = "加载中...";
-      api("/janus/douyin/creator/pc/work_list?status=0&count=12&max_cursor=" + cursor).then(function (d) {
+      api(worksUrl(cursor)).then(function (d) {
         busy = false; end.textContent = "";
         if (!d || d.status_code !== 0) return;
-        d.aweme_list.forEach(function (a, i) { list.appendChild(workCard(a, d.items[i])); });
-        cursor = d.max_cursor; more = !!d.has_more;
+        var w = worksOf(d);
+        w.works.forEach(function (a, i) { list.appendChild(workCard(a, w.items[i])); });
+        cursor = w.cursor; more = w.more;
         if (!more) end.textContent = "没有更多";
         else if (document.documentElement.scrollHeight <= window.innerHeight + 10) load();
       });
@@ -234,10 +262,15 @@
         if (Number(c.reply_comment_total) > 0) body.appendChild(replyMore(c, replies));
       }
       node.appendChild(body);
-      attachFiber(node, "CommentItem", {
+      var fiberProps = {
         cid: c.cid, text: c.text, user: c.user, awemeId: c.aweme_id, replyId: c.reply_id, level: c.level,
         labelText: c.label_text, createTime: c.create_time, replyToUsername: c.reply_to_username, comment: c,
-      }, 1);
+      };
+      if (has("encoded_cid")) {  // the page's own encoded id, not the API's; no API object either
+        fiberProps.cid = "@i/" + btoa("v1:" + c.cid).replace(/=+$/, "");
+        delete fiberProps.comment;
+      }
+      attachFiber(node, "CommentItem", fiberProps, 1);
       node._comment = c;
       return node;
     }
@@ -247,7 +280,8 @@
       more.addEventListener("click", function () {
         if (more._busy) return;
         more._busy = true;
-        api(COMMENT_BASE + "/reply/?comment_id=" + c.cid + "&item_id=" + c.aweme_id + "&cursor=" + rcursor + "&count=10").then(function (d) {
+        var replyPath = has("reply_list_v2") ? COMMENT_READ + "/reply/list/" : COMMENT_BASE + "/reply/";
+        api(replyPath + "?comment_id=" + c.cid + "&item_id=" + c.aweme_id + "&cursor=" + rcursor + "&count=10").then(function (d) {
           more._busy = false;
           if (!d || d.status_code !== 0) return;
           d.comments.forEach(function (r) { container.appendChild(commentNode(r)); });
@@ -295,6 +329,17 @@
       load();
     }
     panel.addEventListener("scroll", function () { if (nearBottom(panel)) load(); });
+    if (has("notice")) {  // the notification strip: every page of comment notices, once per load
+      var bar = h("div", "notice-bar-Ty3u4", ""); root.insertBefore(bar, head);
+      var seen = 0;
+      (function notices(ncursor) {
+        api("/aweme/v1/web/notice/detail/?notice_group=2&count=20&cursor=" + ncursor).then(function (d) {
+          if (!d || d.status_code !== 0) return;
+          seen += d.notice_list_v2.length; bar.textContent = "新通知 " + seen;
+          if (d.has_more) notices(d.cursor);
+        });
+      })(0);
+    }
 
     pick.addEventListener("click", function () {
       var wrap = h("div", "semi-modal-wrap"); wrap.setAttribute("role", "dialog");
@@ -309,10 +354,11 @@
       function loadWorks() {
         if (!wmore || wbusy) return;
         wbusy = true;
-        api("/janus/douyin/creator/pc/work_list?status=0&count=12&max_cursor=" + wcursor).then(function (d) {
+        api(worksUrl(wcursor)).then(function (d) {
           wbusy = false;
           if (!d || d.status_code !== 0) return;
-          d.aweme_list.forEach(function (a) {
+          var w = worksOf(d);
+          w.works.forEach(function (a) {
             var card = h("div", "container-Lkxos9");
             var img = h("img", "cover-Ws4e5"); img.src = a.video.cover.url_list[0]; card.appendChild(img);
             var info = h("div", "info-Ed5r6");
@@ -324,7 +370,7 @@
             attachFiber(card, "WorkCard", { awemeId: a.aweme_id, aweme: a }, 1);
             list.insertBefore(card, end);
           });
-          wcursor = d.max_cursor; wmore = !!d.has_more;
+          wcursor = w.cursor; wmore = w.more;
           if (!wmore) end.textContent = "没有更多";
           else if (list.scrollHeight <= list.clientHeight + 10) loadWorks();
         });
@@ -335,6 +381,10 @@
   }
 
   // ---- chat ----------------------------------------------------------------------------------
+  function isoOf(m) {  // a message's time as ISO, whichever form it came in (ms_times variant)
+    var v = m.createdAt != null ? m.createdAt : (m.timestamp != null ? m.timestamp * 1000 : m.createTime);
+    return typeof v === "number" ? new Date(v).toISOString() : String(v || "");
+  }
   function pageChat(root) {
     var ROW = 72;
     var left = h("div", "chat-left-Ui8o9"), right = h("div", "chat-right-Op9i8");
@@ -397,7 +447,7 @@
       row._name.textContent = c.peer.nickname || "";
       if (c.peer.avatar) row._avatar.src = c.peer.avatar;
       row._preview.textContent = c.lastMessage ? c.lastMessage.content.text : "";
-      row._time.textContent = c.updatedAt ? c.updatedAt.slice(5, 16).replace("T", " ") : "";
+      row._time.textContent = c.updatedAt ? isoOf({ createdAt: c.updatedAt }).slice(5, 16).replace("T", " ") : "";
       row._badge.textContent = c.unreadCount > 0 ? String(c.unreadCount) : "";
       if (open === c) row.className = "conversation-item-Ik8l9 active-Xs2d3"; else row.className = "conversation-item-Ik8l9";
       return row;
@@ -446,7 +496,7 @@
         var av = h("img", "avatar-Qw2e3"); av.src = m.avatar; node.appendChild(av);
         var bubble = h("div", "message-bubble-Gt5y6"); bubble.appendChild(h("span", "text-Sx3d4", m.content.text));
         node.appendChild(bubble);
-        node.appendChild(h("span", "time-Nh5b4", m.createdAt.slice(0, 16).replace("T", " ")));
+        node.appendChild(h("span", "time-Nh5b4", isoOf(m).slice(0, 16).replace("T", " ")));
       }
       attachFiber(node, "MessageItem", m, 2);
       return node;
@@ -489,7 +539,7 @@
         if (!d || d.status_code !== 0) return;
         editable.textContent = "";
         if (open === c) { content.appendChild(messageNode(d.message)); content.scrollTop = content.scrollHeight; }
-        c.lastMessage = d.message; c.updatedAt = d.message.createdAt;
+        c.lastMessage = d.message; c.updatedAt = isoOf(d.message);
         render();
       });
     });

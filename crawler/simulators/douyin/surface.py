@@ -1,0 +1,41 @@
+"""Surface variants: forms in which the real creator center has been seen, served on request.
+
+A surface is a set of variant names (`"default"` = none). It is chosen per simulator (`--surface`,
+the `"*"` entry) and per account (`POST /__sim__/surface {surface, uid}`); an account's own entry wins.
+The login page and the passport calls have no account yet: they follow the `"*"` surface.
+"""
+
+from __future__ import annotations
+
+VARIANTS: dict[str, str] = {
+    "qr_alt": "login QR only as img[alt=二维码] (no #animate_qrcode_container, no qrcode class)",
+    "qr_aria": "login QR only as img[aria-label=二维码]",
+    "qr_data_png": "login QR only as a data:image/png image inside the login card",
+    "qr_class": "login QR only by class names containing QRCode",
+    "ms_times": "comment create_time in ms; DM createdAt as epoch ms, or timestamp (s) / createTime (ms)",
+    "reply_list_v2": "reply lists fetched from .../comment/reply/list/ instead of .../comment/list/reply/",
+    "works_v2": "works from /aweme/v1/creator/item/list/ as {item_info_list, cursor, has_more, total_count}",
+    "notice": "the comment page also fetches /aweme/v1/web/notice/detail/ (comment notifications)",
+    "encoded_cid": "comment nodes' fiber props carry an encoded @i/ cid and no API comment object",
+    "bad_record": "about one top-level comment in ten has an unreadable create_time ('刚刚')",
+    "unknown": "works from a path no adapter knows (/janus/douyin/creator/pc/work/list_next)",
+}
+QR_VARIANTS = ("qr_alt", "qr_aria", "qr_data_png", "qr_class")
+
+
+def surface_parse(text: str | list[str] | None) -> frozenset[str]:
+    """`"default"`, `"ms_times,notice"` or a list of names -> the set; ValueError naming unknown ones."""
+    names = text if isinstance(text, list) else str(text or "").split(",")
+    chosen = {str(n).strip() for n in names if str(n).strip() and str(n).strip() != "default"}
+    unknown = sorted(chosen - set(VARIANTS))
+    if unknown:
+        raise ValueError(
+            f"unknown surface variant(s) {', '.join(unknown)}; known: default, {', '.join(VARIANTS)}"
+        )
+    if len(chosen & set(QR_VARIANTS)) > 1:
+        raise ValueError("choose at most one qr_* variant")
+    return frozenset(chosen)
+
+
+def surface_name(surface: frozenset[str]) -> str:
+    return ",".join(sorted(surface)) or "default"
