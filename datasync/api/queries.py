@@ -13,6 +13,7 @@ from datasync.api.params import page_params, query_bool, query_choice, query_str
 from datasync.store import CONTENT_ORDERINGS, DataStore, StoreQueryError
 
 Page = tuple[list[dict[str, Any]], str | None]
+MAX_SEARCH = 100
 
 
 def _account_page(q: Mapping[str, Any], user: Any) -> dict[str, Any]:
@@ -63,9 +64,17 @@ def discussions_list(*, store: DataStore, q: Mapping[str, Any], user: Any) -> Pa
 def unified_list(*, store: DataStore, q: Mapping[str, Any], user: Any) -> Page:
     types = query_choice(q, "types", choices=("all", "comments", "messages"), default="all")
     unread = query_bool(q, "unread")
+    text = query_str(q, "q", required=False)
+    if text is not None and len(text) > MAX_SEARCH:
+        raise StoreQueryError("q", f"must be at most {MAX_SEARCH} characters")
     p = _account_page(q, user)
     return store.unified_page(
-        account_id=p["account_id"], types=types, unread=unread, cursor=p["cursor"], limit=p["limit"]
+        account_id=p["account_id"],
+        types=types,
+        unread=unread,
+        cursor=p["cursor"],
+        limit=p["limit"],
+        text=text.strip() or None if text else None,
     )
 
 
