@@ -45,6 +45,16 @@ export class AccountsColumn {
     this.refreshTimers.set(accountId, timer);
   }
 
+  // An account_status event carries the profile and status fields: no request needed.
+  statusEvent(data) {
+    const account = this.accounts.get(data.id);
+    if (!account) return;
+    for (const field of ["nickname", "avatar_url", "platform_user_id", "status", "login_status", "runner_status", "last_error"]) {
+      if (field in data) account[field] = data[field];
+    }
+    this.renderOne(account);
+  }
+
   render() {
     clear(this.list);
     if (!this.accounts.size) {
@@ -54,9 +64,11 @@ export class AccountsColumn {
     for (const account of this.accounts.values()) this.list.append(this.row(account));
   }
 
+  // Re-render one account's row only when something it shows changed (keeps its avatar loaded).
   renderOne(account) {
     const old = this.list.querySelector(`[data-account-id="${account.id}"]`);
-    if (old) old.replaceWith(this.row(account));
+    const fresh = this.row(account);
+    if (old && old.dataset.signature !== fresh.dataset.signature) old.replaceWith(fresh);
   }
 
   row(account) {
@@ -66,13 +78,14 @@ export class AccountsColumn {
     if (account.runner_status) status.push(t(`runner.${account.runner_status}`));
     const unread = account.unread || { comments: 0, messages: 0 };
     const badge = (kind, n, label) =>
-      h("span", { class: `badge ${kind}${n ? "" : " zero"}`, title: label, "aria-label": `${label}: ${n}`, dataset: { kind } },
+      h("span", { class: `badge ${kind}${n ? "" : " zero"}`, title: label, "aria-label": `${label}: ${n}`, dataset: { kind, count: n } },
         h("span", { class: "badge-kind", text: kind === "comments" ? "💬" : "✉️" }), String(n));
+    const signature = JSON.stringify([account.nickname, account.avatar_url, account.login_status, account.runner_status, account.last_error, unread.comments, unread.messages, account.id === this.selected]);
     const li = h(
       "li",
       {
         class: `account${account.id === this.selected ? " selected" : ""}${loginTrouble || runnerTrouble ? " trouble" : ""}`,
-        dataset: { accountId: account.id },
+        dataset: { accountId: account.id, signature },
         tabindex: "0",
         role: "button",
         "aria-pressed": account.id === this.selected ? "true" : "false",

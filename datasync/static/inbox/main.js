@@ -75,7 +75,7 @@ function onEvent(event) {
   } else if (event.type === "reply_status") {
     replies.statusEvent(event.data);
   } else if (event.type === "account_status") {
-    accounts.refreshSoon(id);
+    accounts.statusEvent(event.data);
   }
 }
 
