@@ -101,6 +101,7 @@ def _login_and_first_rows(browser: Any, base: str) -> tuple[float, Any, Any]:
         ),
     )
     page = context.new_page()
+    page.on("pageerror", lambda error: print(f"page error: {error}"))
     page.goto(f"{base}/inbox/login/")
     page.fill("#id_username", "bench-agent")
     page.fill("#id_password", PASSWORD)
@@ -151,7 +152,7 @@ def _views_walk(page: Any, recorder: _Recorder) -> list[ViewRequests]:
         (
             "open a work",
             lambda: page.click("#work-list .work"),
-            lambda: page.wait_for_selector("#thread .comment-bubble"),
+            lambda: page.wait_for_selector("#detail-head .work-head"),
         ),
     ]
     views = []

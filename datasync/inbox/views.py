@@ -15,6 +15,13 @@ from django.utils import translation
 from datasync.inbox.language import INBOX_LANGUAGES, inbox_language_get, inbox_language_remember
 from datasync.inbox.strings import inbox_strings
 
+MODULES = tuple(
+    f"inbox/{name}.js"
+    for name in (
+        "main", "i18n", "api", "dom", "live", "accounts", "contexts", "list", "works", "thread", "detail", "reply"
+    )
+)  # fmt: skip
+
 
 class _InboxLanguageMixin:
     """Render the view in the inbox's language and remember an explicit choice."""
@@ -74,5 +81,5 @@ def inbox_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "inbox/index.html",
-        {"config": config, "strings": inbox_strings(), "languages": INBOX_LANGUAGES},
+        {"config": config, "strings": inbox_strings(), "languages": INBOX_LANGUAGES, "modules": MODULES},
     )

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
+from django.contrib.staticfiles import finders
 from django.test import Client
 
 from datasync.inbox.language import LANGUAGE_COOKIE
+from datasync.inbox.views import MODULES
 from tests.datasync.im_fixtures import installed_store  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -116,13 +119,16 @@ def test_the_inbox_language_does_not_leak_into_the_api(agent: User) -> None:
     response = client.get("/api/im/unified-messages/", {"account_id": "x"})
     # then its text is the API's own, in English
     assert response.status_code == 400
-    assert response.json() == {"error": "invalid_parameter", "param": "account_id", "detail": "must be an integer"}
+    assert response.json() == {
+        "error": "invalid_parameter",
+        "param": "account_id",
+        "detail": "must be an integer",
+    }
 
 
-def test_static_modules_are_served() -> None:
-    # when
-    from django.contrib.staticfiles import finders
-
-    # then every module the page imports exists
-    for name in ("main.js", "api.js", "live.js", "list.js", "detail.js", "reply.js", "works.js", "inbox.css"):
-        assert finders.find(f"inbox/{name}") is not None, name
+def test_the_page_preloads_exactly_its_modules() -> None:
+    # given the modules on disk
+    static_dir = Path(finders.find("inbox/main.js")).parent
+    # when / then every one is preloaded by the page, and the stylesheet is found
+    assert set(MODULES) == {f"inbox/{p.name}" for p in static_dir.glob("*.js")}
+    assert finders.find("inbox/inbox.css") is not None
