@@ -188,9 +188,9 @@ export class DetailPane {
         h("div", { class: "comment-text", text: record.text }),
         h("div", { class: "comment-actions muted" },
           record.likes ? `♥ ${formatCount(record.likes)} ` : "",
-          mode === "work" && record.reply_count ? `${t("detail.replies")} ${record.reply_count} ` : "",
+          mode === "work" && record.reply_count ? `${t("detail.reply_count", { n: record.reply_count })} ` : "",
           mode === "work"
-            ? h("button", { type: "button", class: "link", onclick: () => this.openComment(this.view.accountId, record) }, t("detail.replies"))
+            ? h("button", { type: "button", class: "link", onclick: () => this.openComment(this.view.accountId, record) }, t("detail.view_replies"))
             : h("button", { type: "button", class: "link", onclick: () => this.replyToComment(record) }, t("detail.reply_to", { name: author.nickname || "" })),
         )));
     this.replies.decorate(key, el);

@@ -186,7 +186,7 @@ export class InboxList {
     const author = this.authorOf(row);
     const where = row.kind === "comment"
       ? t("row.comment_on", { title: this.contexts.title(row.record.content_id, row.context) || t("row.untitled") })
-      : `${t("row.dm")} · ${author.nickname}`;
+      : `${t("row.dm")} · ${(this.contexts.peer(row.record.conversation_id) || row.context?.peer || author).nickname || ""}`;
     const signature = JSON.stringify([row.unread, author.nickname, author.avatar_url, where, key === this.activeKey, key === this.openKey]);
     const current = this.elements.get(key);
     if (current && current.dataset.signature === signature) return current;

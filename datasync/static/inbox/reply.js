@@ -125,7 +125,7 @@ export class ReplyBox {
     const reply = this.byPlatformKey.get(key);
     if (!reply) return;
     this.detail.thread.remove(`reply:${reply.local}`);
-    el.append(this.statusLine(reply));
+    (el.querySelector(".comment-main") || el).append(this.statusLine(reply));
   }
 
   statusLine(reply) {
