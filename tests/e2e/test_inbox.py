@@ -157,6 +157,22 @@ def test_login_shows_the_teams_accounts_with_ground_truth_unread_counts(inbox: I
     assert _badge(page, inbox.red, "messages") == fan_messages
     assert _keys(page)[:30] == [f"{r['kind']}:{r['id']}" for r in first_page]
     assert page.text_content(".topbar h1") == "imhub 客服收件箱"
+
+    # when she walks the list with the keyboard: j, j, k, Enter, r, Esc
+    keys = _keys(page)
+    active = []
+    for key in ("j", "j", "k"):
+        page.keyboard.press(key)
+        active.append(page.get_attribute("#item-list .item.active", "data-key"))
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#reply-box:not([hidden])")
+    page.keyboard.press("r")
+    focused_reply = page.evaluate("document.activeElement.id")
+    page.keyboard.press("Escape")
+    # then the highlight moved down, down, up; Enter opened that row; r focused the reply box; Esc left it
+    assert active == [keys[0], keys[1], keys[0]]
+    assert page.get_attribute("#item-list .item.open", "data-key") == keys[0]
+    assert (focused_reply, page.evaluate("document.activeElement.id")) == ("reply-text", "item-list")
     page.context.close()
 
 
