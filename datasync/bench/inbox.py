@@ -39,6 +39,27 @@ print(json.dumps({"token": Token.objects.create(user=agent).key}))
 """
 
 
+# The flags the crawler's browser uses (crawler.browser_path; datasync may not import crawler).
+CHROMIUM_ARGS = [
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    *(["--no-sandbox"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
+]
+
+
+def _chromium() -> str:
+    """The Chromium the crawler would use, asked through its command line (``python -m crawler.browser_path``)."""
+    found = subprocess.run(
+        [sys.executable, "-m", "crawler.browser_path"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    if found.returncode != 0:
+        raise RuntimeError("no Chromium found (set IMHUB_CHROMIUM)")
+    return found.stdout.strip()
+
+
 @dataclass
 class ViewRequests:
     """Requests one view made, by kind (document, static, api, websocket) and the API paths."""
@@ -179,13 +200,11 @@ def bench_inbox_measure(
     """``runs`` fresh logins (first-rows times), then the request count of each view on the last one."""
     from playwright.sync_api import sync_playwright
 
-    from crawler.browser_path import chromium_executable, chromium_launch_args
-
     times: list[float] = []
     views: list[ViewRequests] = []
     phases: dict[str, list[float]] = {}
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_executable(), args=chromium_launch_args())
+        browser = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
         try:
             for run in range(runs):
                 elapsed, page, recorder = _login_and_first_rows(browser, base)
