@@ -90,6 +90,7 @@ class _Recorder:
     """Collects the page's requests between ``start`` and ``stop``."""
 
     def __init__(self, page: Any) -> None:
+        self.page = page
         self.current: ViewRequests | None = None
         page.on("request", self._request)
         page.on("websocket", lambda ws: self._count("websocket", ws.url))
@@ -104,11 +105,13 @@ class _Recorder:
         if kind == "api":
             self.current.api.append(url.split("/api/im/", 1)[-1].split("?", 1)[0])
 
-    def view(self, name: str, action: Callable[[], None], *, settle: Any) -> ViewRequests:
-        self.current = ViewRequests(view=name)
+    def view(self, name: str, action: Callable[[], Any], *, ready: Callable[[], Any]) -> ViewRequests:
+        """Run ``action``, wait until ``ready`` and the network is idle; the requests made meanwhile."""
+        done = self.current = ViewRequests(view=name)
         action()
-        settle()
-        self.current, done = None, self.current
+        ready()
+        self.page.wait_for_load_state("networkidle")
+        self.current = None
         return done
 
 
@@ -151,9 +154,6 @@ PHASES_JS = """() => {
 def _views_walk(page: Any, recorder: _Recorder) -> list[ViewRequests]:
     """Each view of the page after the first load, with the requests it made."""
 
-    def idle() -> None:
-        page.wait_for_load_state("networkidle")
-
     rows = page.locator("#item-list .item").count()
     steps: list[tuple[str, Callable[[], Any], Callable[[], Any]]] = [
         (
@@ -188,10 +188,7 @@ def _views_walk(page: Any, recorder: _Recorder) -> list[ViewRequests]:
             lambda: page.wait_for_selector("#detail-head .work-head"),
         ),
     ]
-    views = []
-    for name, action, ready in steps:
-        views.append(recorder.view(name, action, settle=lambda ready=ready: (ready(), idle())))
-    return views
+    return [recorder.view(name, action, ready=ready) for name, action, ready in steps]
 
 
 def bench_inbox_measure(

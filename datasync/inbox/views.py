@@ -45,13 +45,13 @@ class InboxLoginView(_InboxLanguageMixin, auth_views.LoginView):
 
     template_name = "inbox/login.html"
     redirect_authenticated_user = True
-    next_page = reverse_lazy("inbox")
+    next_page = "inbox"  # a URL name: Django resolves it
 
 
 class InboxLogoutView(_InboxLanguageMixin, auth_views.LogoutView):
     """Django's logout (POST), back to the inbox's login page."""
 
-    next_page = reverse_lazy("inbox-login")
+    next_page = "inbox-login"
 
 
 def _in_language(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

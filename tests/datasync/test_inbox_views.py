@@ -128,7 +128,7 @@ def test_the_inbox_language_does_not_leak_into_the_api(agent: User) -> None:
 
 def test_the_page_preloads_exactly_its_modules() -> None:
     # given the modules on disk
-    static_dir = Path(finders.find("inbox/main.js")).parent
+    static_dir = Path(str(finders.find("inbox/main.js"))).parent
     # when / then every one is preloaded by the page, and the stylesheet is found
     assert set(MODULES) == {f"inbox/{p.name}" for p in static_dir.glob("*.js")}
     assert finders.find("inbox/inbox.css") is not None
