@@ -375,26 +375,42 @@ def test_two_agents_of_a_team_share_read_state_live_and_another_team_sees_nothin
 
 
 def test_the_page_reconnects_after_a_hub_restart_and_catches_up_without_duplicates(inbox: Inbox) -> None:
-    # given alice's inbox open
+    # given alice's inbox open on a DM conversation
     page = inbox.login("alice")
     page.evaluate("window.__sameDocument = true")
     page.wait_for_selector("#live-state[data-state=live]")
+    page.click("#item-list .item.message")
+    opened = page.get_attribute("#item-list .item.open", "data-id")
+    messages = inbox.api(f"/api/im/unified-messages/?account_id={inbox.red}&types=messages&limit=100")[
+        "results"
+    ]
+    conversation_id = next(r["record"]["conversation_id"] for r in messages if r["id"] == opened)
+    page.wait_for_selector("#thread .bubble")
 
-    # when the hub dies, a fan writes a DM meanwhile, and the hub comes back
+    # when the hub dies, a fan writes in that conversation meanwhile, and the hub comes back
     inbox.stack.hub.kill()
     page.wait_for_selector("#banner[data-state=reconnecting]", state="visible")
     _shot(page, "inbox-reconnecting")
     injected = inbox.stack.sim.control(
-        "POST", "inject/message", {"uid": inbox.red_uid, "text": "服务器重启期间的私信 inbox-e2e-restart"}
+        "POST",
+        "inject/message",
+        {
+            "uid": inbox.red_uid,
+            "conversation_id": conversation_id,
+            "text": "服务器重启期间的私信 inbox-e2e-restart",
+        },
     )
     inbox.stack.hub.start()
 
     # then the banner goes, the DM shows up once, no row is duplicated, and the page was never reloaded
     page.wait_for_selector("#banner", state="hidden", timeout=60_000)
     _row(page, f"message:{injected['server_id']}").wait_for(timeout=60_000)
+    page.wait_for_selector(f'#thread [data-key="message:{injected["server_id"]}"]', timeout=60_000)
     keys = _keys(page)
+    thread = page.eval_on_selector_all("#thread [data-key]", "els => els.map(e => e.dataset.key)")
     assert len(keys) == len(set(keys))
     assert keys.count(f"message:{injected['server_id']}") == 1
+    assert len(thread) == len(set(thread))
     assert page.evaluate("window.__sameDocument") is True
     wait_until(
         lambda: (

@@ -41,6 +41,21 @@ export class DetailPane {
     return opening.catch((error) => this.failed(error));
   }
 
+  // After a resync: open the same thread again from the API (it may have missed items).
+  reload() {
+    const view = this.view;
+    if (!view) return null;
+    let opening;
+    if (view.mode === "conversation") opening = this.openConversation(view.accountId, view.conversationId);
+    else if (view.mode === "comment") opening = this.openComment(view.accountId, view.comment);
+    else {
+      opening = apiGet(`contents/${encodeURIComponent(view.contentId)}/`, { account_id: view.accountId }).then((work) =>
+        this.openWork(view.accountId, work),
+      );
+    }
+    return opening.catch((error) => this.failed(error));
+  }
+
   failed(error) {
     console.warn("detail failed", error);
     clear(this.head).append(h("p", { class: "form-error", text: t("error.load", { reason: error.message || String(error) }) }));
@@ -134,6 +149,7 @@ export class DetailPane {
     if (generation !== this.generation) return;
     this.thread.loadOlder = more ? loadPage : null;
     if (!more) this.thread.head.textContent = t("detail.no_older");
+    this.replies.restore(); // replies still pending or failed in this thread keep their bubble
     this.thread.scrollToBottom();
   }
 

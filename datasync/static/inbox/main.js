@@ -83,6 +83,7 @@ async function resync() {
   await accounts.load();
   if (accountId !== null && accounts.accounts.has(accountId)) {
     inbox.reload();
+    detail.reload();
     works.stale = true;
     if (currentTab() === "works") works.ensureLoaded();
   }

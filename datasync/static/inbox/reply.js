@@ -108,6 +108,13 @@ export class ReplyBox {
     this.show(reply);
   }
 
+  // Bubbles of this thread's replies that are not settled (pending, or failed awaiting a retry).
+  restore() {
+    for (const reply of this.replies.values()) {
+      if (reply.status !== "sent") this.show(reply);
+    }
+  }
+
   // Poll what is still pending (when the live socket was down and may have missed a status).
   async pollPending() {
     for (const reply of this.replies.values()) {
