@@ -37,6 +37,9 @@ from django.contrib.auth.models import Group, User
 red, blue = Group.objects.create(name="red"), Group.objects.create(name="blue")
 for name, team in (("alice", red), ("bob", red), ("carol", blue)):
     User.objects.create_user(name, password={password!r}).groups.add(team)
+root = User.objects.get(username="root")
+root.set_password({password!r})
+root.save()
 Account.objects.filter(pk={red_account}).update(team=red, nickname="厨房里的小林")
 Account.objects.filter(pk={blue_account}).update(team=blue, nickname="旅行的阿卓")
 print(json.dumps({{"ok": True}}))
@@ -139,11 +142,18 @@ def inbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Inbox]:
                 browser.close()
 
 
+def _unread_truth(inbox: Inbox, uid: str) -> dict[str, int]:
+    """The simulator's ground truth: every fan comment and DM (all unread in the hub so far)."""
+    truth = inbox.truth(uid)
+    return {
+        "comments": sum(1 for c in truth["records"]["comments"] if c.get("label_text") != "作者"),
+        "messages": sum(1 for m in truth["messages"] if not m["is_from_me"]),
+    }
+
+
 def test_login_shows_the_teams_accounts_with_ground_truth_unread_counts(inbox: Inbox) -> None:
-    # given the simulator's ground truth: every fan comment and DM is unread in the hub so far
-    truth = inbox.truth(inbox.red_uid)
-    fan_comments = sum(1 for c in truth["records"]["comments"] if c.get("label_text") != "作者")
-    fan_messages = sum(1 for m in truth["messages"] if not m["is_from_me"])
+    # given the simulator's ground truth per account
+    red_truth, blue_truth = _unread_truth(inbox, inbox.red_uid), _unread_truth(inbox, inbox.blue_uid)
     first_page = inbox.api(f"/api/im/unified-messages/?account_id={inbox.red}&limit=30")["results"]
 
     # when alice logs in
@@ -153,10 +163,17 @@ def test_login_shows_the_teams_accounts_with_ground_truth_unread_counts(inbox: I
     # then she sees her team's account only, with the ground truth's counts, and the newest rows first
     accounts = page.eval_on_selector_all("#account-list .account", "els => els.map(e => e.dataset.accountId)")
     assert accounts == [str(inbox.red)]
-    assert _badge(page, inbox.red, "comments") == fan_comments
-    assert _badge(page, inbox.red, "messages") == fan_messages
+    assert {k: _badge(page, inbox.red, k) for k in ("comments", "messages")} == red_truth
     assert _keys(page)[:30] == [f"{r['kind']}:{r['id']}" for r in first_page]
     assert page.text_content(".topbar h1") == "imhub 客服收件箱"
+
+    # and a superuser (before anyone reads anything) sees every account, each with its ground truth's counts
+    root = inbox.login("root")
+    accounts = root.eval_on_selector_all("#account-list .account", "els => els.map(e => e.dataset.accountId)")
+    assert accounts == [str(inbox.red), str(inbox.blue)]
+    assert {k: _badge(root, inbox.red, k) for k in ("comments", "messages")} == red_truth
+    assert {k: _badge(root, inbox.blue, k) for k in ("comments", "messages")} == blue_truth
+    root.context.close()
 
     # when she walks the list with the keyboard: j, j, k, Enter, r, Esc
     keys = _keys(page)
