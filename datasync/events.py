@@ -2,7 +2,7 @@
 
 Fan-out handlers (run in every hub process; listed in datasync/wiring.py) turn applied changes, reply
 status changes and account status changes into events (read marks: datasync.readmarks, after applying
-them). Each event gets a monotonically increasing id; the last
+them). Each event gets a monotonically increasing id (starting at the process's boot time in ms); the last
 ``settings.IMHUB_EVENT_BUFFER`` events are kept so a reconnecting client can resume from its last id.
 Older than that, the client gets ``resync_required`` and reloads over the IM API.
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -33,10 +34,10 @@ _SINGULAR = {
 class EventBuffer:
     """A bounded ring of events plus the subscribers that get each new one."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, *, first_id: int = 0) -> None:
         self._lock = threading.Lock()
         self._events: deque[Event] = deque(maxlen=max(1, size))
-        self._last_id = 0
+        self._last_id = first_id
         self._subscribers: list[Subscriber] = []
 
     @property
@@ -58,7 +59,9 @@ class EventBuffer:
     def since(self, last_id: int) -> list[Event] | None:
         """Events after ``last_id``; None when some of them already fell out of the buffer."""
         with self._lock:
-            if last_id >= self._last_id:
+            if last_id > self._last_id:
+                return None  # an id this buffer never issued: the client saw another process life
+            if last_id == self._last_id:
                 return []
             if not self._events or self._events[0]["event_id"] > last_id + 1:
                 return None
@@ -80,7 +83,13 @@ def _buffer_size() -> int:
     return int(getattr(settings, "IMHUB_EVENT_BUFFER", 10000))
 
 
-event_buffer = EventBuffer(_buffer_size())
+def _boot_first_id() -> int:
+    """Event ids start at the boot time in ms, so a restarted process never reissues an id a client
+    already holds: resuming across a restart asks for a resync instead of skipping the new events."""
+    return int(time.time() * 1000)
+
+
+event_buffer = EventBuffer(_buffer_size(), first_id=_boot_first_id())
 
 
 def loop_subscriber(queue: asyncio.Queue[Event]) -> Subscriber:

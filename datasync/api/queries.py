@@ -22,6 +22,7 @@ from datasync.store import CONTENT_ORDERINGS, DataStore, StoreNotFound, StoreQue
 
 Page = tuple[list[dict[str, Any]], str | None]
 Visible = frozenset[int] | None
+MAX_SEARCH = 100
 
 
 def _account_page(q: Mapping[str, Any], visible: Visible) -> dict[str, Any]:
@@ -109,9 +110,17 @@ def discussions_list(*, store: DataStore, q: Mapping[str, Any], visible: Visible
 def unified_list(*, store: DataStore, q: Mapping[str, Any], visible: Visible) -> Page:
     types = query_choice(q, "types", choices=("all", "comments", "messages"), default="all")
     unread = query_bool(q, "unread")
+    text = query_str(q, "q", required=False)
+    if text is not None and len(text) > MAX_SEARCH:
+        raise StoreQueryError("q", f"must be at most {MAX_SEARCH} characters")
     p = _account_page(q, visible)
     return store.unified_page(
-        account_id=p["account_id"], types=types, unread=unread, cursor=p["cursor"], limit=p["limit"]
+        account_id=p["account_id"],
+        types=types,
+        unread=unread,
+        cursor=p["cursor"],
+        limit=p["limit"],
+        text=text.strip() or None if text else None,
     )
 
 

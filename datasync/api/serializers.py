@@ -43,6 +43,9 @@ class DiscussionsParams(AccountParams):
 class UnifiedParams(AccountParams):
     types = serializers.ChoiceField(choices=["all", "comments", "messages"], required=False, default="all")
     unread = serializers.BooleanField(required=False, default=False)
+    q = serializers.CharField(
+        required=False, max_length=100, help_text="keep rows whose text or author contains this"
+    )
 
 
 class AccountIdParam(serializers.Serializer):

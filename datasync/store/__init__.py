@@ -11,6 +11,7 @@ Changes come in the applied-change shape of docs/architecture.md:
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left
 from collections.abc import Callable
 from typing import Any
 
@@ -302,37 +303,97 @@ class DataStore:
         return results, cursor_encode(nxt) if nxt else None
 
     def unified_page(
-        self, *, account_id: int, types: str, unread: bool, cursor: str | None, limit: int
+        self,
+        *,
+        account_id: int,
+        types: str,
+        unread: bool,
+        cursor: str | None,
+        limit: int,
+        text: str | None = None,
     ) -> Page:
-        """Comments and messages merged newest first; ``types`` is ``all``, ``comments`` or ``messages``."""
+        """Comments and messages merged newest first; ``types`` is ``all``, ``comments`` or ``messages``.
+
+        Each row carries its ``context``: a comment's work (id, title, cover), a message's conversation
+        (id, peer), so a client renders a page without one more request per row. ``text`` keeps the
+        rows whose text or author contains it (case-insensitive); such a page walks at most
+        ``SEARCH_SCAN`` keys, so it may hold fewer than ``limit`` rows and still have a next cursor.
+        """
         after = cursor_decode(cursor, shape=(int, int, str)) if cursor else None
+        needle = text.casefold() if text else None
         with self._lock:
             index = self._require(account_id)
-            source = index.unread if unread else index.timeline
-            keys, nxt = page_keys(source[types], after=after, limit=limit)
-            results = []
-            for time, rank, ident in keys:
-                kind = KIND_OF_RANK[rank]
-                if kind == "comments":
-                    comment = index.comments[ident]
-                    results.append(
-                        {
-                            "kind": "comment",
-                            "id": ident,
-                            "time": time,
-                            "unread": comment.inbound and not comment.read,
-                            "record": comment.to_record(),
-                        }
-                    )
-                else:
-                    message = index.messages[ident]
-                    results.append(
-                        {
-                            "kind": "message",
-                            "id": ident,
-                            "time": time,
-                            "unread": message.inbound and not message.read,
-                            "record": message.to_record(),
-                        }
-                    )
+            source = (index.unread if unread else index.timeline)[types]
+            if needle is None:
+                keys, nxt = page_keys(source, after=after, limit=limit)
+            else:
+                keys, nxt = _search_keys(index, source, after=after, limit=limit, needle=needle)
+            results = [_unified_row(index, key) for key in keys]
         return results, cursor_encode(nxt) if nxt else None
+
+
+SEARCH_SCAN = 20_000
+
+
+def _matches(index: AccountIndex, key: tuple[int, int, str], needle: str) -> bool:
+    if KIND_OF_RANK[key[1]] == "comments":
+        comment = index.comments[key[2]]
+        return needle in comment.text.casefold() or needle in comment.author[2].casefold()
+    message = index.messages[key[2]]
+    if needle in message.text.casefold():
+        return True
+    conversation = index.conversations.get(message.conversation_id)
+    return conversation is not None and needle in conversation.peer[2].casefold()
+
+
+def _search_keys(
+    index: AccountIndex,
+    source: list[tuple[int, int, str]],
+    *,
+    after: tuple[Any, ...] | None,
+    limit: int,
+    needle: str,
+) -> tuple[list[tuple[int, int, str]], tuple[Any, ...] | None]:
+    """Newest-first matches after the cursor, scanning at most SEARCH_SCAN keys (bounded cost)."""
+    end = len(source) if after is None else bisect_left(source, after)
+    found: list[tuple[int, int, str]] = []
+    position = end
+    while position > 0 and len(found) < limit and end - position < SEARCH_SCAN:
+        position -= 1
+        if _matches(index, source[position], needle):
+            found.append(source[position])
+    if position == 0:
+        return found, None
+    return found, tuple(source[position])
+
+
+def _unified_row(index: AccountIndex, key: tuple[int, int, str]) -> dict[str, Any]:
+    time, rank, ident = key
+    if KIND_OF_RANK[rank] == "comments":
+        comment = index.comments[ident]
+        content = index.contents.get(comment.content_id)
+        return {
+            "kind": "comment",
+            "id": ident,
+            "time": time,
+            "unread": comment.inbound and not comment.read,
+            "record": comment.to_record(),
+            "context": {
+                "content_id": comment.content_id,
+                "title": content.title if content else "",
+                "cover_url": content.cover_url if content else "",
+            },
+        }
+    message = index.messages[ident]
+    conversation = index.conversations.get(message.conversation_id)
+    return {
+        "kind": "message",
+        "id": ident,
+        "time": time,
+        "unread": message.inbound and not message.read,
+        "record": message.to_record(),
+        "context": {
+            "conversation_id": message.conversation_id,
+            "peer": conversation.to_record()["peer"] if conversation else None,
+        },
+    }

@@ -1,0 +1,170 @@
+// Reply box: Enter sends, Shift+Enter breaks the line; every send has its own idempotency key; a reply
+// shows pending, then sent (with the platform's id) or failed (with the platform's reason). A failed
+// reply is sent again only when the agent presses retry.
+
+import { ApiError, apiGet, apiPost, newKey } from "./api.js";
+import { h, itemKey } from "./dom.js";
+import { t, timeElement } from "./i18n.js";
+
+export class ReplyBox {
+  constructor({ form, textarea, label, getAccountId }) {
+    this.form = form;
+    this.textarea = textarea;
+    this.label = label;
+    this.getAccountId = getAccountId;
+    this.target = null;
+    this.detail = null;
+    this.replies = new Map(); // local key -> reply
+    this.byPlatformKey = new Map(); // "comment:<id>" / "message:<id>" -> reply, once sent
+    this.comments = new Map(); // comment records seen, to show a reply's root
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.sendFromBox();
+    });
+    textarea.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
+        event.preventDefault();
+        this.sendFromBox();
+      } else if (event.key === "Escape") {
+        textarea.blur();
+        document.dispatchEvent(new CustomEvent("inbox:leave-reply"));
+      }
+    });
+  }
+
+  attach(detail) {
+    this.detail = detail;
+  }
+
+  setTarget(target, label = "") {
+    this.target = target;
+    this.form.hidden = !target;
+    this.label.textContent = label;
+  }
+
+  focus() {
+    if (!this.form.hidden) this.textarea.focus();
+  }
+
+  rememberComment(record) {
+    this.comments.set(record.comment_id, record);
+  }
+
+  knownComment(id) {
+    return this.comments.get(id) || null;
+  }
+
+  sendFromBox() {
+    const text = this.textarea.value.trim();
+    if (!text || !this.target) return;
+    this.textarea.value = "";
+    this.send({ accountId: this.getAccountId(), target: { ...this.target }, text });
+  }
+
+  async send({ accountId, target, text }) {
+    const reply = { local: newKey(), id: null, accountId, target, text, status: "pending", created: Date.now() };
+    reply.key = reply.local; // this send's idempotency key
+    this.replies.set(reply.local, reply);
+    this.show(reply);
+    try {
+      const status = await apiPost("replies/", { account_id: accountId, target, text, idempotency_key: reply.key });
+      this.update(reply, status);
+    } catch (error) {
+      const reason = error instanceof ApiError ? error.message : String(error);
+      this.update(reply, { status: "failed", error_message: t("reply.error", { reason }) });
+    }
+  }
+
+  retry(reply) {
+    this.replies.delete(reply.local);
+    this.detail.thread.remove(`reply:${reply.local}`);
+    this.send({ accountId: reply.accountId, target: reply.target, text: reply.text });
+  }
+
+  // A reply_status event from /ws/im/, or a polled status.
+  statusEvent(data) {
+    for (const reply of this.replies.values()) {
+      if (reply.id === data.id) this.update(reply, data);
+    }
+  }
+
+  update(reply, status) {
+    if (status.id) reply.id = status.id;
+    if (reply.status !== "pending" && status.status === "pending") return; // an older event
+    reply.status = status.status;
+    reply.platformId = status.platform_reply_id || null;
+    reply.reason = status.error_message || status.error_code || "";
+    if (reply.status === "sent" && reply.platformId) {
+      const key = itemKey(reply.target.kind === "message" ? "message" : "comment", reply.platformId);
+      this.byPlatformKey.set(key, reply);
+      const thread = this.detail.thread;
+      const entity = thread.get(key);
+      if (entity) {
+        thread.remove(`reply:${reply.local}`);
+        this.decorate(key, entity);
+        return;
+      }
+    }
+    this.show(reply);
+  }
+
+  // Bubbles of this thread's replies that are not settled (pending, or failed awaiting a retry).
+  restore() {
+    for (const reply of this.replies.values()) {
+      if (reply.status !== "sent") this.show(reply);
+    }
+  }
+
+  // Poll what is still pending (when the live socket was down and may have missed a status).
+  async pollPending() {
+    for (const reply of this.replies.values()) {
+      if (reply.status !== "pending" || !reply.id) continue;
+      try {
+        this.update(reply, await apiGet(`replies/${reply.id}/`));
+      } catch (error) {
+        console.warn("reply status poll failed", reply.id, error);
+      }
+    }
+  }
+
+  // The platform's item of a sent reply arrived in the thread: drop the placeholder, tag the item.
+  decorate(key, el) {
+    const reply = this.byPlatformKey.get(key);
+    if (!reply) return;
+    this.detail.thread.remove(`reply:${reply.local}`);
+    (el.querySelector(".comment-main") || el).append(this.statusLine(reply));
+  }
+
+  statusLine(reply) {
+    const line = h("div", { class: `reply-status ${reply.status}`, dataset: { status: reply.status, replyId: reply.id || "" } });
+    if (reply.status === "pending") line.append(t("reply.pending"));
+    else if (reply.status === "sent") line.append(`✓ ${t("reply.sent")}`, reply.platformId ? h("code", { class: "platform-id", text: reply.platformId }) : "");
+    else {
+      line.append(h("span", { class: "reason", text: t("reply.failed", { reason: reply.reason }) }));
+      line.append(h("button", { type: "button", class: "secondary retry", onclick: () => this.retry(reply) }, t("reply.retry")));
+    }
+    return line;
+  }
+
+  // The placeholder bubble of a reply in the open thread (only in the thread it was sent to).
+  show(reply) {
+    const detail = this.detail;
+    if (!detail || !detail.view || !this.belongs(reply, detail.view)) return;
+    const bubble = h("div", { class: `bubble out local ${reply.status}` },
+      h("div", { class: "bubble-text", text: reply.text }),
+      h("div", { class: "bubble-meta" }, timeElement(reply.created)),
+      this.statusLine(reply));
+    detail.thread.put(`reply:${reply.local}`, reply.created, bubble);
+    detail.thread.scrollToBottom();
+  }
+
+  belongs(reply, view) {
+    if (view.accountId !== reply.accountId) return false;
+    const target = reply.target;
+    if (target.kind === "message") return view.mode === "conversation" && view.conversationId === target.conversation_id;
+    if (target.kind === "work") return view.mode === "work" && view.contentId === target.content_id;
+    if (view.mode !== "comment") return false;
+    const replied = this.comments.get(target.comment_id);
+    return target.comment_id === view.rootId || (replied && replied.parent_id === view.rootId);
+  }
+}
