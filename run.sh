@@ -81,7 +81,7 @@ case "$cmd" in
   hub)
     bootstrap
     "$PY" manage.py migrate --noinput
-    # --server uvicorn|granian|daphne (default uvicorn), --processes N (N > 1 needs REDIS_URL), --host, --port
+    # --server granian|uvicorn|daphne (default granian), --processes N (N > 1 needs REDIS_URL), --host, --port
     exec "$PY" -m imhub.serve "$@"
     ;;
   bootstrap)

@@ -5,11 +5,12 @@
 (the IM read lane, Django, Channels' WebSockets); the demo, the e2e tests and the benchmarks start
 the hub through ``hub_command`` too, so the server choice is made here only.
 
-The default is uvicorn with uvloop and httptools, the fastest of the three that passes the whole
-WebSocket suite on our machines (docs/benchmarks.md, "IM API"). Several processes share one port
-through the server's own workers (uvicorn, granian); each process keeps its own DataStore replica fed
-by the channel-layer fan-out, so more than one needs ``REDIS_URL`` (the in-memory layer cannot reach
-another process). daphne serves one process.
+The default is granian (uvloop), the fastest of the three on our machines in a head-to-head run
+(docs/benchmarks.md, "IM API", table C: ahead of uvicorn with uvloop + httptools by 5-50% on the read
+routes and with a far shorter tail at 1,000 connections); all three pass the whole WebSocket suite.
+Several processes share one port through the server's own workers (granian, uvicorn); each process
+keeps its own DataStore replica fed by the channel-layer fan-out, so more than one needs
+``REDIS_URL`` (the in-memory layer cannot reach another process). daphne serves one process.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import os
 import sys
 
 SERVERS = ("uvicorn", "granian", "daphne")
-DEFAULT_SERVER = "uvicorn"
+DEFAULT_SERVER = "granian"
 APPLICATION = "imhub.asgi:application"
 
 

@@ -4,7 +4,7 @@ Two real hub processes on one SQLite database: A with the read lane (the default
 ``IMHUB_READ_LANE=0`` (every request through Django + DRF). A worker syncs items into A over a real
 WebSocket; B then starts and loads them from the database. Every read route, for a token client and a
 session client (the inbox page's kind), gets the same status, headers and body from both; A's stats
-show the lane answered them. And ``--processes 2`` behind one port (uvicorn workers, Redis fan-out):
+show the lane answered them. And ``--processes 2`` behind one port (the server's workers, Redis fan-out):
 every process serves a sync applied by whichever process the worker reached.
 """
 
@@ -130,10 +130,11 @@ def test_lane_and_drf_processes_answer_the_same_bytes(tmp_path: Path) -> None:
 
 
 @pytest.mark.redis
-def test_two_processes_on_one_port_serve_every_sync(tmp_path: Path, redis_url: str) -> None:
-    # given `imhub.serve --processes 2` (uvicorn workers on one port) with the Redis fan-out
+@pytest.mark.parametrize("server", ["granian", "uvicorn"])
+def test_two_processes_on_one_port_serve_every_sync(tmp_path: Path, redis_url: str, server: str) -> None:
+    # given `imhub.serve --processes 2` (the server's workers on one port) with the Redis fan-out
     redis_url = urlunparse(urlparse(redis_url)._replace(path=f"/{random.randint(1, 15)}"))
-    hub = make_hub(tmp_path / "hub", redis_url=redis_url, processes=2, IMHUB_SERVER="uvicorn")
+    hub = make_hub(tmp_path / "hub", redis_url=redis_url, processes=2, IMHUB_SERVER=server)
     hub.start()
     try:
         seed = hub_seed(hub)

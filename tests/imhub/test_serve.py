@@ -7,9 +7,20 @@ import pytest
 from imhub.serve import APPLICATION, ServeError, hub_command
 
 
-def test_default_is_uvicorn_with_uvloop_and_httptools() -> None:
+def test_default_is_granian() -> None:
     # when
     argv = hub_command(port=8123, python="py", env={})
+    # then
+    assert argv[:5] == ["py", "-m", "granian", "--interface", "asgi"]
+    assert argv[-1] == APPLICATION
+    assert argv[argv.index("--port") + 1] == "8123"
+    assert argv[argv.index("--loop") + 1] == "uvloop"
+    assert "--workers" in argv and argv[argv.index("--workers") + 1] == "1"
+
+
+def test_uvicorn_with_uvloop_and_httptools() -> None:
+    # when
+    argv = hub_command(port=8123, python="py", env={}, server="uvicorn")
     # then
     assert argv[:4] == ["py", "-m", "uvicorn", APPLICATION]
     assert argv[argv.index("--port") + 1] == "8123"
