@@ -16,6 +16,7 @@ from websockets.sync.client import ClientConnection, connect
 from websockets.sync.connection import Connection
 
 from datasync.protocol import ReplyResultFrame, dump_frame
+from datasync.protocol.records import Comment
 from tests.datasync.records import comment, content, conversation, message, sync_text
 from tests.e2e.datasync_support import recv, register, worker_connect
 from tests.support.processes import Hub, http_json, make_hub, wait_until
@@ -189,7 +190,9 @@ def test_reply_lifecycle_end_to_end(tmp_path: Path) -> None:
             )
             live += _events_until(inbox, lambda e: e.get("type") == "new_item")
             assert [e["data"]["status"] for e in live if e["type"] == "reply_status"] == ["pending", "sent"]
-            assert live[-1]["data"] == {"kind": "comment", "record": entity}
+            # the event carries the record as the wire protocol defines it (optional fields included)
+            record = Comment.model_validate(entity).model_dump(mode="json")
+            assert live[-1]["data"] == {"kind": "comment", "record": record}
 
         # and another team's agent cannot see the account or the reply
         hidden, _ = _api(hub, seed["outsider"], "GET", f"/api/im/unified-messages/?account_id={account_id}")
