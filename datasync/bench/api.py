@@ -229,8 +229,9 @@ class _Server:
             self.proc.wait()
 
 
-def _bench_database(tmp: str, *, accounts: int) -> tuple[dict[str, str], str]:
-    """A fresh SQLite database in ``tmp`` with the agent, its team and the accounts; (env, token)."""
+def bench_database(tmp: str, *, seed: str) -> tuple[dict[str, str], dict[str, Any]]:
+    """A fresh, migrated SQLite database in ``tmp`` seeded by ``seed`` (``manage.py shell`` code whose
+    last output line is JSON); returns (the benchmark processes' env, that JSON)."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(
         DJANGO_SETTINGS_MODULE="imhub.settings",
@@ -242,11 +243,17 @@ def _bench_database(tmp: str, *, accounts: int) -> tuple[dict[str, str], str]:
     )
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-    seed = SEED.replace("{accounts}", str(accounts)).replace("{{", "{").replace("}}", "}")
     seeded = subprocess.run(
         [*manage, "shell", "-c", seed], cwd=ROOT, env=env, check=True, capture_output=True, text=True
     )
-    return env, json.loads(seeded.stdout.strip().splitlines()[-1])["token"]
+    return env, json.loads(seeded.stdout.strip().splitlines()[-1])
+
+
+def _bench_database(tmp: str, *, accounts: int) -> tuple[dict[str, str], str]:
+    """The API benchmark's database: the agent, its team and the accounts; (env, token)."""
+    seed = SEED.replace("{accounts}", str(accounts)).replace("{{", "{").replace("}}", "}")
+    env, seeded = bench_database(tmp, seed=seed)
+    return env, str(seeded["token"])
 
 
 def bench_service_run(

@@ -9,7 +9,6 @@ database holds the agent, the team and the accounts only.
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import subprocess
@@ -22,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from datasync.bench.api import _free_port, _wait_loaded
+from datasync.bench.api import _free_port, _wait_loaded, bench_database
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "bench-inbox-pw"
@@ -224,22 +223,9 @@ def bench_inbox_run(
 ) -> InboxBenchResult:
     """Start the hub on the synthetic store, seed the agent, measure in Chromium, stop the hub."""
     with tempfile.TemporaryDirectory(prefix="imhub-bench-inbox-") as tmp:
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-        env.update(
-            DJANGO_SETTINGS_MODULE="imhub.settings",
-            DATABASE_URL=f"sqlite:///{tmp}/bench.sqlite3",
-            IMHUB_VAR_DIR=f"{tmp}/var",
-            SECRET_KEY="bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-            LOG_LEVEL="WARNING",
-            PYTHONUNBUFFERED="1",
-        )
-        manage = [sys.executable, "manage.py"]
-        subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
         code = SEED.replace("PASSWORD", repr(PASSWORD)).replace("ACCOUNTS", str(accounts))
-        seeded = subprocess.run(
-            [*manage, "shell", "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-        )
-        token = json.loads(seeded.stdout.strip().splitlines()[-1])["token"]
+        env, seeded = bench_database(tmp, seed=code)
+        token = seeded["token"]
         port = _free_port()
         server_env = {**env, "IMHUB_BENCH_DATASET": f"accounts={accounts},items={items},boost=1"}
         with (Path(tmp) / "hub.log").open("wb") as out:
