@@ -18,7 +18,14 @@ from typing import Any
 from datasync.store.account import KIND_OF_RANK, RANK, AccountIndex
 from datasync.store.cursor import cursor_decode, cursor_encode, page_keys
 from datasync.store.errors import StoreNotFound, StoreQueryError
-from datasync.store.items import STAT_FIELDS, CommentItem, ContentItem, ConversationItem, MessageItem
+from datasync.store.items import (
+    STAT_FIELDS,
+    CommentItem,
+    ContentItem,
+    ConversationItem,
+    MessageItem,
+    person_dict,
+)
 
 __all__ = ["CONTENT_ORDERINGS", "KINDS", "DataStore", "StoreNotFound", "StoreQueryError"]
 
@@ -394,6 +401,6 @@ def _unified_row(index: AccountIndex, key: tuple[int, int, str]) -> dict[str, An
         "record": message.to_record(),
         "context": {
             "conversation_id": message.conversation_id,
-            "peer": conversation.to_record()["peer"] if conversation else None,
+            "peer": person_dict(conversation.peer) if conversation else None,
         },
     }

@@ -24,7 +24,7 @@ def _person(value: dict[str, Any] | None) -> Person:
     )
 
 
-def _person_dict(person: Person) -> dict[str, str]:
+def person_dict(person: Person) -> dict[str, str]:
     return {"id": person[0], "sec_uid": person[1], "nickname": person[2], "avatar_url": person[3]}
 
 
@@ -131,7 +131,7 @@ class CommentItem:
             "comment_id": self.comment_id,
             "content_id": self.content_id,
             "parent_id": self.parent_id,
-            "author": _person_dict(self.author),
+            "author": person_dict(self.author),
             "text": self.text,
             "created_at": self.created_at,
             "likes": self.likes,
@@ -164,7 +164,7 @@ class ConversationItem:
     def to_record(self) -> dict[str, Any]:
         return {
             "conversation_id": self.conversation_id,
-            "peer": _person_dict(self.peer),
+            "peer": person_dict(self.peer),
             "last_message_at": self.last_message_at,
             "last_message_preview": self.last_message_preview,
             "platform_unread": self.platform_unread,
