@@ -14,6 +14,7 @@ import logging
 import re
 import time
 from collections import deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlparse
@@ -172,3 +173,22 @@ class ResponseTap:
 async def fiber_install(page: Page) -> None:
     """Make `window.__imhubFiberProps(node, key)` available in the page."""
     await page.evaluate(FIBER_JS)
+
+
+async def tasks_merged(queue: asyncio.Queue[Any], tasks: list[asyncio.Task[Any]]) -> AsyncIterator[Any]:
+    """Yield what ``tasks`` put on ``queue`` until each has put ``None``; an exception one of them put
+    is raised here; all of them are cancelled when the consumer stops (normally or not)."""
+    try:
+        finished = 0
+        while finished < len(tasks):
+            item = await queue.get()
+            if item is None:
+                finished += 1
+            elif isinstance(item, BaseException):
+                raise item
+            else:
+                yield item
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

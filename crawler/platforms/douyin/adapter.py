@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from playwright.async_api import BrowserContext
 
+from crawler.pagekit import tasks_merged
 from crawler.platforms import Batch, LoginReport, register_adapter
 from crawler.platforms.douyin import chat, comments, login, replies, works
 from crawler.platforms.douyin import locators as L
@@ -96,20 +97,8 @@ class DouyinAdapter:
             asyncio.create_task(guarded(comments_part, "comments")),
             asyncio.create_task(guarded(chat_part, "chat")),
         ]
-        try:
-            finished = 0
-            while finished < len(tasks):
-                item = await queue.get()
-                if item is None:
-                    finished += 1
-                elif isinstance(item, BaseException):
-                    raise item
-                else:
-                    yield item
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        async for item in tasks_merged(queue, tasks):
+            yield item
 
 
 register_adapter("douyin", DouyinAdapter)

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from playwright.async_api import BrowserContext, Page
 
 from crawler.errors import CrawlError, SurfaceChanged
-from crawler.pagekit import ResponseTap, fiber_install
+from crawler.pagekit import ResponseTap, fiber_install, tasks_merged
 from crawler.platforms import Batch, DriftNote
 from crawler.platforms.douyin import locators as L
 from crawler.platforms.douyin import parsers
@@ -124,20 +124,8 @@ async def comments_crawl(
             await results.put(None)
 
     tasks = [asyncio.create_task(lane()) for _ in range(max(1, min(lanes, len(works))))]
-    try:
-        finished = 0
-        while finished < len(tasks):
-            item = await results.get()
-            if item is None:
-                finished += 1
-            elif isinstance(item, BaseException):
-                raise item
-            else:
-                yield item
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    async for item in tasks_merged(results, tasks):
+        yield item
 
 
 async def comments_first_wait(tap: ResponseTap) -> None:
