@@ -50,6 +50,12 @@ _JSON_ACCEPT = frozenset({"", "*/*", "application/json", "application/*"})
 
 _CURSOR_MARK = "imhubcursormark"
 _URL_SAFE = re.compile(r"[A-Za-z0-9_.~-]*")  # what quote_plus leaves as it is (store cursors are base64url)
+_RESPONSE_HEADERS = (  # DRF's (Vary with SessionMiddleware's Cookie merged in), then X-Frame-Options
+    (b"Content-Type", b"application/json"),
+    (b"Vary", b"Accept, Cookie"),
+    (b"Allow", b"GET, HEAD, OPTIONS"),
+    (b"X-Frame-Options", b"DENY"),
+)
 _SECURITY_HEADERS = (
     (b"X-Content-Type-Options", b"nosniff"),
     (b"Referrer-Policy", b"same-origin"),
@@ -85,7 +91,6 @@ class ReadLane:
         self.observe = observe
         self._hosts: dict[str, bool] = {}
         self._labels: dict[int, str] = {}
-        self._headers_cache: dict[int, list[tuple[bytes, bytes]]] = {}
         self._next_templates: dict[tuple[str, str, str, str], str] = {}
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -231,23 +236,11 @@ class ReadLane:
             self._labels[key] = label
         return label
 
-    def _headers(self, status: int) -> list[tuple[bytes, bytes]]:
-        headers = self._headers_cache.get(status)
-        if headers is None:
-            headers = [
-                (b"Content-Type", b"application/json"),
-                (b"Vary", b"Accept, Cookie"),
-                (b"Allow", b"GET, HEAD, OPTIONS"),
-                (b"X-Frame-Options", b"DENY"),
-            ]
-            self._headers_cache[status] = headers
-        return headers
-
     async def _send(self, send: Any, status: int, body: bytes, extra: dict[str, str]) -> None:
         # Django's order and spelling: the response's own headers (DRF's, then the extra ones such as
         # Retry-After), the middleware's in reverse order of MIDDLEWARE (clickjacking, common, security)
         headers = [
-            *self._headers(status),
+            *_RESPONSE_HEADERS,
             *((k.encode("latin-1"), v.encode("latin-1")) for k, v in extra.items()),
             (b"Content-Length", str(len(body)).encode()),
             *_SECURITY_HEADERS,

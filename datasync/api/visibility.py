@@ -14,6 +14,7 @@ Refreshes run in threads (the read lane calls them through ``asyncio.to_thread``
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
 from typing import Any
@@ -103,8 +104,6 @@ class AccountDirectory:
 
     def rows(self, *, visible: frozenset[int] | None, after: int, limit: int) -> list[dict[str, Any]]:
         """Up to ``limit`` rows with id > ``after``, by id; only ``visible`` ids unless None."""
-        import bisect
-
         rows, ids = self._rows, self._ids
         out: list[dict[str, Any]] = []
         for pk in ids[bisect.bisect_right(ids, after) :]:
