@@ -249,6 +249,7 @@ def sync_apply(*, session: WorkerSession, frame: DataSyncFrame) -> Outcome:
         state.frames_applied += 1
         state.items_applied += items
         state.items_deleted += deletions
+        state.revision += 1
         state.save()
         type(account).objects.filter(pk=account.pk).update(last_sync_at=now)
     change = {
@@ -257,6 +258,7 @@ def sync_apply(*, session: WorkerSession, frame: DataSyncFrame) -> Outcome:
         "upserts": applied,
         "deleted": removed,
         "applied_at": now_ms,
+        "revision": state.revision,
     }
     stats.stats_sync_applied(
         account_id=account.id, items=items, deleted=deletions, seconds=time.perf_counter() - started

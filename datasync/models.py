@@ -48,6 +48,11 @@ class SyncState(models.Model):
     frames_applied = models.BigIntegerField(default=0)
     items_applied = models.BigIntegerField(default=0)
     items_deleted = models.BigIntegerField(default=0)
+    revision = models.BigIntegerField(
+        default=0,
+        help_text="Bumped by every write of the account's entities (a sync frame, a sent reply's entity); "
+        "a start-up snapshot of the account is used only at the same revision.",
+    )
 
     def __str__(self) -> str:
         return f"sync state of account #{self.account_id}: seq {self.last_seq}"

@@ -228,11 +228,16 @@ def reply_entity_apply(*, account_id: int, entity: dict[str, Any]) -> None:
     kind = "comments" if "comment_id" in entity else "messages"
     now_ms = int(time.time() * 1000)
     with transaction.atomic():
+        seq, revision = persistence.revision_bump(account_id=account_id)
         applied = persistence.entities_upsert(account_id=account_id, upserts={kind: [entity]}, now_ms=now_ms)
-    from datasync.models import SyncState
-
-    seq = SyncState.objects.filter(account_id=account_id).values_list("last_seq", flat=True).first() or 0
-    change = {"account_id": account_id, "seq": seq, "upserts": applied, "deleted": {}, "applied_at": now_ms}
+    change = {
+        "account_id": account_id,
+        "seq": seq,
+        "upserts": applied,
+        "deleted": {},
+        "applied_at": now_ms,
+        "revision": revision,
+    }
     change_publish(change=change)
 
 

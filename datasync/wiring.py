@@ -14,7 +14,7 @@ from accounts.services import workers_expire_silent
 from datasync import events, handlers, readmarks, replies
 from datasync.api.visibility import visibility_invalidate
 from datasync.bench.data import bench_dataset_loader
-from datasync.runtime import Wiring
+from datasync.runtime import Wiring, runtime
 
 
 def hub_wiring() -> Wiring:
@@ -43,5 +43,7 @@ def hub_wiring() -> Wiring:
         periodic=(
             (workers_expire_silent, float(settings.IMHUB_HEARTBEAT_INTERVAL)),
             (replies.replies_dispatch_pending, replies.DISPATCH_INTERVAL),
+            # the start-up snapshot (datasync/snapshot.py), rewritten when the data changed
+            (runtime.snapshot_save, float(settings.IMHUB_SNAPSHOT_INTERVAL)),
         ),
     )

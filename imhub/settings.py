@@ -145,6 +145,10 @@ IMHUB_LOGIN_SESSION_TTL = env.float("IMHUB_LOGIN_SESSION_TTL", default=300.0)
 # The ASGI read lane answers the IM API's GET routes for JSON clients without Django's request path
 # (datasync/api/lane.py); 0 sends every request through Django + DRF (for comparison and debugging).
 IMHUB_READ_LANE = env.bool("IMHUB_READ_LANE", default=True)
+# Start-up snapshot of the DataStore (datasync/snapshot.py): where each hub process keeps it ("" turns
+# it off) and how often a serving process rewrites it when its data changed (also once at shutdown).
+IMHUB_SNAPSHOT_PATH = env.str("IMHUB_SNAPSHOT_PATH", default=str(VAR_DIR / "datastore.snapshot"))
+IMHUB_SNAPSHOT_INTERVAL = env.float("IMHUB_SNAPSHOT_INTERVAL", default=120.0)
 # Optional bearer token required by /metrics (empty: open, e.g. behind a private network).
 IMHUB_METRICS_TOKEN = env.str("IMHUB_METRICS_TOKEN", default="")
 

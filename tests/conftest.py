@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -42,3 +43,9 @@ def _fast_password_hashing(settings: object) -> None:
     """In-process tests hash passwords with a fast hasher (PBKDF2 costs ~0.5 s a user on these cores);
     real processes started by e2e tests keep the production hashers."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _snapshot_in_tmp(settings: object, tmp_path: Path) -> None:
+    """In-process runtimes keep their start-up snapshot in the test's own directory, never in var/."""
+    settings.IMHUB_SNAPSHOT_PATH = str(tmp_path / "datastore.snapshot")  # type: ignore[attr-defined]

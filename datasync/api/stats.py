@@ -30,4 +30,5 @@ class DatasyncStatsView(APIView):
         data = stats_snapshot(store=runtime.store, store_ready=ready)
         data["store"]["load_seconds"] = runtime.load_seconds
         data["store"]["load_error"] = runtime.load_error
+        data["store"]["load"] = runtime.load_report
         return Response(data)

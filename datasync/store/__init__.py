@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from datasync.store.account import KIND_OF_RANK, RANK, AccountIndex
+from datasync.store.bulk import AccountRows, account_rows
 from datasync.store.cursor import cursor_decode, cursor_encode, page_keys
 from datasync.store.errors import StoreNotFound, StoreQueryError
 from datasync.store.items import (
@@ -99,7 +100,31 @@ class DataStore:
             for kind in KINDS:
                 for ident in deleted.get(kind) or ():
                     self._delete(index, kind, str(ident))
+            revision = change.get("revision")
+            index.revision_applied(int(revision) if revision is not None else None)
         return new
+
+    def account_install(self, index: AccountIndex, *, revision: int | None) -> None:
+        """Put a fully built account index in place (start-up), holding every change up to `revision`."""
+        index.revision, index.revisions_ahead = revision, set()
+        with self._lock:
+            self._accounts[index.account_id] = index
+
+    def account_revisions(self) -> dict[int, int | None]:
+        with self._lock:
+            return {account_id: index.revision for account_id, index in self._accounts.items()}
+
+    def account_ids(self) -> list[int]:
+        with self._lock:
+            return list(self._accounts)
+
+    def account_export(self, account_id: int) -> tuple[int, AccountRows] | None:
+        """(revision, rows) of an account whose every change up to its revision is held, else None."""
+        with self._lock:
+            index = self._accounts.get(account_id)
+            if index is None or index.revision is None:
+                return None
+            return index.revision, account_rows(index)
 
     @staticmethod
     def _upsert(index: AccountIndex, kind: str, item: Any) -> bool:

@@ -22,6 +22,7 @@ from datasync.store.items import STAT_FIELDS, CommentItem, ContentItem, Conversa
 
 RANK = {"comments": 0, "messages": 1}
 KIND_OF_RANK = ("comments", "messages")
+REVISIONS_AHEAD_MAX = 10_000
 
 
 def _remove(keys: list[Any], key: Any) -> None:
@@ -54,6 +55,24 @@ class AccountIndex:
         self.conv_read_upto: dict[str, int] = {}
         self.content_read_upto: dict[str, int] = {}
         self.content_orderings: dict[str, list[tuple[Any, ...]]] = {}
+        # the database revision (SyncState.revision) this index holds every change up to; None when
+        # a change without one was applied (then it is never written to a snapshot)
+        self.revision: int | None = 0
+        self.revisions_ahead: set[int] = set()
+
+    def revision_applied(self, revision: int | None) -> None:
+        """Record that the change of `revision` is applied; the watermark moves only over a gapless run."""
+        if self.revision is None:
+            return
+        if revision is None or len(self.revisions_ahead) >= REVISIONS_AHEAD_MAX:
+            self.revision, self.revisions_ahead = None, set()
+            return
+        if revision <= self.revision:
+            return
+        self.revisions_ahead.add(revision)
+        while self.revision + 1 in self.revisions_ahead:
+            self.revision += 1
+            self.revisions_ahead.discard(self.revision)
 
     # ---- counts ---------------------------------------------------------------------------------
 

@@ -1,0 +1,92 @@
+"""The PostgreSQL upsert path (COPY into a temporary table, then one INSERT ... SELECT ... ON CONFLICT)
+and the start-up load, run by the hub's own code in a process on a fresh PostgreSQL database."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import psycopg
+import pytest
+
+from imhub.processes import manage
+from tests.support.processes import base_env
+
+pytestmark = [pytest.mark.postgres]
+
+SCRIPT = """
+import json
+from django.db import transaction
+from accounts.models import Account
+from datasync import persistence
+from datasync.runtime import Runtime, Wiring
+from datasync.store import DataStore
+from tests.datasync.records import comment, conversation, message
+
+out = {}
+account = Account.objects.create(nickname="pg")
+# comments and messages of one frame in one transaction: one staging pass per upsert call
+with transaction.atomic():
+    persistence.entities_upsert(
+        account_id=account.id,
+        upserts={
+            "comments": [comment("k1", text="一"), comment("k2", likes=3)],
+            "conversations": [conversation("v1")],
+            "messages": [message("m1", conversation_id="v1")],
+        },
+    )
+    # a second upsert in the same transaction merges with the first (None never erases)
+    persistence.entities_upsert(account_id=account.id, upserts={"comments": [comment("k2", likes=None, text="二")]})
+# a transaction that fails after its upsert leaves nothing, and the next one still works
+try:
+    with transaction.atomic():
+        persistence.entities_upsert(account_id=account.id, upserts={"comments": [comment("gone")]})
+        raise RuntimeError("rolled back")
+except RuntimeError:
+    pass
+with transaction.atomic():
+    persistence.entities_upsert(account_id=account.id, upserts={"comments": [comment("k3")]})
+    persistence.revision_bump(account_id=account.id)
+rows = {}
+for _, kind, record in persistence._rows_in_order(chunk_size=2):
+    rows[record.get("comment_id") or record.get("message_id") or record.get("conversation_id")] = record
+out["ids"] = sorted(rows)
+out["k2"] = {"likes": rows["k2"]["likes"], "text": rows["k2"]["text"]}
+loading = Runtime()
+loading.build(Wiring())
+loading.store = DataStore()
+loading._accepting = True
+loading._load_blocking()
+out["totals"] = loading.store.account_totals(account.id)
+out["revision"] = loading.store.account_revisions()[account.id]
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture
+def fresh_database(postgres_url: str) -> Iterator[str]:
+    name = f"imhub_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield urlunparse(urlparse(postgres_url)._replace(path=f"/{name}"))
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_upserts_merge_stay_atomic_and_load_back_on_postgresql(tmp_path: Path, fresh_database: str) -> None:
+    env = base_env(DATABASE_URL=fresh_database, IMHUB_VAR_DIR=str(tmp_path / "var"))
+    manage("migrate", "--noinput", "-v", "0", env=env)
+    out = json.loads(manage("shell", "-c", SCRIPT, env=env).strip().splitlines()[-1])
+    assert out["ids"] == ["k1", "k2", "k3", "m1", "v1"]
+    assert out["k2"] == {"likes": 3, "text": "二"}
+    assert out["totals"] == {
+        "contents": 0,
+        "comments": 3,
+        "conversations": 1,
+        "messages": 1,
+        "notifications": 0,
+    }
+    assert out["revision"] == 1
