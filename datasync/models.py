@@ -13,7 +13,11 @@ from django.db import models
 class Entity(models.Model):
     """One platform entity of an account: a content, comment, conversation, message or notification."""
 
-    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="entities")
+    # no index of its own: the unique (account, kind, platform_id) index serves every lookup by account,
+    # and one index fewer is one less write per ingested row
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="entities", db_index=False
+    )
     kind = models.CharField(max_length=16)
     platform_id = models.CharField(max_length=255)
     record = models.JSONField(help_text="The protocol record dict (platform fields only).")

@@ -100,20 +100,24 @@ def _existing_records(*, account_id: int, kind: str, ids: list[str]) -> dict[str
     found: dict[str, dict[str, Any]] = {}
     with connection.cursor() as cursor:
         for chunk in _chunks(ids):
-            params: list[Any]
-            column = "record"
             if connection.vendor == "postgresql":
-                condition, params = "platform_id = ANY(%s)", [account_id, kind, chunk]
-                column = "record::text"  # decoded by pydantic-core below, ~5x psycopg's json.loads
+                # one unique-index lookup per id, whatever the table's statistics say: with
+                # `platform_id = ANY(%s)` and the statistics of a young table (a new database, a big
+                # account's first crawl) the planner filtered every row of the account instead
+                # (21,000 rows read per 500-item frame, measured); OFFSET 0 keeps the subquery a
+                # parameterized lookup. The record comes as text, decoded by pydantic-core below.
+                cursor.execute(
+                    "SELECT x.platform_id, e.record::text FROM unnest(%s::varchar[]) AS x(platform_id) "
+                    f"CROSS JOIN LATERAL (SELECT record FROM {table} WHERE account_id = %s AND kind = %s "
+                    "AND platform_id = x.platform_id OFFSET 0) AS e",
+                    [chunk, account_id, kind],
+                )
             else:
-                condition, params = (
-                    f"platform_id IN ({', '.join(['%s'] * len(chunk))})",
+                cursor.execute(
+                    f"SELECT platform_id, record FROM {table} WHERE account_id = %s AND kind = %s "
+                    f"AND platform_id IN ({', '.join(['%s'] * len(chunk))})",
                     [account_id, kind, *chunk],
                 )
-            cursor.execute(
-                f"SELECT platform_id, {column} FROM {table} WHERE account_id = %s AND kind = %s AND {condition}",
-                params,
-            )
             for platform_id, record in cursor.fetchall():
                 found[platform_id] = from_json(record) if isinstance(record, str | bytes) else record
     return found
@@ -269,8 +273,9 @@ def store_load_rows(
 def _rows_in_order(
     *, chunk_size: int, account_id: int | None = None, account_ids: list[int] | None = None
 ) -> Iterator[tuple[int, str, dict[str, Any]]]:
-    """(account_id, kind, record) of every row (or of some accounts'), by account then insertion (raw
-    SQL: 2-3x the ORM)."""
+    """(account_id, kind, record) of every row (or of some accounts'), in the unique index's order:
+    by account, kind, id (raw SQL: 2-3x the ORM). The order within an account does not matter to the
+    store: its indexes are sorted by time."""
     table = connection.ops.quote_name(Entity._meta.db_table)
     where, params = "", []
     if account_id is not None:
@@ -280,7 +285,10 @@ def _rows_in_order(
             return
         where, params = f"WHERE account_id IN ({', '.join(['%s'] * len(account_ids))}) ", list(account_ids)
     with connection.chunked_cursor() as cursor:
-        cursor.execute(f"SELECT account_id, kind, record FROM {table} {where}ORDER BY account_id, id", params)
+        cursor.execute(
+            f"SELECT account_id, kind, record FROM {table} {where}ORDER BY account_id, kind, platform_id",
+            params,
+        )
         while True:
             batch = cursor.fetchmany(chunk_size)
             if not batch:

@@ -213,21 +213,28 @@ class Runtime:
 
     def _load_blocking(self) -> None:
         store = self.store
-        report = store_load(store, path=snapshot_path())
-        self.loaded_rows = report.rows
-        self.load_report = {
-            "snapshot": report.snapshot_note,
-            "snapshot_accounts": report.snapshot_accounts,
-            "snapshot_rows": report.snapshot_rows,
-            "database_accounts": report.database_accounts,
-            "database_rows": report.database_rows,
-        }
-        for loader in self.wiring.loaders:
-            loader(store)
-        # The loaded store is ~1 long-lived object per item: move it out of the cyclic GC, whose full
-        # collections would otherwise stall this process for ~1.4 s per million items (measured).
-        gc.collect()
-        gc.freeze()
+        # The load makes ~10 long-lived objects per item: with the cyclic GC on, its full collections
+        # over them took half of a 1,000,000-item load (measured: 7.4 s -> 4.0 s). Off while loading,
+        # then the loaded store moves out of the GC's sight for good (gc.freeze), so later full
+        # collections do not stall this process either (~1.4 s per million items, measured).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            report = store_load(store, path=snapshot_path())
+            self.loaded_rows = report.rows
+            self.load_report = {
+                "snapshot": report.snapshot_note,
+                "snapshot_accounts": report.snapshot_accounts,
+                "snapshot_rows": report.snapshot_rows,
+                "database_accounts": report.database_accounts,
+                "database_rows": report.database_rows,
+            }
+            for loader in self.wiring.loaders:
+                loader(store)
+            gc.freeze()
+        finally:
+            if collecting:
+                gc.enable()
         last_seqs, revisions = report.last_seqs, report.revisions
         with self._lock:
             self._loaded_seq = last_seqs

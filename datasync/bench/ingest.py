@@ -274,3 +274,62 @@ print(json.dumps({{"rows": count, "seconds": seconds, "rss_bytes_per_item": (rss
 def store_load_measure(*, env: dict[str, str], rows: int) -> dict[str, Any]:
     """Fill the hub's database up to `rows` entity rows, then time a full store load in a fresh process."""
     return dict(_shell_json(env=env, code=LOAD_MEASURE.format(rows=rows)))
+
+
+SERVICE = """
+import json, os, time
+from django.db import connection
+from accounts.models import Account, Worker
+from datasync.bench.ingest import comment_record
+from datasync.handlers import WorkerSession, frame_handle
+from datasync.protocol import DataSyncFrame, dump_frame, parse_frame
+from datasync.runtime import runtime
+frames, batch = {frames}, {batch}
+worker = Worker(worker_id="svc-worker", capacity=10, platforms=["douyin"])
+worker.issue_token()
+worker.save()
+account = Account.objects.create(nickname="svc", platform="douyin", worker=worker, epoch=1)
+session = WorkerSession(worker=worker, registered=True)
+texts = [
+    dump_frame(DataSyncFrame.build(account_id=account.id, epoch=1, seq=n + 1,
+        entities={{"comments": [comment_record(n * batch + i) for i in range(batch)]}}, deleted={{}}))
+    for n in range(frames)
+]
+def backend_cpu():
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    fields = open(f"/proc/{{pid}}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def run(texts):
+    wall, cpu, server = time.perf_counter(), time.process_time(), backend_cpu()
+    for text in texts:
+        frame_handle(session=session, frame=parse_frame(text))
+    return time.perf_counter() - wall, time.process_time() - cpu, backend_cpu() - server
+run(texts[:2])  # warm: first statements, connection set-up
+wall, cpu, server = run(texts[2:])
+n = (frames - 2) * batch
+print(json.dumps({{"vendor": connection.vendor, "items": n, "wall_us": wall / n * 1e6, "hub_cpu_us": cpu / n * 1e6,
+                   "db_cpu_us": server / n * 1e6}}))
+"""
+
+
+def ingest_service_time(*, database_url: str | None, frames: int = 42, batch: int = 500) -> dict[str, Any]:
+    """Per item, in one process (no socket): wall time, the hub's CPU time and the PostgreSQL backend's
+    CPU time of parsing and durably applying sync frames (`frame_handle`, store included). CPU time is
+    what the load of a shared machine changes least; wall time is shown for reference."""
+    with tempfile.TemporaryDirectory(prefix="imhub-bench-svc-") as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+        env.pop("REDIS_URL", None)
+        env.update(
+            DJANGO_SETTINGS_MODULE="imhub.settings",
+            DATABASE_URL=database_url or f"sqlite:///{Path(tmp) / 'svc.sqlite3'}",
+            IMHUB_VAR_DIR=str(Path(tmp) / "var"),
+            LOG_LEVEL="WARNING",
+        )
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+        )
+        return dict(_shell_json(env=env, code=SERVICE.format(frames=frames, batch=batch)))

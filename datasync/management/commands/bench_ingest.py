@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from datasync.bench.ingest import ingest_run, store_memory_per_item
+from datasync.bench.ingest import ingest_run, ingest_service_time, store_memory_per_item
 
 
 class Command(BaseCommand):
@@ -22,7 +22,21 @@ class Command(BaseCommand):
             "--load-rows", type=int, default=0, help="then fill the database to N rows and time a store load"
         )
 
+        parser.add_argument(
+            "--service-time",
+            action="store_true",
+            help="instead: CPU time per item of parsing and applying frames in one process (hub + PostgreSQL)",
+        )
+
     def handle(self, *args: Any, **opts: Any) -> None:
+        if opts["service_time"]:
+            svc = ingest_service_time(database_url=opts["database_url"], batch=opts["batch"])
+            self.stdout.write(
+                f"service time ({svc['vendor']}, {svc['items']} items, batch {opts['batch']}): "
+                f"hub CPU {svc['hub_cpu_us']:.1f} us/item + database backend CPU {svc['db_cpu_us']:.1f} us/item; "
+                f"wall {svc['wall_us']:.1f} us/item"
+            )
+            return
         result, load = ingest_run(
             items=opts["items"],
             batch=opts["batch"],
