@@ -148,7 +148,7 @@ IMHUB_READ_LANE = env.bool("IMHUB_READ_LANE", default=True)
 # Start-up snapshot of the DataStore (datasync/snapshot.py): where each hub process keeps it ("" turns
 # it off) and how often a serving process rewrites it when its data changed (also once at shutdown).
 IMHUB_SNAPSHOT_PATH = env.str("IMHUB_SNAPSHOT_PATH", default=str(VAR_DIR / "datastore.snapshot"))
-IMHUB_SNAPSHOT_INTERVAL = env.float("IMHUB_SNAPSHOT_INTERVAL", default=120.0)
+IMHUB_SNAPSHOT_INTERVAL = env.float("IMHUB_SNAPSHOT_INTERVAL", default=300.0)
 # Optional bearer token required by /metrics (empty: open, e.g. behind a private network).
 IMHUB_METRICS_TOKEN = env.str("IMHUB_METRICS_TOKEN", default="")
 
