@@ -187,10 +187,8 @@ async def push(
         return len(frames), time.perf_counter() - started
 
 
-def ingest_run(
-    *, items: int, batch: int, window: int, database_url: str | None = None, load_rows: int = 0
-) -> tuple[IngestResult, dict[str, Any] | None]:
-    """Run the ingest against a fresh hub; with `load_rows`, also time a store load of that many rows."""
+def ingest_run(*, items: int, batch: int, window: int, database_url: str | None = None) -> IngestResult:
+    """Run the ingest against a fresh hub (start-up over many rows: `datasync/bench/startup.py`)."""
     with (
         tempfile.TemporaryDirectory(prefix="imhub-bench-") as tmp,
         hub_process(database_url=database_url, workdir=Path(tmp)) as (env, port),
@@ -207,11 +205,9 @@ def ingest_run(
             )
         )
         database = "postgresql" if database_url and database_url.startswith("postgres") else "sqlite"
-        result = IngestResult(
+        return IngestResult(
             items=items, frames=frames, batch=batch, window=window, seconds=seconds, database=database
         )
-        load = store_load_measure(env=env, rows=load_rows) if load_rows else None
-        return result, load
 
 
 def store_memory_per_item(*, items: int, chunk: int = 1000) -> dict[str, float]:
@@ -240,40 +236,6 @@ def store_memory_per_item(*, items: int, chunk: int = 1000) -> dict[str, float]:
         "bytes_per_item": round(total, 1),
         "bytes_per_item_beyond_text": round(total - text_bytes / items, 1),
     }
-
-
-LOAD_MEASURE = """
-import json, resource, time
-from django.db import transaction
-from accounts.models import Account
-from datasync.bench.ingest import comment_record
-from datasync.models import Entity
-from datasync.persistence import entities_upsert, store_load_rows, sync_states_load
-from datasync.store import DataStore
-rows = {rows}
-have = Entity.objects.count()
-accounts = list(Account.objects.order_by("id")[:1]) or [Account.objects.create(nickname="load", platform="douyin")]
-i = have
-while i < rows:
-    n = min(5000, rows - i)
-    with transaction.atomic():
-        entities_upsert(account_id=accounts[0].id, upserts={{"comments": [comment_record(10**8 + j) for j in range(i, i + n)]}})
-    i += n
-def rss():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * resource.getpagesize()
-before = rss()
-started = time.perf_counter()
-store = DataStore()
-count = store_load_rows(apply=store.apply_change, last_seqs=sync_states_load())
-seconds = time.perf_counter() - started
-print(json.dumps({{"rows": count, "seconds": seconds, "rss_bytes_per_item": (rss() - before) / max(count, 1)}}))
-"""
-
-
-def store_load_measure(*, env: dict[str, str], rows: int) -> dict[str, Any]:
-    """Fill the hub's database up to `rows` entity rows, then time a full store load in a fresh process."""
-    return dict(_shell_json(env=env, code=LOAD_MEASURE.format(rows=rows)))
 
 
 SERVICE = """

@@ -19,10 +19,6 @@ class Command(BaseCommand):
         parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
         parser.add_argument("--memory-items", type=int, default=100_000, help="0 to skip the memory figure")
         parser.add_argument(
-            "--load-rows", type=int, default=0, help="then fill the database to N rows and time a store load"
-        )
-
-        parser.add_argument(
             "--service-time",
             action="store_true",
             help="instead: CPU time per item of parsing and applying frames in one process (hub + PostgreSQL)",
@@ -37,23 +33,17 @@ class Command(BaseCommand):
                 f"wall {svc['wall_us']:.1f} us/item"
             )
             return
-        result, load = ingest_run(
+        result = ingest_run(
             items=opts["items"],
             batch=opts["batch"],
             window=opts["window"],
             database_url=opts["database_url"],
-            load_rows=opts["load_rows"],
         )
         self.stdout.write(
             f"ingest ({result.database}): {result.items} items in {result.frames} frames "
             f"(batch {result.batch}, window {result.window}) in {result.seconds:.2f}s = "
             f"{result.items_per_second:,.0f} items/s durably applied and acked"
         )
-        if load:
-            self.stdout.write(
-                f"store load at start-up: {load['rows']} rows in {load['seconds']:.1f}s = "
-                f"{load['rows'] / load['seconds']:,.0f} rows/s, RSS {load['rss_bytes_per_item']:.0f} bytes/item"
-            )
         if opts["memory_items"]:
             memory = store_memory_per_item(items=opts["memory_items"])
             self.stdout.write(
