@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import random
 import urllib.request
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
-import psycopg
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -20,18 +15,6 @@ from tests.support.processes import Hub, make_hub, wait_until
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
 
 MAX_FRAMES = 200  # bounded: the kernel spreads new connections over the processes, not evenly
-
-
-@pytest.fixture
-def fresh_database(postgres_url: str) -> Iterator[str]:
-    """A PostgreSQL database of its own for this test, dropped at the end."""
-    name = f"imhub_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    parsed = urlparse(postgres_url)
-    yield urlunparse(parsed._replace(path=f"/{name}"))
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def applied_by_process(hub: Hub) -> dict[str, float]:
@@ -48,11 +31,10 @@ def applied_by_process(hub: Hub) -> dict[str, float]:
 
 
 def test_metrics_from_any_process_show_every_process_sync_counters(
-    tmp_path: Path, fresh_database: str, redis_url: str
+    tmp_path: Path, fresh_database: str, fresh_redis_url: str
 ) -> None:
     # given one hub served by two processes on one port (PostgreSQL + Redis on a random logical db)
-    redis_url = urlunparse(urlparse(redis_url)._replace(path=f"/{random.randint(1, 15)}"))
-    hub = make_hub(tmp_path, database_url=fresh_database, redis_url=redis_url, processes=2)
+    hub = make_hub(tmp_path, database_url=fresh_database, redis_url=fresh_redis_url, processes=2)
     hub.start()
     try:
         seed = hub_seed(hub)
