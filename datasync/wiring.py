@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from accounts.services import workers_expire_silent
-from datasync import events, handlers, readmarks, replies
+from datasync import events, handlers, readmarks, replies, stats_share
 from datasync.api.visibility import visibility_invalidate
 from datasync.bench.data import bench_dataset_loader
 from datasync.runtime import Wiring, runtime
@@ -45,5 +45,7 @@ def hub_wiring() -> Wiring:
             (replies.replies_dispatch_pending, replies.DISPATCH_INTERVAL),
             # the start-up snapshot (datasync/snapshot.py), rewritten when the data changed
             (runtime.snapshot_save, float(settings.IMHUB_SNAPSHOT_INTERVAL)),
+            # this process's sync counters into Redis, for /metrics scraped from any process
+            (stats_share.stats_share_publish, stats_share.PUBLISH_INTERVAL),
         ),
     )

@@ -1,8 +1,10 @@
 """Prometheus metrics at `/metrics`: sync traffic, apply and API latency, workers, accounts, outboxes.
 
-Counters are per hub process (scrape every process). Sync counters come from `datasync.stats`; gauges
-about workers and accounts are read from the database at scrape time; the API latency histogram is
-filled by `ApiLatencyMiddleware`.
+Sync counters are every hub process's (`datasync.stats_share`: with Redis each process shares a snapshot
+of its `datasync.stats` counters), labelled ``process="<hostname>:<pid>"``, so one scrape through the
+shared port sees them all; gauges about workers and accounts are read from the database at scrape time;
+the API latency histogram is the scraped process's own, filled by `ApiLatencyMiddleware` and the read
+lane.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 REGISTRY = CollectorRegistry(auto_describe=False)
@@ -74,61 +76,63 @@ class HubCollector(Collector):
 
 
 def _sync_metrics() -> Iterable[Metric]:
-    from datasync import stats
+    from datasync.stats_share import stats_snapshots_all
 
-    process = stats.stats_process()
-    received = CounterMetricFamily("imhub_sync_frames_received", "Worker frames received.", labels=["type"])
-    for frame_type, count in sorted(process.get("frames_by_type", {}).items()):
-        received.add_metric([frame_type], count)
-    yield received
-    yield CounterMetricFamily(
-        "imhub_sync_frames_applied", "Sync frames applied durably.", value=process.get("frames_applied", 0)
+    yield from sync_metrics_from_snapshots(stats_snapshots_all())
+
+
+def sync_metrics_from_snapshots(snapshots: list[dict[str, Any]]) -> list[Metric]:
+    """The sync counters of every hub process (``stats_share`` snapshots), each series labelled with its
+    ``process``: a dashboard sums over that label for the hub's totals."""
+    received = CounterMetricFamily(
+        "imhub_sync_frames_received", "Worker frames received.", labels=["process", "type"]
     )
-    yield CounterMetricFamily(
-        "imhub_sync_frames_duplicate",
-        "Sync frames acked again without re-applying.",
-        value=process.get("frames_duplicate", 0),
+    applied = CounterMetricFamily(
+        "imhub_sync_frames_applied", "Sync frames applied durably.", labels=["process"]
+    )
+    duplicate = CounterMetricFamily(
+        "imhub_sync_frames_duplicate", "Sync frames acked again without re-applying.", labels=["process"]
     )
     rejected = CounterMetricFamily(
-        "imhub_sync_frames_rejected", "Worker frames rejected, by code.", labels=["code"]
+        "imhub_sync_frames_rejected", "Worker frames rejected, by code.", labels=["process", "code"]
     )
-    for code, count in sorted(process.get("frames_rejected_by_code", {}).items()):
-        rejected.add_metric([code], count)
-    yield rejected
-    yield CounterMetricFamily(
-        "imhub_sync_items_applied",
-        "Entity records applied from sync frames.",
-        value=process.get("items_applied", 0),
+    items = CounterMetricFamily(
+        "imhub_sync_items_applied", "Entity records applied from sync frames.", labels=["process"]
     )
-    yield GaugeMetricFamily(
-        "imhub_connected_workers",
-        "Worker sockets open on this process.",
-        value=len(process.get("connected_workers", [])),
+    gaps = CounterMetricFamily(
+        "imhub_fanout_gaps", "Fan-out messages that skipped a seq (the replica reloaded).", labels=["process"]
     )
-    histogram = getattr(stats, "stats_apply_histogram", None)
-    if histogram is not None:
-        buckets, total_sum = histogram()
-        family = _histogram_family(
-            "imhub_sync_apply_seconds",
-            "Time to apply a sync frame (DB transaction to ack).",
-            buckets,
-            total_sum,
-        )
-        if family is not None:
-            yield family
-
-
-def _histogram_family(name: str, documentation: str, buckets: list[tuple[float, int]], total: float) -> Any:
-    from prometheus_client.core import HistogramMetricFamily
-
-    if not buckets:
-        return None
-    return HistogramMetricFamily(
-        name,
-        documentation,
-        buckets=[("+Inf" if bound == float("inf") else str(bound), count) for bound, count in buckets],
-        sum_value=total,
+    lane = CounterMetricFamily(
+        "imhub_read_lane_requests",
+        "IM API read requests: answered by the read lane, or passed to Django.",
+        labels=["process", "outcome"],
     )
+    workers = GaugeMetricFamily(
+        "imhub_connected_workers", "Worker sockets open on a process.", labels=["process"]
+    )
+    latency = HistogramMetricFamily(
+        "imhub_sync_apply_seconds", "Time to apply a sync frame (DB transaction to ack).", labels=["process"]
+    )
+    for snap in snapshots:
+        label = snap["process"]
+        for frame_type, count in sorted(snap["frames_by_type"].items()):
+            received.add_metric([label, frame_type], count)
+        applied.add_metric([label], snap["frames_applied"])
+        duplicate.add_metric([label], snap["frames_duplicate"])
+        for code, count in sorted(snap["frames_rejected_by_code"].items()):
+            rejected.add_metric([label, code], count)
+        items.add_metric([label], snap["items_applied"])
+        gaps.add_metric([label], snap["fanout_gaps"])
+        lane.add_metric([label, "answered"], snap["read_lane"]["answered"])
+        lane.add_metric([label, "passed_to_django"], snap["read_lane"]["passed_to_django"])
+        workers.add_metric([label], snap["connected_workers"])
+        if snap["apply_buckets"]:
+            latency.add_metric(
+                [label],
+                [("+Inf" if bound is None else str(bound), count) for bound, count in snap["apply_buckets"]],
+                sum_value=snap["apply_sum"],
+            )
+    return [received, applied, duplicate, rejected, items, gaps, lane, workers, latency]
 
 
 def _database_metrics() -> Iterable[Metric]:

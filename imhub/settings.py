@@ -24,6 +24,16 @@ SECRET_KEY = env.str("SECRET_KEY", default="imhub-insecure-dev-key-change-me-in-
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Behind a TLS-terminating proxy: the header (Django's META name) and value saying the request was https,
+# e.g. HTTP_X_FORWARDED_PROTO,https. Only when the proxy always sets it and the hub is not reachable
+# directly (a client could send it). The read lane applies it the same way (datasync/api/lane.py).
+_proxy_ssl_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+SECURE_PROXY_SSL_HEADER = (
+    (_proxy_ssl_header[0], _proxy_ssl_header[1]) if len(_proxy_ssl_header) == 2 else None
+)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
 # Key for encrypting account storage state at rest (Fernet, derived from this secret).
 STORAGE_STATE_KEY = env.str("STORAGE_STATE_KEY", default=SECRET_KEY)
 

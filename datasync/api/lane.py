@@ -10,7 +10,14 @@ translation (``errors.im_error_parts``), the same JSON bytes and headers, the sa
 Everything it is not sure about goes to Django unchanged: other methods and paths, the browsable API
 (``Accept`` naming HTML or anything but JSON, a ``format`` parameter), a host Django would refuse, a
 request without valid credentials (Django and DRF answer it, with their own error and cookie handling),
-a store still loading. Database lookups (token, session, team visibility, account rows) happen only on
+a store still loading, a request Django would redirect to HTTPS (``SECURE_SSL_REDIRECT``).
+
+Behind a reverse proxy the lane trusts what Django trusts, no more: the header named by
+``SECURE_PROXY_SSL_HEADER`` (e.g. ``X-Forwarded-Proto``) sets the scheme exactly as Django's
+``request.scheme`` does (next links, HSTS); ``X-Forwarded-Host`` and ``X-Forwarded-Port`` (which
+Django may apply, by ``USE_X_FORWARDED_HOST`` / ``_PORT``) send the request to Django; any other
+``X-Forwarded-*`` (``For``) is ignored, as Django ignores it. A header name with ``_`` goes to Django
+(Django reads it as the ``-`` spelling). docs/operations.md and docs/nginx/imhub.conf set a proxy up so. Database lookups (token, session, team visibility, account rows) happen only on
 a cache miss, in a thread, never on the event loop. Each answered request is timed into the same API
 latency histogram as Django's routes (``observe``, given by ``imhub/asgi.py``; the label is the route
 pattern Django resolves for the same path).
@@ -63,6 +70,19 @@ _SECURITY_HEADERS = (
 )
 
 
+_HOST_CHANGING = frozenset({b"x-forwarded-host", b"x-forwarded-port"})
+
+
+def _hsts_value() -> str:
+    """SecurityMiddleware's Strict-Transport-Security value (it adds it to secure responses)."""
+    value = f"max-age={settings.SECURE_HSTS_SECONDS}"
+    if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
+        value += "; includeSubDomains"
+    if settings.SECURE_HSTS_PRELOAD:
+        value += "; preload"
+    return value
+
+
 def _accept_is_json(accept: str) -> bool:
     """True when DRF's content negotiation would pick its JSON renderer for this Accept header."""
     if accept in _JSON_ACCEPT:
@@ -92,6 +112,7 @@ class ReadLane:
         self._hosts: dict[str, bool] = {}
         self._labels: dict[int, str] = {}
         self._next_templates: dict[tuple[str, str, str, str], str] = {}
+        self._proxy_header: tuple[Any, bytes, str] | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["method"] != "GET":
@@ -118,6 +139,8 @@ class ReadLane:
         if not runtime.ready or scope.get("root_path"):
             return False
         accept = authorization = cookie = host = ""
+        proxy_header, secure_value = self._proxy_ssl_header()
+        proto: bytes | None = None
         for name, value in scope["headers"]:
             if name == b"accept":
                 accept = value.decode("latin-1")
@@ -127,10 +150,20 @@ class ReadLane:
                 cookie = value.decode("latin-1")
             elif name == b"host":
                 host = value.decode("latin-1")
-            elif name.startswith(b"x-forwarded-"):
-                return False  # proxy headers: let Django apply its settings for them
+            elif name == proxy_header:
+                if proto is not None:
+                    return False  # repeated: Django joins the values; let it
+                proto = value
+            elif name in _HOST_CHANGING or b"_" in name:
+                return False  # may change the host Django sees (by its settings): let Django apply them
         if not _accept_is_json(accept):
             return False
+        if proto is not None:  # Django's request.scheme: the first value before a comma, stripped
+            scheme = "https" if proto.split(b",", 1)[0].strip().decode("latin-1") == secure_value else "http"
+        else:
+            scheme = scope.get("scheme", "http")
+        if scheme != "https" and settings.SECURE_SSL_REDIRECT:
+            return False  # SecurityMiddleware redirects it
         raw_query = scope.get("query_string", b"")
         query_string = raw_query.decode("latin-1") if isinstance(raw_query, bytes) else raw_query
         q = dict(parse_qsl(query_string, keep_blank_values=True))
@@ -159,7 +192,7 @@ class ReadLane:
                 results, nxt = out
                 out = {
                     "results": results,
-                    "next": self._next_url(scope, host, query_string, nxt),
+                    "next": self._next_url(scope, scheme, host, query_string, nxt),
                     "next_cursor": nxt,
                 }
         except Exception as exc:
@@ -168,7 +201,8 @@ class ReadLane:
                 logger.exception("read lane failed on %s", scope["path"])
                 return False  # Django answers (and reports) it the usual way
             status, out, extra = parts
-        await self._send(send, status, json_bytes(out), extra)
+        hsts = _hsts_value() if scheme == "https" and settings.SECURE_HSTS_SECONDS else None
+        await self._send(send, status, json_bytes(out), extra, hsts)
         if self.observe is not None:
             self.observe("GET", self._label(route), status, time.perf_counter() - started)
         return True
@@ -192,6 +226,18 @@ class ReadLane:
                 return await _run_blocking(token_user, parts[1])
         return None
 
+    def _proxy_ssl_header(self) -> tuple[bytes | None, str]:
+        """``SECURE_PROXY_SSL_HEADER`` as (the ASGI header name, the secure value), or (None, "")."""
+        setting = settings.SECURE_PROXY_SSL_HEADER
+        if not setting:
+            return None, ""
+        cached = self._proxy_header
+        if cached is None or cached[0] != setting:
+            meta, secure_value = setting
+            name = meta.removeprefix("HTTP_").lower().replace("_", "-").encode("latin-1")
+            cached = self._proxy_header = (setting, name, secure_value)
+        return cached[1], cached[2]
+
     def _host_allowed(self, host: str) -> bool:
         allowed = self._hosts.get(host)
         if allowed is None:
@@ -202,14 +248,14 @@ class ReadLane:
         return allowed
 
     def _next_url(
-        self, scope: dict[str, Any], host: str, query_string: str, cursor: str | None
+        self, scope: dict[str, Any], scheme: str, host: str, query_string: str, cursor: str | None
     ) -> str | None:
         """DRF's next link: ``request.build_absolute_uri()`` with ``cursor`` replaced (through
         ``replace_query_param``, whose output for one URL differs only in the quoted cursor value, so
         it is computed once per URL with a marker and the marker replaced per request)."""
         if cursor is None:
             return None
-        key = (scope.get("scheme", "http"), host, scope["path"], query_string)
+        key = (scheme, host, scope["path"], query_string)
         template = self._next_templates.get(key)
         if template is None:
             location = escape_uri_path(scope["path"]) + (
@@ -236,13 +282,16 @@ class ReadLane:
             self._labels[key] = label
         return label
 
-    async def _send(self, send: Any, status: int, body: bytes, extra: dict[str, str]) -> None:
+    async def _send(
+        self, send: Any, status: int, body: bytes, extra: dict[str, str], hsts: str | None = None
+    ) -> None:
         # Django's order and spelling: the response's own headers (DRF's, then the extra ones such as
         # Retry-After), the middleware's in reverse order of MIDDLEWARE (clickjacking, common, security)
         headers = [
             *_RESPONSE_HEADERS,
             *((k.encode("latin-1"), v.encode("latin-1")) for k, v in extra.items()),
             (b"Content-Length", str(len(body)).encode()),
+            *(((b"Strict-Transport-Security", hsts.encode("latin-1")),) if hsts else ()),
             *_SECURITY_HEADERS,
         ]
         await send({"type": "http.response.start", "status": status, "headers": headers})

@@ -16,6 +16,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.contrib.auth.models import User
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+from django.core.asgi import get_asgi_application
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
@@ -32,12 +33,13 @@ SKIP_HEADERS = {b"date", b"server"}  # added by the server, not by either path
 class Spy:
     """The inner app of the lane: Django, recording whether a request reached it."""
 
-    def __init__(self) -> None:
+    def __init__(self, app: Any = django_app) -> None:
         self.calls = 0
+        self.app = app
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         self.calls += 1
-        await django_app(scope, receive, send)
+        await self.app(scope, receive, send)
 
 
 def asgi_get(
@@ -82,10 +84,12 @@ def asgi_get(
     return start["status"], kept, body
 
 
-def both(path: str, query: str, headers: list[tuple[str, str]]) -> tuple[Any, Any, bool]:
+def both(
+    path: str, query: str, headers: list[tuple[str, str]], django: Any = django_app
+) -> tuple[Any, Any, bool]:
     """(Django's answer, the lane's answer, whether the lane answered itself)."""
-    spy = Spy()
-    drf = asgi_get(django_app, path, query, headers)
+    spy = Spy(django)
+    drf = asgi_get(django, path, query, headers)
     lane = asgi_get(ReadLane(spy), path, query, headers)
     return drf, lane, spy.calls == 0
 
@@ -268,3 +272,74 @@ def test_lane_records_latency_like_django_routes(team: Team) -> None:
         ("GET", "api/im/conversations/$", 200),
         ("GET", "api/im/contents/(?P<pk>[^/]+)/$", 400),
     ]
+
+
+def fresh_django() -> Any:
+    """Django's ASGI app built now: its middleware reads the security settings when it is built."""
+    return ASGIStaticFilesHandler(get_asgi_application())
+
+
+PROXY_SSL = ("HTTP_X_FORWARDED_PROTO", "https")
+
+
+@pytest.mark.parametrize(
+    ("setting", "forwarded", "hsts"),
+    [
+        (PROXY_SSL, [("X-Forwarded-Proto", "https"), ("X-Forwarded-For", "203.0.113.9")], 0),
+        (PROXY_SSL, [("X-Forwarded-Proto", "https")], 3600),  # HSTS on secure answers only
+        (PROXY_SSL, [("X-Forwarded-Proto", "http")], 3600),
+        (PROXY_SSL, [("X-Forwarded-Proto", "https, http")], 0),  # the first value counts
+        (PROXY_SSL, [("X-Forwarded-Proto", "HTTPS")], 0),  # not the secure value: http
+        (None, [("X-Forwarded-Proto", "https"), ("X-Forwarded-For", "203.0.113.9")], 3600),  # not trusted
+        (("HTTP_X_SCHEME", "on"), [("X-Scheme", "on")], 60),  # any header Django is told to trust
+    ],
+)
+def test_lane_trusts_the_proxy_headers_django_trusts(
+    team: Team, settings: Any, setting: Any, forwarded: list[tuple[str, str]], hsts: int
+) -> None:
+    # given a proxy's headers and Django configured to trust (or not) its scheme header
+    settings.SECURE_PROXY_SSL_HEADER = setting
+    settings.SECURE_HSTS_SECONDS = hsts
+    headers = [("Authorization", f"Token {Token.objects.create(user=team.agent).key}"), *forwarded]
+    path, query = _fill(team, "/api/im/unified-messages/", {"account_id": "{account}", "limit": 2})
+    # when
+    drf, lane, answered = both(path, query, headers, fresh_django())
+    # then the lane answered, like Django: the next link's scheme and the HSTS header follow the setting
+    assert answered is True
+    assert lane == drf
+    secure = setting is not None and forwarded[0][1].split(",")[0].strip() == setting[1]
+    assert (b'"next":"https://' in lane[2]) is secure
+    assert any(k == b"Strict-Transport-Security" for k, _ in lane[1]) is (secure and hsts > 0)
+
+
+@pytest.mark.parametrize(
+    "forwarded",
+    [
+        [("X-Forwarded-Port", "8443")],  # USE_X_FORWARDED_PORT may apply it
+        [("X-Forwarded-Proto", "https"), ("X-Forwarded-Proto", "http")],  # repeated: Django joins them
+        [("X_Forwarded_Proto", "https")],  # Django reads it as X-Forwarded-Proto
+    ],
+)
+def test_lane_leaves_ambiguous_proxy_headers_to_django(
+    team: Team, settings: Any, forwarded: list[tuple[str, str]]
+) -> None:
+    settings.SECURE_PROXY_SSL_HEADER = PROXY_SSL
+    headers = [("Authorization", f"Token {Token.objects.create(user=team.agent).key}"), *forwarded]
+    path, query = _fill(team, "/api/im/unified-messages/", {"account_id": "{account}"})
+    drf, lane, answered = both(path, query, headers)
+    assert answered is False
+    assert lane == drf
+
+
+def test_lane_leaves_the_https_redirect_to_django(team: Team, settings: Any) -> None:
+    # given SECURE_SSL_REDIRECT and a plain-http request (no proxy header saying https)
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_PROXY_SSL_HEADER = PROXY_SSL
+    headers = [("Authorization", f"Token {Token.objects.create(user=team.agent).key}")]
+    path, query = _fill(team, "/api/im/unified-messages/", {"account_id": "{account}"})
+    # when / then: Django redirects; through the proxy saying https, the lane answers
+    django = fresh_django()
+    drf, lane, answered = both(path, query, headers, django)
+    assert (answered, lane[0], lane == drf) == (False, 301, True)
+    drf, lane, answered = both(path, query, [*headers, ("X-Forwarded-Proto", "https")], django)
+    assert (answered, lane[0], lane == drf) == (True, 200, True)

@@ -51,6 +51,7 @@ def test_the_hub_runtime_is_built_from_the_wiring_listing() -> None:
         ("accounts.services.workers.workers_expire_silent", 10.0),
         ("datasync.replies.replies_dispatch_pending", 1.0),
         ("datasync.runtime.Runtime.snapshot_save", 300.0),
+        ("datasync.stats_share.stats_share_publish", 5.0),
     ]
 
 

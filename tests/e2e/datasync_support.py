@@ -32,12 +32,14 @@ def hub_seed(hub: Hub, *, worker_id: str = "w1") -> dict[str, Any]:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def worker_connect(hub: Hub, token: str) -> ClientConnection:
+def worker_connect(hub: Hub, token: str, *, ws_url: str | None = None, ssl: Any = None) -> ClientConnection:
+    """A worker's WebSocket to ``hub`` (or to ``ws_url``, e.g. a proxy in front of it, with ``ssl``)."""
     return connect(
-        f"{hub.ws_url}/ws/worker/",
+        f"{ws_url or hub.ws_url}/ws/worker/",
         additional_headers={"Authorization": f"Bearer {token}"},
         max_size=None,
         open_timeout=10,
+        ssl=ssl,
     )
 
 

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import random
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
-import psycopg
 import pytest
 
 from tests.datasync.records import comment, conversation, message, sync_text
@@ -16,18 +13,6 @@ from tests.e2e.datasync_support import hub_seed, messages_get, recv, register, s
 from tests.support.processes import make_hub, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
-
-
-@pytest.fixture
-def fresh_database(postgres_url: str) -> Iterator[str]:
-    """A PostgreSQL database of its own for this test, dropped at the end."""
-    name = f"imhub_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    parsed = urlparse(postgres_url)
-    yield urlunparse(parsed._replace(path=f"/{name}"))
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_a_sync_sent_to_one_hub_process_is_served_by_the_other(

@@ -7,6 +7,7 @@ from django.test import Client, override_settings
 
 from accounts.models import Account, LoginStatus, Worker
 from datasync import stats
+from datasync.stats_share import process_label
 
 
 def _metric_value(text: str, name: str) -> float | None:
@@ -35,7 +36,8 @@ def test_metrics_report_accounts_workers_and_sync_counters() -> None:
     response = Client().get("/metrics")
     text = response.content.decode()
 
-    # then the figures are there
+    # then the figures are there, the sync counters labelled with this process
+    p = f'process="{process_label()}"'
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")
     assert _metric_value(text, 'imhub_accounts_by_login_status{status="logged_in"}') == 2.0
@@ -43,12 +45,12 @@ def test_metrics_report_accounts_workers_and_sync_counters() -> None:
     assert _metric_value(text, 'imhub_accounts_by_runner_status{status="running"}') == 2.0
     assert _metric_value(text, 'imhub_worker_outbox_depth{worker="w-metrics"}') == 7.0
     assert _metric_value(text, 'imhub_workers{status="online"}') == 1.0
-    assert _metric_value(text, 'imhub_sync_frames_received_total{type="worker:data:sync"}') == 2.0
-    assert _metric_value(text, "imhub_sync_frames_applied_total") == 1.0
-    assert _metric_value(text, "imhub_sync_items_applied_total") == 25.0
-    assert _metric_value(text, 'imhub_sync_frames_rejected_total{code="stale_epoch"}') == 1.0
-    below_5ms = _metric_value(text, 'imhub_sync_apply_seconds_bucket{le="0.005"}')
-    below_1ms = _metric_value(text, 'imhub_sync_apply_seconds_bucket{le="0.001"}')
+    assert _metric_value(text, f'imhub_sync_frames_received_total{{{p},type="worker:data:sync"}}') == 2.0
+    assert _metric_value(text, f"imhub_sync_frames_applied_total{{{p}}}") == 1.0
+    assert _metric_value(text, f"imhub_sync_items_applied_total{{{p}}}") == 25.0
+    assert _metric_value(text, f'imhub_sync_frames_rejected_total{{code="stale_epoch",{p}}}') == 1.0
+    below_5ms = _metric_value(text, f'imhub_sync_apply_seconds_bucket{{le="0.005",{p}}}')
+    below_1ms = _metric_value(text, f'imhub_sync_apply_seconds_bucket{{le="0.001",{p}}}')
     assert below_5ms is not None and below_1ms is not None
     assert below_5ms >= below_1ms + 1
 
