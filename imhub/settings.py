@@ -104,11 +104,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Channel layer: channels-redis when REDIS_URL is set, else the in-memory layer (one process).
 REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_SOCKET_TIMEOUT = 30.0
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 10000, "expiry": 60},
+            # socket_timeout above channels-redis's 5 s BZPOPMIN: redis-py's default read timeout is
+            # also 5 s, so an idle receive raised "Timeout reading" every 5 s, and a message popped as
+            # the client gave up was lost (it is put in the layer's backup queue only once read)
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": REDIS_SOCKET_TIMEOUT}],
+                "capacity": 10000,
+                "expiry": 60,
+            },
         }
     }
 else:
