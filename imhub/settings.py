@@ -94,11 +94,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Channel layer: channels-redis when REDIS_URL is set, else the in-memory layer (one process).
 REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=30.0)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 10000, "expiry": 60},
+            # socket_timeout above channels-redis's 5 s blocking pop (BZPOPMIN): redis-py 8 defaults it to
+            # 5 s, which races the pop and kills receives (worker sockets, fan-out) with TimeoutError
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": REDIS_SOCKET_TIMEOUT}],
+                "capacity": 10000,
+                "expiry": 60,
+            },
         }
     }
 else:

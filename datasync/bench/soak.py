@@ -545,7 +545,7 @@ class Soak:
         for worker in self.workers:
             lines = [
                 line for line in worker.log.read_text(errors="replace").splitlines()
-                if re.search(r"\bERROR\b|Traceback", line)
+                if re.search(r"\bERROR\b|Traceback", line) and not line.startswith("[pid=")
             ]  # fmt: skip
             worker_errors += len(lines)
             details += [f"{worker.name}: {line[:200]}" for line in lines[:5]]
