@@ -388,8 +388,8 @@ class Soak:
         self.hub = self._child("hub", hub_args)
         wait_for(
             "the hub",
-            lambda: http("GET", f"{self.hub_url}/healthz", timeout=2),
-            timeout=120,
+            lambda: http("GET", f"{self.hub_url}/healthz", timeout=10),
+            timeout=300,
             watch=self.children,
         )
         self.workers = []

@@ -10,6 +10,7 @@ import asyncio
 import json
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 from channels_redis.core import RedisChannelLayer
@@ -54,3 +55,31 @@ def test_a_receive_with_nothing_to_receive_waits_without_a_redis_error(redis_url
 
     # when a receive waits on a channel nobody sends to, then only our own wait ends it
     assert asyncio.run(wait_on_an_empty_channel()) == "nothing received"
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+async def test_healthz_channel_check_answers_while_the_fanout_listener_waits(
+    redis_url: str, settings: Any
+) -> None:
+    # given this process's runtime started on Redis: its fan-out listener blocks in a pop on its channel
+    from channels.layers import channel_layers
+
+    from datasync.runtime import runtime
+    from imhub.health import _check_channel_layer
+
+    host = _channel_layers(redis_url)["default"]["CONFIG"]["hosts"][0]  # type: ignore[index]
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [host]}}
+    }
+    channel_layers.backends.clear()
+    await runtime.stop()
+    await runtime.ensure_ready()
+    try:
+        # when the health check round-trips a message through the layer (it waits 2 s at most) a few times
+        checks = [await _check_channel_layer() for _ in range(4)]
+        # then every check got its message back: the listener's pop does not hold the check's receive up
+        assert [c["ok"] for c in checks] == [True] * 4, checks
+    finally:
+        await runtime.stop()
+        channel_layers.backends.clear()
