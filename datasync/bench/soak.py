@@ -409,7 +409,16 @@ class Soak:
         wait_for("the workers to connect", online, timeout=120, watch=self.children)
         self.say(f"hub {self.hub_url} ({c.hub_processes} process(es)), simulator, {c.workers} worker(s) up")
 
+    def _runners_settled(self) -> bool:
+        """Every account's runner has tried its session and stopped at the login page. Each of those
+        tries opens a login page (a new QR ticket), so a QR confirmed before they settle may be theirs."""
+        rows = self._stats()["accounts"]
+        return all(row["login_status"] == "not_logged_in" for row in rows)
+
     def login_all(self) -> None:
+        wait_for(
+            "every runner to stop at the login page", self._runners_settled, timeout=300, watch=self.children
+        )
         for account, creator in zip(self.setup["accounts"], self.creators, strict=False):
             session = self._admin("POST", f"/api/manage/accounts/{account['id']}/login/")
             path = f"/api/manage/login-sessions/{session['id']}/"
@@ -429,7 +438,16 @@ class Soak:
                 watch=self.children,
             )
             self._sim("POST", "/qr/confirm-newest", {"uid": creator["uid"]})
-            wait_for("a login", lambda: state("success"), timeout=120, watch=self.children)
+
+            def logged_in(uid: str = creator["uid"], check: Any = state) -> bool:
+                if check("success"):
+                    return True
+                # the page showed a new QR after the scan (slow machine): scan the newest one again,
+                # as a person with the phone would
+                self._sim("POST", "/qr/confirm-newest", {"uid": uid})
+                return False
+
+            wait_for("a login", logged_in, timeout=180, watch=self.children, interval=3)
         self.say(f"{len(self.setup['accounts'])} accounts logged in by QR scan")
 
     def _truth(self) -> dict[str, dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 import shutil
+import signal
 import sys
 import tempfile
 from typing import Any
@@ -76,6 +77,8 @@ class Command(BaseCommand):
             work_dir=work_dir,
         )
         self.stdout.write(f"logs in {work_dir}")
+        # SIGTERM ends the run like Ctrl-C: the children (own process groups) are stopped on the way out
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         try:
             result = soak_run(config, log=lambda line: self.stdout.write(line))
         except SoakError as exc:
