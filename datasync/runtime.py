@@ -153,7 +153,9 @@ class Runtime:
             self.store = DataStore()
             self._accepting = True
             layer = get_channel_layer()
-            self._channel = await layer.new_channel("datasync.fanout.")
+            # the default prefix: channels-redis receives every local channel of one prefix with one
+            # blocking pop under one lock, so a second prefix starves the consumers' channels up to 5 s
+            self._channel = await layer.new_channel()
             await layer.group_add(fanout.FANOUT_GROUP, self._channel)
             await layer.group_add(fanout.ACCOUNTS_GROUP, self._channel)
             self._tasks.append(asyncio.create_task(self._listen(layer, self._channel), name="fanout-listen"))

@@ -31,7 +31,9 @@ async def _check_channel_layer() -> dict[str, object]:
         return {"ok": False, "error": "no channel layer configured"}
     started = time.perf_counter()
     try:
-        channel = await layer.new_channel("healthz.")
+        # the default prefix, as every local channel here: channels-redis serialises receives of other
+        # prefixes behind the process's blocking pop (up to 5 s), longer than this check waits
+        channel = await layer.new_channel()
         token = uuid.uuid4().hex
         await layer.send(channel, {"type": "healthz.ping", "token": token})
         message = await asyncio.wait_for(layer.receive(channel), timeout=2.0)

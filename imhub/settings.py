@@ -104,7 +104,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Channel layer: channels-redis when REDIS_URL is set, else the in-memory layer (one process).
 REDIS_URL = env.str("REDIS_URL", default="")
-REDIS_SOCKET_TIMEOUT = 30.0
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=30.0)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {

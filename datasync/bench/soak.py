@@ -1,0 +1,696 @@
+"""Soak benchmark: the whole system under steady load for a bounded time; memory, lag and errors.
+
+Runs hub process(es) (``python -m imhub.serve``), the Douyin simulator in live mode, real crawler
+workers (``manage.py runworker_crawler``, Chromium) sharing the accounts, QR login of every account (as
+``imhub/demo.py`` does: the scan is confirmed through the simulator's control API), then for
+``duration`` seconds: live comments and DMs in the simulator, ``wrk`` on the IM API (a Lua script
+rotating over read routes with a DRF token), and an agent on ``/ws/im/`` timing every ``new_item``.
+
+Event lag = the agent's receive time minus the record's ``created_at`` (the time the simulator created
+the item: DMs carry milliseconds, comments whole seconds, so a comment's lag reads up to 1 s high). It
+includes the worker's polling interval, so it is the end-to-end freshness an agent sees, not the hub's
+own apply time. Lost events: live items the simulator created during the window whose ``new_item``
+never reached the agent (checked after a final sync).
+
+The processes are started as commands with ``subprocess`` (datasync may not import ``imhub``, so not
+through ``imhub.processes``); each in its own process group, stopped with the group. RSS is read from
+``/proc`` (a process and all its descendants, so a worker includes its Chromium).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from datasync.bench.api import wrk_parse
+
+ROOT = Path(__file__).resolve().parents[2]
+HOST = "127.0.0.1"
+SIZES: dict[str, list[str]] = {
+    "default": [],
+    "small": ["--works", "6", "--comments", "60", "--conversations", "8", "--messages", "60"],
+}
+LIVE_KINDS = {"comment": "comments", "message": "messages"}
+WRK_LUA = """
+local token = "{token}"
+local paths = {{{paths}}}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i % #paths) + 1], {{["Authorization"] = "Token " .. token}})
+end
+"""
+
+
+class SoakError(RuntimeError):
+    """The soak could not reach a state it needs; the message says which and where to look."""
+
+
+# ---- processes ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Child:
+    """A child process in its own process group, logging to ``log``."""
+
+    name: str
+    args: list[str]
+    env: dict[str, str]
+    log: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Child:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                self.args, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )  # fmt: skip
+        return self
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def tail(self, lines: int = 20) -> str:
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+
+def _proc_table() -> dict[int, tuple[int, str, int]]:
+    """pid -> (parent pid, command name, RSS bytes) of every process we may read."""
+    table = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            statm = Path(f"/proc/{entry}/statm").read_text().split()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
+        table[int(entry)] = (ppid, name, int(statm[1]) * page)
+    return table
+
+
+def process_tree_rss(pid: int, table: dict[int, tuple[int, str, int]] | None = None) -> dict[int, int]:
+    """RSS (bytes) of ``pid`` and each of its descendants."""
+    table = table if table is not None else _proc_table()
+    found, todo = {}, [pid]
+    while todo:
+        current = todo.pop()
+        if current in table:
+            found[current] = table[current][2]
+            todo.extend(p for p, row in table.items() if row[0] == current)
+    return found
+
+
+def rss_snapshot(*, hub: Child, workers: list[Child], simulator: Child) -> dict[str, int]:
+    """RSS per reported process: each hub process (the server's workers each on their own), each worker
+    with all its descendants (Chromium) summed, the simulator."""
+    table = _proc_table()
+    out: dict[str, int] = {}
+    assert hub.proc is not None
+    hub_tree = process_tree_rss(hub.proc.pid, table)
+    for n, (pid, rss) in enumerate(sorted(hub_tree.items())):
+        out[f"hub process {n} (pid {pid})" if len(hub_tree) > 1 else "hub"] = rss
+    for worker in workers:
+        assert worker.proc is not None
+        out[f"{worker.name} (+ Chromium)"] = sum(process_tree_rss(worker.proc.pid, table).values())
+    assert simulator.proc is not None
+    out["simulator"] = sum(process_tree_rss(simulator.proc.pid, table).values())
+    return out
+
+
+# ---- HTTP --------------------------------------------------------------------------------------------
+
+
+def http(method: str, url: str, *, body: Any = None, token: str | None = None, timeout: float = 15.0) -> Any:
+    """One JSON request; the decoded body, SoakError on a non-2xx answer or no answer."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Accept", "application/json")
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Token {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            raw = response.read()
+    except urllib.error.HTTPError as exc:
+        raise SoakError(f"{method} {url} -> HTTP {exc.code}: {exc.read()[:300]!r}") from None
+    except OSError as exc:
+        raise SoakError(f"{method} {url} failed: {exc}") from None
+    return json.loads(raw) if raw else None
+
+
+def wait_for(what: str, predicate: Any, *, timeout: float, watch: list[Child], interval: float = 0.5) -> Any:
+    """Poll ``predicate`` (SoakError counts as "not yet") until truthy; SoakError on timeout or a dead child."""
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        for child in watch:
+            if not child.alive():
+                raise SoakError(f"{child.name} exited; log {child.log}:\n{child.tail()}")
+        try:
+            value = predicate()
+            if value:
+                return value
+        except SoakError as exc:
+            last = exc
+        time.sleep(interval)
+    raise SoakError(f"timed out after {timeout:g}s waiting for {what}; last error: {last}")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+# ---- the agent on /ws/im/ ----------------------------------------------------------------------------
+
+
+@dataclass
+class Agent:
+    """Receives ``/ws/im/`` events in a thread; keeps (kind, id, lag ms) of each live ``new_item``."""
+
+    url: str
+    token: str
+    samples: list[tuple[str, str, float]] = field(default_factory=list)
+    other_events: int = 0
+    errors: list[str] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> Agent:
+        from websockets.sync.client import connect
+
+        self._ws = connect(
+            self.url, additional_headers={"Authorization": f"Token {self.token}"}, max_size=None
+        )
+        hello = json.loads(self._ws.recv(timeout=15))
+        if hello.get("type") != "ready":
+            raise SoakError(f"/ws/im/ did not say ready: {hello}")
+        self._thread = threading.Thread(target=self._run, name="soak-agent", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                raw = self._ws.recv(timeout=1.0)
+            except TimeoutError:
+                continue
+            except Exception as exc:  # the socket closed under us: a counted error, not a silent one
+                if not self._stop.is_set():
+                    self.errors.append(f"agent socket: {exc!r}")
+                return
+            now_ms = time.time() * 1000
+            event = json.loads(raw)
+            data = event.get("data") or {}
+            kind = data.get("kind")
+            record = data.get("record") or {}
+            if event.get("type") == "new_item" and kind in LIVE_KINDS and record.get("created_at"):
+                record_id = record.get("comment_id") or record.get("message_id") or ""
+                self.samples.append((kind, str(record_id), now_ms - float(record["created_at"])))
+            elif event.get("type") == "resync_required":
+                self.errors.append("agent got resync_required (events lost from the buffer)")
+            else:
+                self.other_events += 1
+
+    def stop(self) -> None:
+        self._stop.set()
+        with contextlib.suppress(Exception):
+            self._ws.close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
+
+
+# ---- the run -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class SoakConfig:
+    duration: float = 600.0
+    accounts: int = 20
+    workers: int = 2
+    hub_processes: int = 1
+    database_url: str = ""
+    redis_url: str = ""
+    live_rate: float = 6.0
+    interval: float = 15.0
+    connections: int = 4
+    size: str = "small"
+    server: str = "uvicorn"
+    seed: int = 7
+    work_dir: str = ""
+
+
+@dataclass
+class SoakResult:
+    config: SoakConfig
+    rss_start: dict[str, int]
+    rss_end: dict[str, int]
+    items_start: int
+    items_end: int
+    live_items_created: int
+    lag_all_ms: list[float]
+    lag_messages_ms: list[float]
+    errors: dict[str, int]
+    error_details: list[str]
+    wrk: dict[str, Any]
+    load_start: tuple[float, float, float]
+    load_end: tuple[float, float, float]
+    store_items_end: int
+
+    @property
+    def error_total(self) -> int:
+        return sum(self.errors.values())
+
+
+class Soak:
+    """One bounded soak run; ``run()`` returns the figures, ``stop()`` ends every child."""
+
+    def __init__(self, config: SoakConfig, *, log: Any = print) -> None:
+        self.config = config
+        self.say = log
+        self.dir = Path(config.work_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.children: list[Child] = []
+        self.port = free_port()
+        self.sim_port = free_port()
+        self.hub_url = f"http://{HOST}:{self.port}"
+        self.sim_url = f"http://{HOST}:{self.sim_port}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+        env.pop("DATABASE_URL", None)
+        env.pop("REDIS_URL", None)
+        env.update(
+            DJANGO_SETTINGS_MODULE="imhub.settings",
+            PYTHONUNBUFFERED="1",
+            IMHUB_VAR_DIR=str(self.dir / "var"),
+            IMHUB_HEARTBEAT_INTERVAL="5",
+            LOG_LEVEL="WARNING",
+        )
+        if config.database_url:
+            env["DATABASE_URL"] = config.database_url
+        if config.redis_url:
+            env["REDIS_URL"] = config.redis_url
+        self.env = env
+
+    def _child(self, name: str, args: list[str], env: dict[str, str] | None = None) -> Child:
+        child = Child(name=name, args=args, env=env or self.env, log=self.dir / f"{name}.log").start()
+        self.children.append(child)
+        return child
+
+    def _manage(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True,
+            timeout=300, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        if result.returncode != 0:
+            raise SoakError(f"manage.py {args[0]} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+        return result.stdout
+
+    def _sim(self, method: str, path: str, body: Any = None) -> Any:
+        return http(method, f"{self.sim_url}/__sim__{path}", body=body)
+
+    def _admin(self, method: str, path: str, body: Any = None) -> Any:
+        return http(method, f"{self.hub_url}{path}", body=body, token=self.setup["admin"]["token"])
+
+    # ---- steps -----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        c = self.config
+        (self.dir / "var").mkdir(parents=True, exist_ok=True)
+        self._manage("migrate", "--noinput", "-v", "0")
+        sim_args = [
+            sys.executable, "manage.py", "runsimulator", "douyin", "--host", HOST, "--port", str(self.sim_port),
+            "--seed", str(c.seed), "--accounts", str(c.accounts), *SIZES[c.size],
+        ]  # fmt: skip
+        self.simulator = self._child("simulator", sim_args)
+        self.creators = wait_for(
+            "the simulator",
+            lambda: self._sim("GET", "/accounts")["accounts"],
+            timeout=60,
+            watch=self.children,
+        )
+        nicknames = ",".join(str(x.get("nickname", "")).replace(",", " ") for x in self.creators)
+        capacity = -(-c.accounts // c.workers)
+        worker_ids = [f"soak-worker-{n + 1}" for n in range(c.workers)]
+        tokens = {}
+        for worker_id in worker_ids:
+            out = self._manage(
+                "demo_setup", "--accounts", str(c.accounts), "--nicknames", nicknames, "--worker-id", worker_id,
+                "--capacity", str(capacity), "--monitor-interval", str(c.interval),
+            )  # fmt: skip
+            self.setup = json.loads(out.strip().splitlines()[-1])
+            tokens[worker_id] = self.setup["worker"]["token"]
+        hub_args = [
+            sys.executable, "-m", "imhub.serve", "--server", c.server, "--host", HOST, "--port", str(self.port),
+            "--processes", str(c.hub_processes),
+        ]  # fmt: skip
+        self.hub = self._child("hub", hub_args)
+        wait_for(
+            "the hub",
+            lambda: http("GET", f"{self.hub_url}/healthz", timeout=10),
+            timeout=300,
+            watch=self.children,
+        )
+        self.workers = []
+        for worker_id in worker_ids:
+            env = {**self.env, "IMHUB_WORKER_TOKEN": tokens[worker_id], "IMHUB_DOUYIN_BASE_URL": self.sim_url}
+            args = [
+                sys.executable, "manage.py", "runworker_crawler", "--worker-id", worker_id,
+                "--hub", f"ws://{HOST}:{self.port}", "--data-dir", str(self.dir / worker_id), "--headless",
+            ]  # fmt: skip
+            self.workers.append(self._child(worker_id, args, env))
+
+        def online() -> bool:
+            rows = self._admin("GET", "/api/manage/workers/")
+            rows = rows["results"] if isinstance(rows, dict) else rows
+            return sum(1 for w in rows if w["worker_id"] in tokens and w["status"] == "online") == c.workers
+
+        wait_for("the workers to connect", online, timeout=120, watch=self.children)
+        self.say(f"hub {self.hub_url} ({c.hub_processes} process(es)), simulator, {c.workers} worker(s) up")
+
+    def _runners_settled(self) -> bool:
+        """Every account's runner has tried its session and stopped at the login page. Each of those
+        tries opens a login page (a new QR ticket), so a QR confirmed before they settle may be theirs."""
+        rows = self._stats()["accounts"]
+        return all(row["login_status"] == "not_logged_in" for row in rows)
+
+    def login_all(self) -> None:
+        wait_for(
+            "every runner to stop at the login page", self._runners_settled, timeout=300, watch=self.children
+        )
+        for account, creator in zip(self.setup["accounts"], self.creators, strict=False):
+            session = self._admin("POST", f"/api/manage/accounts/{account['id']}/login/")
+            path = f"/api/manage/login-sessions/{session['id']}/"
+
+            def state(*wanted: str, path: str = path, account_id: int = account["id"]) -> bool:
+                got = self._admin("GET", path)
+                if got["status"] in ("failed", "timeout"):
+                    raise SoakError(
+                        f"login of account {account_id} ended {got['status']}: {got.get('message')}"
+                    )
+                return got["status"] in wanted and (got["status"] == "success" or bool(got.get("qr_image")))
+
+            wait_for(
+                "a QR code",
+                lambda: state("qrcode_ready", "qrcode_refreshed"),
+                timeout=120,
+                watch=self.children,
+            )
+            self._sim("POST", "/qr/confirm-newest", {"uid": creator["uid"]})
+
+            def logged_in(uid: str = creator["uid"], check: Any = state) -> bool:
+                if check("success"):
+                    return True
+                # the page showed a new QR after the scan (slow machine): scan the newest one again,
+                # as a person with the phone would
+                self._sim("POST", "/qr/confirm-newest", {"uid": uid})
+                return False
+
+            wait_for("a login", logged_in, timeout=180, watch=self.children, interval=3)
+        self.say(f"{len(self.setup['accounts'])} accounts logged in by QR scan")
+
+    def _truth(self) -> dict[str, dict[str, Any]]:
+        return {x["uid"]: self._sim("GET", f"/accounts/{x['uid']}/truth") for x in self.creators}
+
+    def _stats(self) -> dict[str, Any]:
+        return dict(self._admin("GET", "/api/datasync/stats/"))
+
+    def _synced(self) -> bool:
+        """Every account's hub counts at least the simulator's (comments, conversations, messages)."""
+        truth = self._truth()
+        rows = {r["id"]: r for r in self._stats()["accounts"]}
+        for account, creator in zip(self.setup["accounts"], self.creators, strict=False):
+            have = rows[account["id"]].get("store") or {}
+            want = truth[creator["uid"]]["counts"]
+            if any(have.get(k, 0) < want[k] for k in ("contents", "comments", "conversations", "messages")):
+                return False
+        return True
+
+    def _process_counters(self, samples: int = 40) -> dict[int, dict[str, Any]]:
+        """Each hub process's counters: the stats endpoint answers from whichever process took the
+        connection, so ask until every process has answered (or ``samples`` times)."""
+        seen: dict[int, dict[str, Any]] = {}
+        for _ in range(samples):
+            process = self._stats()["process"]
+            seen[int(process["pid"])] = process
+            if len(seen) >= self.config.hub_processes:
+                break
+        return seen
+
+    def run(self) -> SoakResult:
+        c = self.config
+        self.start()
+        self.login_all()
+        wait_for("the first full sync", self._synced, timeout=600, watch=self.children, interval=3)
+        self.say("first full sync done")
+        truth_start = self._truth()
+        items_start = int(self._stats()["database"]["items_applied"])
+        rss_start = rss_snapshot(hub=self.hub, workers=self.workers, simulator=self.simulator)
+        load_start = os.getloadavg()
+        agent = Agent(url=f"ws://{HOST}:{self.port}/ws/im/", token=self.setup["agent"]["token"]).start()
+        self._sim("POST", "/live", {"rate": c.live_rate})
+        wrk = self._wrk_start()
+        self.say(f"soaking for {c.duration:g}s (live {c.live_rate:g}/min/account, wrk -c {c.connections})")
+        ends = time.monotonic() + c.duration
+        while time.monotonic() < ends:
+            time.sleep(min(5.0, max(0.0, ends - time.monotonic())))
+            for child in self.children:
+                if not child.alive():
+                    raise SoakError(f"{child.name} exited during the soak; log {child.log}:\n{child.tail()}")
+        wrk_out, _ = wrk.communicate(timeout=120)
+        rss_end = rss_snapshot(hub=self.hub, workers=self.workers, simulator=self.simulator)
+        load_end = os.getloadavg()
+        self._sim("POST", "/live", {"rate": 0})
+        with contextlib.suppress(SoakError):  # not synced in time shows as lost events below
+            wait_for(
+                "the final sync", self._synced, timeout=c.interval * 4 + 120, watch=self.children, interval=3
+            )
+        time.sleep(2)  # the last fan-out reaches the agent
+        agent.stop()
+        truth_end = self._truth()
+        stats = self._stats()
+        return self._result(
+            agent=agent, wrk_out=wrk_out, stats=stats, truth_start=truth_start, truth_end=truth_end,
+            items_start=items_start, rss_start=rss_start, rss_end=rss_end, load_start=load_start, load_end=load_end,
+        )  # fmt: skip
+
+    def _wrk_start(self) -> subprocess.Popen[str]:
+        ids = [a["id"] for a in self.setup["accounts"]]
+        paths = ["/api/im/accounts/"]
+        for account_id in ids[:5]:
+            paths += [
+                f"/api/im/unified-messages/?account_id={account_id}",
+                f"/api/im/conversations/?account_id={account_id}",
+                f"/api/im/contents/?account_id={account_id}",
+                f"/api/im/unified-messages/stats/?account_id={account_id}",
+            ]
+        lua = self.dir / "soak.lua"
+        lua.write_text(
+            WRK_LUA.format(token=self.setup["agent"]["token"], paths=", ".join(json.dumps(p) for p in paths))
+        )
+        lua.chmod(0o600)
+        duration = max(1, int(self.config.duration))
+        return subprocess.Popen(
+            [
+                "wrk", "-t", "1", "-c", str(self.config.connections), "-d", f"{duration}s", "--latency",
+                "--timeout", "4s", "-s", str(lua), self.hub_url,
+            ],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+
+    def _result(self, **got: Any) -> SoakResult:
+        c, agent, stats = self.config, got["agent"], got["stats"]
+        errors: dict[str, int] = {}
+        details: list[str] = list(agent.errors)
+        wrk = wrk_parse(got["wrk_out"])
+        errors["wrk non-2xx + socket errors"] = int(wrk["errors"])
+        counters = self._process_counters()
+        errors["sync frames rejected"] = sum(int(p["frames_rejected"]) for p in counters.values())
+        for pid, p in counters.items():
+            if p["frames_rejected"]:
+                details.append(f"hub pid {pid} rejected frames: {p['frames_rejected_by_code']}")
+        bad_accounts = [
+            a for a in stats["accounts"] if a["login_status"] != "logged_in" or a.get("last_error")
+        ]
+        errors["accounts in error"] = len(bad_accounts)
+        details += [
+            f"account {a['id']}: {a['login_status']} {a.get('last_error') or ''}" for a in bad_accounts
+        ]
+        online = {w["worker_id"] for w in stats["workers"]["online"]}
+        errors["workers not online"] = sum(1 for w in self.workers if w.name not in online)
+        worker_errors = 0
+        for worker in self.workers:
+            lines = [
+                line for line in worker.log.read_text(errors="replace").splitlines()
+                if re.search(r"\bERROR\b|Traceback", line) and not line.startswith("[pid=")
+            ]  # fmt: skip
+            worker_errors += len(lines)
+            details += [f"{worker.name}: {line[:200]}" for line in lines[:5]]
+        errors["worker log errors"] = worker_errors
+        errors["agent socket errors"] = len(agent.errors)
+        live: set[tuple[str, str]] = set()
+        for uid, end in got["truth_end"].items():
+            start = got["truth_start"][uid]
+            live |= {("comment", x["cid"]) for x in end["comments"]} - {
+                ("comment", x["cid"]) for x in start["comments"]
+            }
+            live |= {("message", x["server_id"]) for x in end["messages"] if not x["is_from_me"]} - {
+                ("message", x["server_id"]) for x in start["messages"]
+            }
+        received = {(kind, record_id) for kind, record_id, _ in agent.samples}
+        lost = live - received
+        errors["live items without an event (lost)"] = len(lost)
+        if lost:
+            details.append(f"lost events, e.g. {sorted(lost)[:5]}")
+        window = [s for s in agent.samples if (s[0], s[1]) in live]
+        totals = (stats["store"].get("totals") or {}) if stats["store"].get("ready") else {}
+        return SoakResult(
+            config=c,
+            rss_start=got["rss_start"],
+            rss_end=got["rss_end"],
+            items_start=got["items_start"],
+            items_end=int(stats["database"]["items_applied"]),
+            live_items_created=len(live),
+            lag_all_ms=[s[2] for s in window],
+            lag_messages_ms=[s[2] for s in window if s[0] == "message"],
+            errors=errors,
+            error_details=details,
+            wrk=wrk,
+            load_start=got["load_start"],
+            load_end=got["load_end"],
+            store_items_end=int(sum(v for v in totals.values() if isinstance(v, int))),
+        )
+
+    def stop(self) -> None:
+        for child in reversed(self.children):
+            child.stop()
+
+
+def soak_run(config: SoakConfig, *, log: Any = print) -> SoakResult:
+    """Run one soak; every child is stopped at the end, whatever happened."""
+    soak = Soak(config, log=log)
+    try:
+        return soak.run()
+    finally:
+        soak.stop()
+
+
+def random_redis_db(url: str) -> str:
+    """``url`` with a random logical database (1..15), so a run never meets another's keys."""
+    return re.sub(r"(/\d+)?$", f"/{random.randint(1, 15)}", url.rstrip("/"), count=1)
+
+
+# ---- report ------------------------------------------------------------------------------------------
+
+
+def _mb(value: int) -> str:
+    return f"{value / 1e6:.0f}"
+
+
+def soak_summary(result: SoakResult) -> dict[str, Any]:
+    """The figures of one run as JSON-ready data (what the smoke test checks)."""
+    r = result
+    return {
+        "items_applied": r.items_end - r.items_start,
+        "live_items_created": r.live_items_created,
+        "store_items_end": r.store_items_end,
+        "lag_samples": len(r.lag_all_ms),
+        "lag_ms": {q: percentile(r.lag_all_ms, q) for q in (50, 99, 100)} if r.lag_all_ms else {},
+        "errors": r.errors,
+        "wrk": {"rps": r.wrk["rps"], "requests": r.wrk["requests"]},
+        "rss_start": r.rss_start,
+        "rss_end": r.rss_end,
+        "load_start": r.load_start,
+        "load_end": r.load_end,
+    }
+
+
+def soak_markdown(result: SoakResult, *, command: str, bytes_per_item: float | None) -> str:
+    """The table of one run (for docs/benchmarks.md's Soak section)."""
+    r, c = result, result.config
+    lines = [
+        f"Command: `{command}`",
+        "",
+        f"Set-up: {c.hub_processes} hub process(es) ({c.server}), database "
+        f"{'PostgreSQL' if c.database_url.startswith('postgres') else 'SQLite'}, "
+        f"{'Redis channel layer' if c.redis_url else 'in-memory channel layer'}; {c.accounts} accounts "
+        f"(simulator size {c.size}), {c.workers} worker(s), live {c.live_rate:g} items/min/account, "
+        f"monitor interval {c.interval:g} s, wrk -c {c.connections}, {c.duration:g} s.",
+        f"Machine load average (1/5/15 min) at start {'/'.join(f'{x:.1f}' for x in r.load_start)}, at end "
+        f"{'/'.join(f'{x:.1f}' for x in r.load_end)} ({os.cpu_count()} cores, shared).",
+        "",
+        "| process | RSS at start (MB) | RSS at end (MB) | growth (MB) |",
+        "|---|---|---|---|",
+    ]
+    for name, start in r.rss_start.items():
+        end = r.rss_end.get(name, 0)
+        lines.append(f"| {name} | {_mb(start)} | {_mb(end)} | {(end - start) / 1e6:+.1f} |")
+    lag, dm = r.lag_all_ms, r.lag_messages_ms
+    lines += [
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| items applied during the soak (new and updated records, database items_applied) | "
+        f"{r.items_end - r.items_start:,} |",
+        f"| live items the simulator created | {r.live_items_created:,} |",
+        f"| items in the hub's store at the end | {r.store_items_end:,} |",
+        f"| event lag, all live items (n={len(lag)}) p50 / p99 / max | "
+        f"{percentile(lag, 50) / 1000:.1f} / {percentile(lag, 99) / 1000:.1f} / {max(lag, default=float('nan')) / 1000:.1f} s |",
+        f"| event lag, DMs only (n={len(dm)}) p50 / p99 / max | "
+        f"{percentile(dm, 50) / 1000:.1f} / {percentile(dm, 99) / 1000:.1f} / {max(dm, default=float('nan')) / 1000:.1f} s |",
+        f"| wrk req/s (p50 / p99 latency) | {r.wrk['rps']:,.0f} ({r.wrk['p50_ms']:.1f} / {r.wrk['p99_ms']:.1f} ms) |",
+        *(f"| errors: {name} | {value} |" for name, value in r.errors.items()),
+    ]
+    if bytes_per_item:
+        hub_growth = sum(v for k, v in r.rss_end.items() if k.startswith("hub")) - sum(
+            v for k, v in r.rss_start.items() if k.startswith("hub")
+        )
+        new_items = r.items_end - r.items_start
+        per_process = bytes_per_item * new_items / 1e6
+        lines += [
+            "",
+            f"Hub RSS growth {hub_growth / 1e6:+.1f} MB in all; the new items explain about {per_process:.1f} MB "
+            f"per hub process ({new_items:,} items x {bytes_per_item:.0f} bytes/item, the store's figure).",
+        ]
+    return "\n".join(lines) + "\n"
