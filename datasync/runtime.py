@@ -146,7 +146,9 @@ class Runtime:
             self.store = DataStore()
             self._accepting = True
             layer = get_channel_layer()
-            self._channel = await layer.new_channel("datasync.fanout.")
+            # the default prefix: channels-redis serves all of a process's channels from one list and
+            # one blocking receive only when they share it (another prefix held that receive for 5 s)
+            self._channel = await layer.new_channel()
             await layer.group_add(fanout.FANOUT_GROUP, self._channel)
             await layer.group_add(fanout.ACCOUNTS_GROUP, self._channel)
             self._tasks.append(asyncio.create_task(self._listen(layer, self._channel), name="fanout-listen"))

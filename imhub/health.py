@@ -31,7 +31,7 @@ async def _check_channel_layer() -> dict[str, object]:
         return {"ok": False, "error": "no channel layer configured"}
     started = time.perf_counter()
     try:
-        channel = await layer.new_channel("healthz.")
+        channel = await layer.new_channel()  # the default prefix: see datasync.runtime (fan-out channel)
         token = uuid.uuid4().hex
         await layer.send(channel, {"type": "healthz.ping", "token": token})
         message = await asyncio.wait_for(layer.receive(channel), timeout=2.0)

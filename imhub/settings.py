@@ -94,11 +94,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Channel layer: channels-redis when REDIS_URL is set, else the in-memory layer (one process).
 REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_SOCKET_TIMEOUT = 30.0  # seconds; must exceed channels-redis's 5 s blocking receive
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 10000, "expiry": 60},
+            # redis-py 8 reads with a 5 s socket timeout by default, the same as channels-redis's
+            # blocking receive (BZPOPMIN, 5 s): every idle receive then failed with "Timeout reading",
+            # which closed WebSockets (workers reconnected every few seconds) and the fan-out listener
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": REDIS_SOCKET_TIMEOUT}],
+                "capacity": 10000,
+                "expiry": 60,
+            },
         }
     }
 else:
