@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import random
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
-import psycopg
 import pytest
 
 from tests.datasync.records import comment, conversation, message, sync_text
@@ -18,24 +13,11 @@ from tests.support.processes import make_hub, wait_until
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
 
 
-@pytest.fixture
-def fresh_database(postgres_url: str) -> Iterator[str]:
-    """A PostgreSQL database of its own for this test, dropped at the end."""
-    name = f"imhub_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    parsed = urlparse(postgres_url)
-    yield urlunparse(parsed._replace(path=f"/{name}"))
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def test_a_sync_sent_to_one_hub_process_is_served_by_the_other(
-    tmp_path: Path, fresh_database: str, redis_url: str
+    tmp_path: Path, fresh_database: str, redis_db_url: str
 ) -> None:
-    # given two hub processes sharing one database and one Redis (a random logical db, so that
-    # other test runs on the same server do not share the fan-out group)
-    redis_url = urlunparse(urlparse(redis_url)._replace(path=f"/{random.randint(1, 15)}"))
+    # given two hub processes sharing one database and one Redis (a random logical db)
+    redis_url = redis_db_url
     hub_a = make_hub(tmp_path / "a", database_url=fresh_database, redis_url=redis_url)
     hub_b = make_hub(tmp_path / "b", database_url=fresh_database, redis_url=redis_url, migrate=False)
     hub_a.start()
