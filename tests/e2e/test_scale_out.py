@@ -202,7 +202,9 @@ def test_three_hub_processes_serve_one_live_stream_and_a_killed_one_catches_up(
         )
         assert (event["account_id"], event["data"]["ids"]) == (account_id, unread)
     for hub in (hub1, hub3):
-        status = _api(stack, hub, "GET", f"/api/im/unified-messages/?account_id={account_id}&types=messages")
+        status = _api(
+            stack, hub, "GET", f"/api/im/unified-messages/?account_id={account_id}&types=messages&limit=100"
+        )
         served = {r["id"]: r["unread"] for r in status["results"]}
         assert [served[i] for i in unread] == [False, False, False], hub.port
 
@@ -278,6 +280,8 @@ def test_three_hub_processes_serve_one_live_stream_and_a_killed_one_catches_up(
                     what=f"process {hub.port} to serve account {account_id}'s ground truth",
                 )
                 assert all(len(v) == len(set(v)) for v in served.values())
+        # and process 3's agent, connected throughout, got exactly the items process 1's agent got
+        assert set(agents[2].arrivals()) == set(agents[0].arrivals())
     finally:
         resumed.close()
         for agent in agents:
