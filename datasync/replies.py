@@ -104,7 +104,13 @@ def reply_create(
 def reply_dispatch(*, reply_id: Any) -> bool:
     """Send a pending, never-dispatched reply to the worker holding its account; True if sent."""
     with transaction.atomic():
-        reply = ReplyRequest.objects.select_for_update().select_related("account__worker").get(pk=reply_id)
+        # lock the reply row only: PostgreSQL refuses FOR UPDATE on the nullable side of the outer join
+        # to the account's worker ("FOR UPDATE cannot be applied to the nullable side of an outer join")
+        reply = (
+            ReplyRequest.objects.select_for_update(of=("self",))
+            .select_related("account__worker")
+            .get(pk=reply_id)
+        )
         worker = reply.account.worker
         if reply.status != ReplyStatus.PENDING or reply.dispatched_at is not None:
             return False

@@ -145,8 +145,10 @@ def crawler_stack(
     ),
     interval: float = 3.0,
     start: bool = True,
+    hub_options: dict[str, Any] | None = None,
 ) -> Iterator[Stack]:
-    """Simulator + hub + (optionally started) worker, with one account per entry of `kinds`."""
+    """Simulator + hub + (optionally started) worker, with one account per entry of `kinds`;
+    `hub_options` go to `make_hub` (e.g. database_url and redis_url for a multi-process hub)."""
     sim_process, base_url = start_simulator(workdir / "sim", accounts=len(kinds), extra_args=sim_args)
     sim = Simulator(process=sim_process, base_url=base_url)
     hub: Hub | None = None
@@ -162,7 +164,7 @@ def crawler_stack(
                 states.append(BROKEN_STATE)
             else:
                 states.append(None)
-        hub = make_hub(workdir / "hub").start()
+        hub = make_hub(workdir / "hub", **(hub_options or {})).start()
         worker_token = hub.manage("create_worker", "w1", "--capacity", str(max(10, len(kinds))))
         worker_token = worker_token.strip().splitlines()[-1]
         seed = json.loads(

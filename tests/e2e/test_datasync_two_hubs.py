@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 import pytest
 
@@ -16,11 +14,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
 
 
 def test_a_sync_sent_to_one_hub_process_is_served_by_the_other(
-    tmp_path: Path, fresh_database: str, redis_url: str
+    tmp_path: Path, fresh_database: str, fresh_redis_url: str
 ) -> None:
-    # given two hub processes sharing one database and one Redis (a random logical db, so that
-    # other test runs on the same server do not share the fan-out group)
-    redis_url = urlunparse(urlparse(redis_url)._replace(path=f"/{random.randint(1, 15)}"))
+    # given two hub processes sharing one database and one Redis (a random logical db)
+    redis_url = fresh_redis_url
     hub_a = make_hub(tmp_path / "a", database_url=fresh_database, redis_url=redis_url)
     hub_b = make_hub(tmp_path / "b", database_url=fresh_database, redis_url=redis_url, migrate=False)
     hub_a.start()
