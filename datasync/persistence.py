@@ -70,7 +70,9 @@ def entities_upsert(
     Must run inside the caller's transaction. Duplicate ids within one call merge in order.
     """
     stamp = now_ms if now_ms is not None else int(time.time() * 1000)
+    in_database_merge = connection.vendor == "postgresql"
     applied: dict[str, list[dict[str, Any]]] = {}
+    incoming_by_kind: dict[str, dict[str, dict[str, Any]]] = {}
     rows: list[tuple[Any, ...]] = []
     for kind, records in upserts.items():
         if not records:
@@ -80,44 +82,38 @@ def entities_upsert(
         for record in records:
             key = record[id_field]
             incoming[key] = record_merge(old=incoming.get(key), new=record)
-        ids = list(incoming)
-        existing = _existing_records(account_id=account_id, kind=kind, ids=ids)
-        merged_records = []
+        if not in_database_merge:
+            existing = _existing_records(account_id=account_id, kind=kind, ids=list(incoming))
+            incoming = {
+                key: record_merge(old=existing.get(key), new=record) for key, record in incoming.items()
+            }
+        incoming_by_kind[kind] = incoming
         for key, record in incoming.items():
-            merged = record_merge(old=existing.get(key), new=record)
-            merged_records.append(merged)
-            parent = (merged.get(parent_field) or "") if parent_field else ""
-            rows.append((account_id, kind, key, _dumps(merged), merged.get(sort_field), parent, stamp))
-        applied[kind] = merged_records
-    if rows:
-        _upsert_rows(rows)
+            parent = (record.get(parent_field) or "") if parent_field else ""
+            rows.append((account_id, kind, key, _dumps(record), record.get(sort_field), parent, stamp))
+    if not rows:
+        return applied
+    merged_in_database = _upsert_rows(rows)
+    for kind, incoming in incoming_by_kind.items():
+        applied[kind] = [
+            from_json(merged_in_database[(kind, key)]) if (kind, key) in merged_in_database else record
+            for key, record in incoming.items()
+        ]
     return applied
 
 
 def _existing_records(*, account_id: int, kind: str, ids: list[str]) -> dict[str, dict[str, Any]]:
-    """The stored records among `ids` (raw SQL: the ORM's IN lookup costs ~20 us per id)."""
+    """The stored records among `ids` (SQLite; raw SQL: the ORM's IN lookup costs ~20 us per id).
+    PostgreSQL merges in the upsert itself (`_upsert_rows`)."""
     table = connection.ops.quote_name(Entity._meta.db_table)
     found: dict[str, dict[str, Any]] = {}
     with connection.cursor() as cursor:
         for chunk in _chunks(ids):
-            if connection.vendor == "postgresql":
-                # one unique-index lookup per id, whatever the table's statistics say: with
-                # `platform_id = ANY(%s)` and the statistics of a young table (a new database, a big
-                # account's first crawl) the planner filtered every row of the account instead
-                # (21,000 rows read per 500-item frame, measured); OFFSET 0 keeps the subquery a
-                # parameterized lookup. The record comes as text, decoded by pydantic-core below.
-                cursor.execute(
-                    "SELECT x.platform_id, e.record::text FROM unnest(%s::varchar[]) AS x(platform_id) "
-                    f"CROSS JOIN LATERAL (SELECT record FROM {table} WHERE account_id = %s AND kind = %s "
-                    "AND platform_id = x.platform_id OFFSET 0) AS e",
-                    [chunk, account_id, kind],
-                )
-            else:
-                cursor.execute(
-                    f"SELECT platform_id, record FROM {table} WHERE account_id = %s AND kind = %s "
-                    f"AND platform_id IN ({', '.join(['%s'] * len(chunk))})",
-                    [account_id, kind, *chunk],
-                )
+            cursor.execute(
+                f"SELECT platform_id, record FROM {table} WHERE account_id = %s AND kind = %s "
+                f"AND platform_id IN ({', '.join(['%s'] * len(chunk))})",
+                [account_id, kind, *chunk],
+            )
             for platform_id, record in cursor.fetchall():
                 found[platform_id] = from_json(record) if isinstance(record, str | bytes) else record
     return found
@@ -128,28 +124,32 @@ def _dumps(record: dict[str, Any]) -> str:
     return to_json(record).decode()
 
 
-def _upsert_rows(rows: list[tuple[Any, ...]]) -> None:
-    """`INSERT ... ON CONFLICT DO UPDATE` of every row of a frame, through the DB-API cursor.
+def _upsert_rows(rows: list[tuple[Any, ...]]) -> dict[tuple[str, str], str]:
+    """`INSERT ... ON CONFLICT DO UPDATE` of every row of a frame, through the DB-API cursor; returns
+    the merged record (JSON text) of each row that existed, by (kind, platform id), when the database
+    merged it (PostgreSQL), else nothing (SQLite: the rows come merged already).
 
     The ORM's bulk_create(update_conflicts=True) emits the same statement but spends most of an ingest
     frame building model instances and per-value SQL; this is the measured hot path of the hub.
     SQLite: executemany of a one-row statement (no round trips). PostgreSQL: the rows are streamed
     with COPY into a per-connection temporary table, then one `INSERT ... SELECT ... ON CONFLICT` moves
-    them (measured on 500-comment frames: 21 ms new / 18 ms updated, against 38 / 49 ms for one
-    `jsonb_to_recordset()` statement and 140 / 86 ms for `unnest()` of arrays; docs/benchmarks.md).
+    them and merges an existing row in the database as `record_merge` does (every non-null value of the
+    new record wins; a null never erases), returning only the rows it merged. Measured on 500-comment
+    frames: 21 ms new / 18 ms updated for the COPY and the upsert, against 38 / 49 ms for one
+    `jsonb_to_recordset()` statement and 140 / 86 ms for `unnest()` of arrays (docs/benchmarks.md).
     """
     table = connection.ops.quote_name(Entity._meta.db_table)
     columns = "account_id, kind, platform_id, record, sort_at, parent_key, updated_ms"
-    tail = (
-        " ON CONFLICT (account_id, kind, platform_id) DO UPDATE SET record = excluded.record, "
-        "sort_at = excluded.sort_at, parent_key = excluded.parent_key, updated_ms = excluded.updated_ms"
-    )
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
-            sql = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s)" + tail
+            sql = (
+                f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (account_id, kind, platform_id) DO UPDATE SET record = excluded.record, "
+                "sort_at = excluded.sort_at, parent_key = excluded.parent_key, updated_ms = excluded.updated_ms"
+            )
             for chunk in _chunks(rows):
                 cursor.executemany(sql, chunk)
-            return
+            return {}
         raw = cursor.cursor  # psycopg's own cursor, for COPY
         # IF NOT EXISTS each time: a table made in a transaction that rolled back is gone again
         raw.execute(
@@ -161,11 +161,24 @@ def _upsert_rows(rows: list[tuple[Any, ...]]) -> None:
             for row in rows:
                 copy.write_row(row)
         raw.execute(
-            f"INSERT INTO {table} ({columns}) SELECT account_id, kind, platform_id, record::jsonb, sort_at, "
-            f"parent_key, updated_ms FROM {_STAGING}" + tail
+            f"INSERT INTO {table} AS t ({columns}) SELECT account_id, kind, platform_id, record::jsonb, "
+            f"sort_at, parent_key, updated_ms FROM {_STAGING} "
+            "ON CONFLICT (account_id, kind, platform_id) DO UPDATE SET "
+            # the stored record, then every key of the new one except its nulls over stored keys
+            "record = t.record || (excluded.record - ARRAY(SELECT key FROM jsonb_each(excluded.record) "
+            "WHERE value = 'null'::jsonb AND t.record ? key)), "
+            "sort_at = COALESCE(excluded.sort_at, t.sort_at), "
+            "parent_key = CASE WHEN excluded.parent_key = '' THEN t.parent_key ELSE excluded.parent_key END, "
+            "updated_ms = excluded.updated_ms "
+            # xmax is 0 on a row this statement inserted: only merged rows send their record back
+            "RETURNING kind, platform_id, CASE WHEN t.xmax = 0 THEN NULL ELSE t.record::text END"
         )
+        merged = {
+            (kind, platform_id): record for kind, platform_id, record in raw.fetchall() if record is not None
+        }
         # emptied now, not only at commit: a transaction may upsert more than once
         raw.execute(f"DELETE FROM {_STAGING}")
+        return merged
 
 
 _STAGING = "imhub_entity_staging"

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlunparse
 
+import psycopg
 import pytest
 
 POSTGRES_URL = os.environ.get("IMHUB_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
@@ -49,3 +53,22 @@ def _fast_password_hashing(settings: object) -> None:
 def _snapshot_in_tmp(settings: object, tmp_path: Path) -> None:
     """In-process runtimes keep their start-up snapshot in the test's own directory, never in var/."""
     settings.IMHUB_SNAPSHOT_PATH = str(tmp_path / "datastore.snapshot")  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def fresh_database(postgres_url: str) -> Iterator[str]:
+    """A PostgreSQL database of its own for this test, dropped at the end."""
+    name = f"imhub_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    parsed = urlparse(postgres_url)
+    yield urlunparse(parsed._replace(path=f"/{name}"))
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def fresh_redis_url(redis_url: str) -> str:
+    """``redis_url`` on a random logical db, so that other test runs on the same server do not share
+    the fan-out group or the stats snapshots."""
+    return urlunparse(urlparse(redis_url)._replace(path=f"/{random.randint(1, 15)}"))

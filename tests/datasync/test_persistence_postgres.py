@@ -4,12 +4,8 @@ and the start-up load, run by the hub's own code in a process on a fresh Postgre
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
-import psycopg
 import pytest
 
 from imhub.processes import manage
@@ -38,8 +34,16 @@ with transaction.atomic():
             "messages": [message("m1", conversation_id="v1")],
         },
     )
-    # a second upsert in the same transaction merges with the first (None never erases)
-    persistence.entities_upsert(account_id=account.id, upserts={"comments": [comment("k2", likes=None, text="二")]})
+    # a second upsert in the same transaction merges with the first (None never erases; a key the
+    # stored record lacks is kept, even as None), and returns the merged records
+    applied = persistence.entities_upsert(
+        account_id=account.id,
+        upserts={"comments": [comment("k2", likes=None, text="二", reply_to_reply_id=None), comment("k9")]},
+    )
+    out["applied"] = [
+        {k: r.get(k, "absent") for k in ("comment_id", "likes", "text", "reply_to_reply_id")}
+        for r in applied["comments"]
+    ]
 # a transaction that fails after its upsert leaves nothing, and the next one still works
 try:
     with transaction.atomic():
@@ -54,7 +58,7 @@ rows = {}
 for _, kind, record in persistence._rows_in_order(chunk_size=2):
     rows[record.get("comment_id") or record.get("message_id") or record.get("conversation_id")] = record
 out["ids"] = sorted(rows)
-out["k2"] = {"likes": rows["k2"]["likes"], "text": rows["k2"]["text"]}
+out["k2"] = {k: rows["k2"].get(k, "absent") for k in ("likes", "text", "reply_to_reply_id")}
 loading = Runtime()
 loading.build(Wiring())
 loading.store = DataStore()
@@ -66,25 +70,19 @@ print(json.dumps(out))
 """
 
 
-@pytest.fixture
-def fresh_database(postgres_url: str) -> Iterator[str]:
-    name = f"imhub_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield urlunparse(urlparse(postgres_url)._replace(path=f"/{name}"))
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def test_upserts_merge_stay_atomic_and_load_back_on_postgresql(tmp_path: Path, fresh_database: str) -> None:
     env = base_env(DATABASE_URL=fresh_database, IMHUB_VAR_DIR=str(tmp_path / "var"))
     manage("migrate", "--noinput", "-v", "0", env=env)
     out = json.loads(manage("shell", "-c", SCRIPT, env=env).strip().splitlines()[-1])
-    assert out["ids"] == ["k1", "k2", "k3", "m1", "v1"]
-    assert out["k2"] == {"likes": 3, "text": "二"}
+    assert out["ids"] == ["k1", "k2", "k3", "k9", "m1", "v1"]
+    assert out["applied"] == [
+        {"comment_id": "k2", "likes": 3, "text": "二", "reply_to_reply_id": None},
+        {"comment_id": "k9", "likes": 0, "text": "好看", "reply_to_reply_id": "absent"},
+    ]
+    assert out["k2"] == {"likes": 3, "text": "二", "reply_to_reply_id": None}
     assert out["totals"] == {
         "contents": 0,
-        "comments": 3,
+        "comments": 4,
         "conversations": 1,
         "messages": 1,
         "notifications": 0,
