@@ -101,31 +101,47 @@ def hub_process(*, database_url: str | None, workdir: Path) -> Any:
         IMHUB_VAR_DIR=str(workdir / "var"),
         LOG_LEVEL="WARNING",
     )
-    python = sys.executable
-    subprocess.run([python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
     port = _free_port()
-    log = (workdir / "hub.log").open("ab")
+    proc, log = hub_spawn(env=env, port=port, log_path=workdir / "hub.log")
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}")
+        yield env, port
+    finally:
+        hub_stop(proc, log, group=True)
+
+
+def hub_spawn(*, env: dict[str, str], port: int, log_path: Path) -> tuple[subprocess.Popen[bytes], Any]:
+    """Start `python -m imhub.serve` (the default server, as users run it) in its own session."""
+    log = log_path.open("ab")
     proc = subprocess.Popen(
-        [python, "-m", "imhub.serve", "--port", str(port)],  # the default server, as users run it
+        [sys.executable, "-m", "imhub.serve", "--port", str(port)],
         cwd=ROOT,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    try:
-        _wait_healthy(f"http://127.0.0.1:{port}")
-        yield env, port
-    finally:
-        with contextlib.suppress(ProcessLookupError):
+    return proc, log
+
+
+def hub_stop(proc: subprocess.Popen[bytes], log: Any, *, group: bool, timeout: float = 20.0) -> None:
+    """SIGTERM (the whole group, or the server's main process only, as a service manager stopping the
+    server would), then SIGKILL the group after `timeout` seconds."""
+    with contextlib.suppress(ProcessLookupError):
+        if group:
             os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=20)
-        log.close()
+        else:
+            os.kill(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=20)
+    log.close()
 
 
 def _shell_json(*, env: dict[str, str], code: str) -> Any:

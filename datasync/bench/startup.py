@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from datasync.bench.ingest import ROOT, _free_port, _shell_json
+from datasync.bench.ingest import ROOT, _free_port, _shell_json, hub_spawn, hub_stop
 
 FILL = """
 import json
@@ -96,16 +95,8 @@ def _start_once(
 ) -> dict[str, Any]:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    log = (workdir / f"hub-{label}.log").open("ab")
     started = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "imhub.serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    proc, log = hub_spawn(env=env, port=port, log_path=workdir / f"hub-{label}.log")
     try:
         served = None
         deadline = time.monotonic() + 600
@@ -126,15 +117,7 @@ def _start_once(
         rss = _tree_rss(proc.pid)
     finally:
         stopping = time.perf_counter()
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=20)
-        log.close()
+        hub_stop(proc, log, group=False, timeout=120)
     return {
         "start": label,
         "serves_after_s": round(served, 2),
