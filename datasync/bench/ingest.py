@@ -90,20 +90,27 @@ def _wait_healthy(url: str, timeout: float = 60.0) -> None:
     raise RuntimeError(f"hub at {url} did not become healthy")
 
 
-@contextlib.contextmanager
-def hub_process(*, database_url: str | None, workdir: Path) -> Any:
-    """Migrate and start a hub (the default server) on a free port; yields (env, port)."""
+def bench_env(*, database_url: str | None, workdir: Path, log_level: str = "WARNING") -> dict[str, str]:
+    """The environment of a benchmark's hub and shell processes (no Redis; SQLite in `workdir` unless a
+    database URL is given), with that database migrated."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env.pop("REDIS_URL", None)
     env.update(
         DJANGO_SETTINGS_MODULE="imhub.settings",
         DATABASE_URL=database_url or f"sqlite:///{workdir / 'bench.sqlite3'}",
         IMHUB_VAR_DIR=str(workdir / "var"),
-        LOG_LEVEL="WARNING",
+        LOG_LEVEL=log_level,
     )
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
     )
+    return env
+
+
+@contextlib.contextmanager
+def hub_process(*, database_url: str | None, workdir: Path) -> Any:
+    """Migrate and start a hub (the default server) on a free port; yields (env, port)."""
+    env = bench_env(database_url=database_url, workdir=workdir)
     port = _free_port()
     proc, log = hub_spawn(env=env, port=port, log_path=workdir / "hub.log")
     try:
@@ -299,15 +306,5 @@ def ingest_service_time(*, database_url: str | None, frames: int = 42, batch: in
     CPU time of parsing and durably applying sync frames (`frame_handle`, store included). CPU time is
     what the load of a shared machine changes least; wall time is shown for reference."""
     with tempfile.TemporaryDirectory(prefix="imhub-bench-svc-") as tmp:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-        env.pop("REDIS_URL", None)
-        env.update(
-            DJANGO_SETTINGS_MODULE="imhub.settings",
-            DATABASE_URL=database_url or f"sqlite:///{Path(tmp) / 'svc.sqlite3'}",
-            IMHUB_VAR_DIR=str(Path(tmp) / "var"),
-            LOG_LEVEL="WARNING",
-        )
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
-        )
+        env = bench_env(database_url=database_url, workdir=Path(tmp))
         return dict(_shell_json(env=env, code=SERVICE.format(frames=frames, batch=batch)))

@@ -20,16 +20,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 from typing import Any
 
-from datasync.bench.ingest import ROOT, _free_port, _shell_json, hub_spawn, hub_stop
+from datasync.bench.ingest import _free_port, _shell_json, bench_env, hub_spawn, hub_stop
 
 FILL = """
 import json
@@ -133,17 +130,7 @@ def startup_run(*, rows: int, accounts: int, database_url: str | None = None) ->
     per_account = rows // accounts
     with tempfile.TemporaryDirectory(prefix="imhub-bench-startup-") as tmp:
         workdir = Path(tmp)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-        env.pop("REDIS_URL", None)
-        env.update(
-            DJANGO_SETTINGS_MODULE="imhub.settings",
-            DATABASE_URL=database_url or f"sqlite:///{workdir / 'bench.sqlite3'}",
-            IMHUB_VAR_DIR=str(workdir / "var"),
-            LOG_LEVEL="INFO",
-        )
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
-        )
+        env = bench_env(database_url=database_url, workdir=workdir, log_level="INFO")
         filled = time.perf_counter()
         token = _shell_json(env=env, code=FILL.format(accounts=accounts, per_account=per_account))["token"]
         print(f"filled {per_account * accounts} items in {time.perf_counter() - filled:.0f}s", flush=True)
