@@ -6,13 +6,14 @@ nothing of a refused frame is applied. The table of frame type -> handler is the
 (`datasync/wiring.py`), one handler per type.
 
 Sync rules (`worker:data:sync`):
-- the worker must hold the account at the frame's epoch (`account_holder_check`), else
+- the worker must hold the account at the frame's epoch (`account_holder_verify`), else
   `unknown_account` / `not_assigned` / `stale_epoch`;
 - seq is per account and continues across epochs (the assignment tells the worker `last_seq`):
   `seq <= last_seq` is acked again without re-applying; `seq > last_seq + 1` is refused with
   `seq_gap` followed by `master:resync`; `seq == last_seq + 1` is applied in one transaction
   (upsert, deletions, SyncState, Account.last_sync_at), then handed on once
-  (`runtime.change_publish`: this process's store, then the other hub processes), then acked.
+  (`runtime.change_publish`: this process's store, then the other hub processes), then acked. The
+  hand-on is the outcome's `publish` step, so the transport can commit the next frame meanwhile.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,11 +71,22 @@ class WorkerSession:
 
 @dataclass
 class Outcome:
-    """What a handler wants the transport to do: send frames, count a rejection, join the worker's group."""
+    """What a handler wants the transport to do: send frames, count a rejection, join the worker's group.
+
+    `publish`, when set, is the last step of a durably applied frame (`runtime.change_publish` of its
+    change): it must run after the handler returned and before `frames` are sent. The transport may
+    run it while it stages the connection's next frame (`WorkerConsumer`), in frame order."""
 
     frames: list[BaseFrame] = field(default_factory=list)
     rejected_code: str | None = None
     joined: bool = False
+    publish: Callable[[], None] | None = None
+
+    def publish_run(self) -> None:
+        """Run the pending publish step, once."""
+        step, self.publish = self.publish, None
+        if step is not None:
+            step()
 
 
 def _refuse(exc: Exception, *, ref: str) -> ProtocolError:
@@ -201,77 +213,99 @@ def reply_result_record(*, session: WorkerSession, frame: ReplyResultFrame) -> O
     return Outcome()
 
 
+def _sync_prepared(frame: DataSyncFrame) -> tuple[persistence.PreparedUpserts, dict[str, list[str]]]:
+    p = frame.payload
+    upserts = persistence.upserts_prepare(account_id=p.account_id, upserts=p.entities.model_dump())
+    return upserts, p.deleted.model_dump()
+
+
 def sync_apply(*, session: WorkerSession, frame: DataSyncFrame) -> Outcome:
     """Apply one `worker:data:sync` frame durably (see the module docstring for the rules)."""
     started = time.perf_counter()
     from accounts import services
 
     p = frame.payload
+    account_id = p.account_id
     with transaction.atomic():
+        held, platform, last_seq = persistence.sync_frame_lock(account_id=account_id)
         try:
-            account = services.account_holder_check(
-                worker=session.worker, account_id=p.account_id, epoch=p.epoch
+            services.account_holder_verify(
+                worker=session.worker, account_id=account_id, epoch=p.epoch, held=held
             )
         except services.AccountNotHeld as exc:
             raise _refuse(exc, ref=frame.id) from None
-        state, _ = SyncState.objects.select_for_update().get_or_create(account_id=account.id)
-        if p.seq <= state.last_seq:
-            stats.stats_sync_duplicate(account_id=account.id)
-            return Outcome(frames=[DataSyncAckFrame.build(account_id=account.id, seq=state.last_seq)])
-        if p.seq > state.last_seq + 1:
+        if p.seq <= last_seq:
+            stats.stats_sync_duplicate(account_id=account_id)
+            return Outcome(frames=[DataSyncAckFrame.build(account_id=account_id, seq=last_seq)])
+        if p.seq > last_seq + 1:
             logger.warning(
                 "seq gap: account_id=%s platform=%s worker=%s got seq %d after %d",
-                account.id,
-                account.platform,
+                account_id,
+                platform,
                 session.worker_id,
                 p.seq,
-                state.last_seq,
+                last_seq,
             )
-            message = f"seq {p.seq} does not follow {state.last_seq}; send a snapshot"
+            message = f"seq {p.seq} does not follow {last_seq}; send a snapshot"
             return Outcome(
                 frames=[
                     error_frame(ErrorCode.SEQ_GAP, message, ref=frame.id),
-                    ResyncFrame.build(account_id=account.id),
+                    ResyncFrame.build(account_id=account_id),
                 ],
                 rejected_code=ErrorCode.SEQ_GAP,
             )
         now = timezone.now()
         now_ms = int(now.timestamp() * 1000)
-        upserts = p.entities.model_dump(mode="json")
-        deleted = p.deleted.model_dump(mode="json")
-        applied = persistence.entities_upsert(account_id=account.id, upserts=upserts, now_ms=now_ms)
-        removed = persistence.entities_delete(account_id=account.id, deleted=deleted)
+        upserts, deleted = frame._prepared or _sync_prepared(frame)
+        applied = persistence.entities_upsert_prepared(upserts)
+        removed = persistence.entities_delete(account_id=account_id, deleted=deleted)
         items = sum(len(v) for v in applied.values())
         deletions = sum(len(v) for v in removed.values())
-        state.epoch = p.epoch
-        state.last_seq = p.seq
-        state.last_sync_at = now
-        state.frames_applied += 1
-        state.items_applied += items
-        state.items_deleted += deletions
-        state.revision += 1
-        state.save()
-        type(account).objects.filter(pk=account.pk).update(last_sync_at=now)
+        revision = persistence.sync_state_advance(
+            account_id=account_id, epoch=p.epoch, seq=p.seq, at=now, items=items, deleted=deletions
+        )
     change = {
-        "account_id": account.id,
+        "account_id": account_id,
         "seq": p.seq,
         "upserts": applied,
         "deleted": removed,
         "applied_at": now_ms,
-        "revision": state.revision,
+        "revision": revision,
     }
-    stats.stats_sync_applied(
-        account_id=account.id, items=items, deleted=deletions, seconds=time.perf_counter() - started
-    )
-    runtime.change_publish(change=change)
-    return Outcome(frames=[DataSyncAckFrame.build(account_id=account.id, seq=p.seq)])
+
+    def publish() -> None:
+        try:
+            runtime.change_publish(change=change)
+        finally:  # durable either way: counted as applied
+            stats.stats_sync_applied(
+                account_id=account_id, items=items, deleted=deletions, seconds=time.perf_counter() - started
+            )
+
+    return Outcome(frames=[DataSyncAckFrame.build(account_id=account_id, seq=p.seq)], publish=publish)
 
 
 # ---- dispatch ----------------------------------------------------------------------------------------
 
 
 def frame_handle(*, session: WorkerSession, frame: BaseFrame) -> Outcome:
-    """Dispatch one parsed worker frame by type, through the runtime's table of frame handlers."""
+    """Handle one parsed worker frame completely (`frame_stage`, then its publish step)."""
+    outcome = frame_stage(session=session, frame=frame)
+    outcome.publish_run()
+    return outcome
+
+
+def frame_prepare(*, frame: BaseFrame) -> None:
+    """CPU work on a frame ahead of its handler, with no database access and no effect: the
+    WorkerConsumer runs it while the connection's previous frame commits. A sync frame's records are
+    dumped, merged within the frame and, on PostgreSQL, written as COPY text (`upserts_prepare`);
+    the row stamp (`updated_ms`) is then the time of this step."""
+    if isinstance(frame, DataSyncFrame) and frame._prepared is None:
+        frame._prepared = _sync_prepared(frame)
+
+
+def frame_stage(*, session: WorkerSession, frame: BaseFrame) -> Outcome:
+    """Dispatch one parsed worker frame by type, through the runtime's table of frame handlers; a
+    durably applied sync frame comes back with its publish step still to run (`Outcome.publish`)."""
     frame_type = type(frame).TYPE
     if frame_type != "worker:register" and not session.registered:
         raise ProtocolError(ErrorCode.NOT_REGISTERED, "send worker:register first", ref=frame.id)

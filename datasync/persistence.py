@@ -9,13 +9,17 @@ and rows disappear only through explicit `deleted` ids.
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import connection
 from django.db.models import Count
 from pydantic_core import from_json, to_json
 
+from accounts.models import Account
 from datasync.models import Entity, SyncState
 from datasync.protocol import ENTITY_KINDS
 
@@ -62,6 +66,55 @@ def _chunks(items: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
         yield items[start : start + size]
 
 
+@dataclass
+class PreparedUpserts:
+    """One upsert's records made ready before its transaction (`upserts_prepare`): merged within the
+    call by platform id and, on PostgreSQL, already written as the COPY text of the staging rows.
+    This is CPU work only: the WorkerConsumer does it while the previous frame commits."""
+
+    account_id: int
+    stamp: int
+    by_kind: dict[str, dict[str, dict[str, Any]]]
+    copy_text: str | None  # PostgreSQL; None on SQLite, whose rows depend on the stored records
+
+
+def upserts_prepare(
+    *, account_id: int, upserts: dict[str, list[dict[str, Any]]], now_ms: int | None = None
+) -> PreparedUpserts:
+    """Make `upserts` ready for `entities_upsert_prepared` (no database access)."""
+    stamp = now_ms if now_ms is not None else int(time.time() * 1000)
+    lines: list[str] | None = [] if connection.vendor == "postgresql" else None
+    by_kind: dict[str, dict[str, dict[str, Any]]] = {}
+    for kind, records in upserts.items():
+        if not records:
+            continue
+        id_field = ID_FIELD[kind]
+        incoming: dict[str, dict[str, Any]] = {}
+        for record in records:
+            key = record[id_field]
+            incoming[key] = record_merge(old=incoming.get(key), new=record)
+        by_kind[kind] = incoming
+        if lines is not None:
+            lines.extend(
+                map(_copy_line, _rows(account_id=account_id, kind=kind, records=incoming, stamp=stamp))
+            )
+    return PreparedUpserts(
+        account_id=account_id,
+        stamp=stamp,
+        by_kind=by_kind,
+        copy_text=None if lines is None else "".join(lines),
+    )
+
+
+def _rows(
+    *, account_id: int, kind: str, records: dict[str, dict[str, Any]], stamp: int
+) -> Iterator[tuple[Any, ...]]:
+    sort_field, parent_field = SORT_FIELD[kind], PARENT_FIELD[kind]
+    for key, record in records.items():
+        parent = (record.get(parent_field) or "") if parent_field else ""
+        yield (account_id, kind, key, _dumps(record), record.get(sort_field), parent, stamp)
+
+
 def entities_upsert(
     *, account_id: int, upserts: dict[str, list[dict[str, Any]]], now_ms: int | None = None
 ) -> dict[str, list[dict[str, Any]]]:
@@ -69,37 +122,36 @@ def entities_upsert(
 
     Must run inside the caller's transaction. Duplicate ids within one call merge in order.
     """
-    stamp = now_ms if now_ms is not None else int(time.time() * 1000)
-    in_database_merge = connection.vendor == "postgresql"
-    applied: dict[str, list[dict[str, Any]]] = {}
-    incoming_by_kind: dict[str, dict[str, dict[str, Any]]] = {}
-    rows: list[tuple[Any, ...]] = []
-    for kind, records in upserts.items():
-        if not records:
-            continue
-        id_field, sort_field, parent_field = ID_FIELD[kind], SORT_FIELD[kind], PARENT_FIELD[kind]
-        incoming: dict[str, dict[str, Any]] = {}
-        for record in records:
-            key = record[id_field]
-            incoming[key] = record_merge(old=incoming.get(key), new=record)
-        if not in_database_merge:
-            existing = _existing_records(account_id=account_id, kind=kind, ids=list(incoming))
-            incoming = {
-                key: record_merge(old=existing.get(key), new=record) for key, record in incoming.items()
+    return entities_upsert_prepared(upserts_prepare(account_id=account_id, upserts=upserts, now_ms=now_ms))
+
+
+def entities_upsert_prepared(prepared: PreparedUpserts) -> dict[str, list[dict[str, Any]]]:
+    """`entities_upsert` of records made ready by `upserts_prepare`, inside the caller's transaction."""
+    if not prepared.by_kind:
+        return {}
+    by_kind = prepared.by_kind
+    if prepared.copy_text is not None:
+        merged_in_database = _upsert_copy(prepared.copy_text)
+    else:
+        rows: list[tuple[Any, ...]] = []
+        by_kind = {}
+        for kind, incoming in prepared.by_kind.items():
+            existing = _existing_records(account_id=prepared.account_id, kind=kind, ids=list(incoming))
+            by_kind[kind] = {
+                key: record_merge(old=existing.get(key), new=rec) for key, rec in incoming.items()
             }
-        incoming_by_kind[kind] = incoming
-        for key, record in incoming.items():
-            parent = (record.get(parent_field) or "") if parent_field else ""
-            rows.append((account_id, kind, key, _dumps(record), record.get(sort_field), parent, stamp))
-    if not rows:
-        return applied
-    merged_in_database = _upsert_rows(rows)
-    for kind, incoming in incoming_by_kind.items():
-        applied[kind] = [
+            rows.extend(
+                _rows(account_id=prepared.account_id, kind=kind, records=by_kind[kind], stamp=prepared.stamp)
+            )
+        _upsert_rows(rows)
+        merged_in_database = {}
+    return {
+        kind: [
             from_json(merged_in_database[(kind, key)]) if (kind, key) in merged_in_database else record
             for key, record in incoming.items()
         ]
-    return applied
+        for kind, incoming in by_kind.items()
+    }
 
 
 def _existing_records(*, account_id: int, kind: str, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -124,45 +176,51 @@ def _dumps(record: dict[str, Any]) -> str:
     return to_json(record).decode()
 
 
-def _upsert_rows(rows: list[tuple[Any, ...]]) -> dict[tuple[str, str], str]:
-    """`INSERT ... ON CONFLICT DO UPDATE` of every row of a frame, through the DB-API cursor; returns
-    the merged record (JSON text) of each row that existed, by (kind, platform id), when the database
-    merged it (PostgreSQL), else nothing (SQLite: the rows come merged already).
+_COLUMNS = "account_id, kind, platform_id, record, sort_at, parent_key, updated_ms"
 
-    The ORM's bulk_create(update_conflicts=True) emits the same statement but spends most of an ingest
-    frame building model instances and per-value SQL; this is the measured hot path of the hub.
-    SQLite: executemany of a one-row statement (no round trips). PostgreSQL: the rows are streamed
-    with COPY into a per-connection temporary table, then one `INSERT ... SELECT ... ON CONFLICT` moves
-    them and merges an existing row in the database as `record_merge` does (every non-null value of the
-    new record wins; a null never erases), returning only the rows it merged. Measured on 500-comment
-    frames: 21 ms new / 18 ms updated for the COPY and the upsert, against 38 / 49 ms for one
-    `jsonb_to_recordset()` statement and 140 / 86 ms for `unnest()` of arrays (docs/benchmarks.md).
-    """
+
+def _upsert_rows(rows: list[tuple[Any, ...]]) -> None:
+    """SQLite: `INSERT ... ON CONFLICT DO UPDATE` of every (already merged) row, executemany of a
+    one-row statement (no round trips). The ORM's bulk_create(update_conflicts=True) emits the same
+    statement but spent most of an ingest frame building model instances and per-value SQL."""
     table = connection.ops.quote_name(Entity._meta.db_table)
-    columns = "account_id, kind, platform_id, record, sort_at, parent_key, updated_ms"
+    sql = (
+        f"INSERT INTO {table} ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT (account_id, kind, platform_id) DO UPDATE SET record = excluded.record, "
+        "sort_at = excluded.sort_at, parent_key = excluded.parent_key, updated_ms = excluded.updated_ms"
+    )
     with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
-            sql = (
-                f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s) "
-                "ON CONFLICT (account_id, kind, platform_id) DO UPDATE SET record = excluded.record, "
-                "sort_at = excluded.sort_at, parent_key = excluded.parent_key, updated_ms = excluded.updated_ms"
-            )
-            for chunk in _chunks(rows):
-                cursor.executemany(sql, chunk)
-            return {}
+        for chunk in _chunks(rows):
+            cursor.executemany(sql, chunk)
+
+
+def _upsert_copy(copy_text: str) -> dict[tuple[str, str], str]:
+    """PostgreSQL: the rows (COPY text) are streamed into a per-connection temporary table, then one
+    `INSERT ... SELECT ... ON CONFLICT` moves them (deleting them from the staging table) and merges
+    an existing row in the database as `record_merge` does (every non-null value of the new record
+    wins; a null never erases). Returns the merged record (JSON text) of each row that existed, by
+    (kind, platform id); new rows come back as sent. Measured on 500-comment frames: 21 ms new / 18 ms
+    updated for the COPY and the upsert, against 38 / 49 ms for one `jsonb_to_recordset()` statement
+    and 140 / 86 ms for `unnest()` of arrays (docs/benchmarks.md)."""
+    table = connection.ops.quote_name(Entity._meta.db_table)
+    with connection.cursor() as cursor:
         raw = cursor.cursor  # psycopg's own cursor, for COPY
-        # IF NOT EXISTS each time: a table made in a transaction that rolled back is gone again
+        if raw.connection not in _STAGING_MADE:
+            # made in this transaction: gone again if it rolls back, so known only after the commit
+            raw.execute(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} (account_id bigint, kind varchar(16), "
+                "platform_id varchar(255), record text, sort_at bigint, parent_key varchar(255), "
+                "updated_ms bigint) ON COMMIT DELETE ROWS"
+            )
+            made = raw.connection
+            connection.on_commit(lambda: _STAGING_MADE.add(made))
+        with raw.copy(f"COPY {_STAGING} ({_COLUMNS}) FROM STDIN") as copy:
+            copy.write(copy_text)
         raw.execute(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} (account_id bigint, kind varchar(16), "
-            "platform_id varchar(255), record text, sort_at bigint, parent_key varchar(255), "
-            "updated_ms bigint) ON COMMIT DELETE ROWS"
-        )
-        with raw.copy(f"COPY {_STAGING} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        raw.execute(
-            f"INSERT INTO {table} AS t ({columns}) SELECT account_id, kind, platform_id, record::jsonb, "
-            f"sort_at, parent_key, updated_ms FROM {_STAGING} "
+            # the staging rows are deleted as they are moved: a transaction may upsert more than once
+            f"WITH staged AS (DELETE FROM {_STAGING} RETURNING *) "
+            f"INSERT INTO {table} AS t ({_COLUMNS}) SELECT account_id, kind, platform_id, record::jsonb, "
+            "sort_at, parent_key, updated_ms FROM staged "
             "ON CONFLICT (account_id, kind, platform_id) DO UPDATE SET "
             # the stored record, then every key of the new one except its nulls over stored keys
             "record = t.record || (excluded.record - ARRAY(SELECT key FROM jsonb_each(excluded.record) "
@@ -173,15 +231,47 @@ def _upsert_rows(rows: list[tuple[Any, ...]]) -> dict[tuple[str, str], str]:
             # xmax is 0 on a row this statement inserted: only merged rows send their record back
             "RETURNING kind, platform_id, CASE WHEN t.xmax = 0 THEN NULL ELSE t.record::text END"
         )
-        merged = {
+        return {
             (kind, platform_id): record for kind, platform_id, record in raw.fetchall() if record is not None
         }
-        # emptied now, not only at commit: a transaction may upsert more than once
-        raw.execute(f"DELETE FROM {_STAGING}")
-        return merged
 
 
 _STAGING = "imhub_entity_staging"
+_STAGING_MADE: weakref.WeakSet[Any] = weakref.WeakSet()  # psycopg connections that have it
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: Any) -> str:
+    """One field of COPY's text format: NULL as \\N, a backslash, tab, newline or CR escaped."""
+    if value is None:
+        return "\\N"
+    text = str(value)
+    return (
+        text.translate(_COPY_ESCAPES)
+        if ("\\" in text or "\t" in text or "\n" in text or "\r" in text)
+        else text
+    )
+
+
+def _copy_line(row: tuple[Any, ...]) -> str:
+    """A staging row as one line of COPY text (psycopg's write_row cost ~5 us per row)."""
+    return "\t".join(map(_copy_text, row)) + "\n"
+
+
+def _account_lock_before_delete(*, instance: Any, **_kwargs: Any) -> None:
+    """pre_delete of an Account (inside the deletion's transaction, before its entity rows go): take
+    the account's row lock, so a sync frame in flight commits first and its rows are deleted too, and
+    a later frame finds no account (`unknown_account`). Entity has no database foreign key."""
+    Account.objects.select_for_update().filter(pk=instance.pk).exists()
+
+
+def entity_signals_connect() -> None:
+    """Called once at start (`DatasyncConfig.ready`)."""
+    from django.db.models.signals import pre_delete
+
+    pre_delete.connect(_account_lock_before_delete, sender=Account, dispatch_uid="imhub-entity-account-lock")
 
 
 def entities_delete(*, account_id: int, deleted: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -209,6 +299,56 @@ def account_states_load() -> dict[int, tuple[int, int]]:
             "account_id", "last_seq", "revision"
         )
     }
+
+
+def sync_frame_lock(*, account_id: int) -> tuple[tuple[Any, Any] | None, str, int]:
+    """For one sync frame, in the caller's transaction and in one statement: the account's row
+    locked (PostgreSQL), its (worker pk, epoch) for `account_holder_verify` (None: no such account),
+    its platform, and its last applied seq (a missing SyncState row is created).
+
+    SyncState itself is not locked here: only sync frames write `last_seq`, and they hold the
+    account's lock; a reply's `revision_bump` may run meanwhile, so `sync_state_advance` increments
+    the revision in SQL and returns it."""
+    account_table = connection.ops.quote_name(Account._meta.db_table)
+    state_table = connection.ops.quote_name(SyncState._meta.db_table)
+    lock = " FOR UPDATE OF a" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT a.worker_id, a.epoch, a.platform, s.last_seq FROM {account_table} a "
+            f"LEFT JOIN {state_table} s ON s.account_id = a.id WHERE a.id = %s{lock}",
+            [account_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None, "", 0
+    held, platform, last_seq = (row[0], row[1]), str(row[2]), row[3]
+    if last_seq is None:
+        last_seq = SyncState.objects.get_or_create(account_id=account_id)[0].last_seq
+    return held, platform, int(last_seq)
+
+
+def sync_state_advance(
+    *, account_id: int, epoch: int, seq: int, at: datetime, items: int, deleted: int
+) -> int:
+    """Record one applied sync frame (SyncState: seq, counters, one more revision; and the account's
+    last_sync_at) in the caller's transaction, after `sync_frame_lock`; returns the new revision."""
+    state_table = connection.ops.quote_name(SyncState._meta.db_table)
+    account_table = connection.ops.quote_name(Account._meta.db_table)
+    stamp = connection.ops.adapt_datetimefield_value(at)
+    state_sql = (
+        f"UPDATE {state_table} SET epoch = %s, last_seq = %s, last_sync_at = %s, "
+        "frames_applied = frames_applied + 1, items_applied = items_applied + %s, "
+        "items_deleted = items_deleted + %s, revision = revision + 1 WHERE account_id = %s RETURNING revision"
+    )
+    state_params = [epoch, seq, stamp, items, deleted, account_id]
+    account_sql = f"UPDATE {account_table} SET last_sync_at = %s WHERE id = %s"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # one round trip for both
+            cursor.execute(f"WITH touched AS ({account_sql}) {state_sql}", [stamp, account_id, *state_params])
+        else:
+            cursor.execute(account_sql, [stamp, account_id])
+            cursor.execute(state_sql, state_params)
+        return int(cursor.fetchone()[0])
 
 
 def revision_bump(*, account_id: int) -> tuple[int, int]:

@@ -145,17 +145,32 @@ def account_assignment_data(*, account: Account) -> dict[str, Any]:
 def account_holder_check(*, worker: Worker, account_id: int, epoch: int) -> Account:
     """The account, if `worker` holds it at `epoch`; else AccountNotHeld. Locks the row in a transaction."""
     account = _lock(Account.objects.filter(pk=account_id)).first()
-    if account is None:
+    account_holder_verify(
+        worker=worker,
+        account_id=account_id,
+        epoch=epoch,
+        held=None if account is None else (account.worker_id, account.epoch),
+    )
+    return account  # type: ignore[return-value]  # account_holder_verify raised when it is None
+
+
+def account_holder_verify(
+    *, worker: Worker, account_id: int, epoch: int, held: tuple[Any, Any] | None
+) -> None:
+    """AccountNotHeld unless `held` (the account's worker pk and epoch, read under its row lock; None:
+    no such account) says `worker` holds it at `epoch`. The sync hot path reads `held` in the same
+    statement as the account's sync state (`datasync.persistence.sync_frame_lock`)."""
+    if held is None:
         raise AccountNotHeld("unknown_account", f"account {account_id} does not exist")
-    if account.worker_id != worker.pk:
+    worker_pk, account_epoch = held
+    if worker_pk != worker.pk:
         raise AccountNotHeld(
             "not_assigned", f"account {account_id} is not assigned to worker {worker.worker_id}"
         )
-    if account.epoch != epoch:
+    if account_epoch != epoch:
         raise AccountNotHeld(
-            "stale_epoch", f"account {account_id} is at epoch {account.epoch}, the frame has epoch {epoch}"
+            "stale_epoch", f"account {account_id} is at epoch {account_epoch}, the frame has epoch {epoch}"
         )
-    return account
 
 
 def account_record_status(

@@ -1,10 +1,11 @@
 """`WorkerConsumer` at `/ws/worker/`: transport only.
 
 Authenticates the handshake (`Authorization: Bearer <token>`, else accept-then-close 4401), parses each
-text frame with `parse_frame`, runs `handlers.frame_handle` in a worker thread (never on the event
-loop, and not on Django's single shared sync thread, so one worker's database work never delays
-another's heartbeats), sends the outcome, and turns every error into `master:error`.
-Frames of one connection are applied strictly in order by one processing task per connection.
+text frame with `parse_frame`, runs `handlers.frame_stage` and a sync frame's publish step in worker
+threads (never on the event loop, and not on Django's single shared sync thread, so one worker's
+database work never delays another's heartbeats), sends the outcome, and turns every error into
+`master:error`. Frames of one connection are applied strictly in order by one processing task per
+connection; only a sync frame's commit overlaps the previous sync frame's publish (`_process`).
 Commands sent to the worker's group by `accounts.commands` go down as hub frames.
 """
 
@@ -15,22 +16,50 @@ import contextlib
 import logging
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.db import close_old_connections
 
 from datasync import handlers, stats
-from datasync.protocol import BaseFrame, ErrorCode, ProtocolError, dump_frame, error_frame, parse_frame
+from datasync.protocol import (
+    BaseFrame,
+    DataSyncFrame,
+    ErrorCode,
+    ProtocolError,
+    dump_frame,
+    error_frame,
+    parse_frame,
+)
 
 logger = logging.getLogger(__name__)
 
 UNAUTHORIZED = 4401
 QUEUE_FRAMES = 16
 
+_Refusal = tuple[str, str, str | None, int | None]  # code, message, ref, account_id
+
 
 def _in_thread(fn: Any) -> Any:
     """Run sync `fn` in the thread pool with Django's connection housekeeping."""
     return database_sync_to_async(fn, thread_sensitive=False)
+
+
+def _in_frame_thread(fn: Any) -> Any:
+    """Run sync `fn` in the thread pool for the frame path (several calls per frame). Django's
+    housekeeping around every call (`close_old_connections`) made CONN_HEALTH_CHECKS ping the
+    database once per frame, a round trip (and a wait for the GIL) on the ingest's critical path;
+    here a thread's connection is checked and closed when needed only after a call that failed."""
+
+    def call(**kwargs: Any) -> Any:
+        try:
+            return fn(**kwargs)
+        except BaseException:
+            close_old_connections()
+            raise
+
+    return sync_to_async(call, thread_sensitive=False)
 
 
 def _bearer_token(scope: dict[str, Any]) -> str:
@@ -48,7 +77,9 @@ class WorkerConsumer(AsyncWebsocketConsumer):
     session: handlers.WorkerSession | None = None
     group: str | None = None
     _queue: asyncio.Queue[BaseFrame] | None = None
+    _preparer: asyncio.Task[None] | None = None
     _processor: asyncio.Task[None] | None = None
+    _publishing: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         from accounts.services import worker_authenticate
@@ -69,10 +100,14 @@ class WorkerConsumer(AsyncWebsocketConsumer):
         logger.info("worker %s connected", self.session.worker_id)
 
     async def disconnect(self, code: int) -> None:
-        if self._processor is not None:
-            self._processor.cancel()  # queued frames were not acked: the worker resends them
+        for task in (self._preparer, self._processor):
+            if task is not None:
+                task.cancel()  # queued frames were not acked: the worker resends them
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        if self._publishing is not None:  # a committed change still goes to the store; no ack is sent
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._processor
+                await self._publishing
         if self.session is None:
             return
         from accounts.services import worker_disconnect
@@ -97,42 +132,97 @@ class WorkerConsumer(AsyncWebsocketConsumer):
             frame = parse_frame(raw, max_bytes=settings.IMHUB_MAX_FRAME_BYTES)
         except ProtocolError as exc:
             stats.stats_frame_received(frame_type=None)
-            await self._refuse(exc.code, exc.message, ref=exc.ref)
+            await self._refuse(exc.code, exc.message, exc.ref)
             return
         stats.stats_frame_received(frame_type=type(frame).TYPE)
         if self._queue is None:
             self._queue = asyncio.Queue(maxsize=QUEUE_FRAMES)
-            self._processor = asyncio.create_task(self._process(self._queue))
+            prepared: asyncio.Queue[BaseFrame] = asyncio.Queue(maxsize=1)
+            self._preparer = asyncio.create_task(self._prepare(self._queue, prepared))
+            self._processor = asyncio.create_task(self._process(prepared))
         await self._queue.put(frame)  # a full queue stops reading this socket: backpressure
 
-    async def _process(self, queue: asyncio.Queue[BaseFrame]) -> None:
+    async def _prepare(self, queue: asyncio.Queue[BaseFrame], prepared: asyncio.Queue[BaseFrame]) -> None:
+        """`handlers.frame_prepare` of the next frame (in a thread) while `_process` handles the one
+        before: a sync frame's records are ready when its transaction starts."""
         while True:
             frame = await queue.get()
-            await self._handle(frame)
+            try:
+                await _in_frame_thread(handlers.frame_prepare)(frame=frame)
+            except Exception:  # the handler does the work again and reports what fails
+                logger.exception("preparing %s failed", type(frame).TYPE)
+            await prepared.put(frame)
 
-    async def _handle(self, frame: BaseFrame) -> None:
+    async def _process(self, queue: asyncio.Queue[BaseFrame]) -> None:
+        """Frames in order, with one overlap: a sync frame's transaction commits (in a thread) while
+        the previous sync frame's change goes to the store and out (its publish step, in another
+        thread), so the database and the hub's CPU work at the same time. Every frame's answer (ack or
+        error) still goes out in frame order, and an ack only after its change is in the store.
+        Any other frame first waits for the pending publish."""
+        while True:
+            frame = await queue.get()
+            if not isinstance(frame, DataSyncFrame):
+                await self._publish_wait()
+            outcome, refusal = await self._stage(frame)
+            await self._publish_wait()
+            if refusal is not None:
+                await self._refuse(*refusal)
+            elif outcome is not None and outcome.publish is not None:
+                self._publishing = asyncio.create_task(self._publish_then_answer(frame, outcome))
+            elif outcome is not None:
+                await self._answer(outcome)
+
+    async def _publish_wait(self) -> None:
+        task, self._publishing = self._publishing, None
+        if task is not None:
+            await task
+
+    async def _stage(self, frame: BaseFrame) -> tuple[handlers.Outcome | None, _Refusal | None]:
+        """`handlers.frame_stage` in a thread; a refusal comes back to be sent in order."""
         assert self.session is not None
+        account_id = getattr(frame.payload, "account_id", None)
         try:
-            outcome = await _in_thread(handlers.frame_handle)(session=self.session, frame=frame)
+            outcome = await _in_frame_thread(handlers.frame_stage)(session=self.session, frame=frame)
         except ProtocolError as exc:
-            account_id = getattr(frame.payload, "account_id", None)
-            await self._refuse(exc.code, exc.message, ref=exc.ref or frame.id, account_id=account_id)
-            return
+            return None, (exc.code, exc.message, exc.ref or frame.id, account_id)
         except Exception:
-            account_id = getattr(frame.payload, "account_id", None)
             logger.exception(
                 "internal error handling %s: worker=%s account_id=%s",
                 type(frame).TYPE,
                 self.session.worker_id,
                 account_id,
             )
-            await self._refuse(
+            return None, (
                 ErrorCode.INTERNAL,
                 "internal error; the frame was not applied",
-                ref=frame.id,
-                account_id=account_id,
+                frame.id,
+                account_id,
+            )
+        return outcome, None
+
+    async def _publish_then_answer(self, frame: BaseFrame, outcome: handlers.Outcome) -> None:
+        assert self.session is not None
+        try:
+            await _in_frame_thread(outcome.publish_run)()
+        except Exception:
+            account_id = getattr(frame.payload, "account_id", None)
+            logger.exception(
+                "internal error publishing %s: worker=%s account_id=%s",
+                type(frame).TYPE,
+                self.session.worker_id,
+                account_id,
+            )
+            await self._refuse(
+                ErrorCode.INTERNAL,
+                "internal error; the frame was stored but not published, not acked",
+                frame.id,
+                account_id,
             )
             return
+        await self._answer(outcome)
+
+    async def _answer(self, outcome: handlers.Outcome) -> None:
+        assert self.session is not None
         for out in outcome.frames:
             await self.send(text_data=dump_frame(out))
         if outcome.rejected_code:
@@ -143,9 +233,7 @@ class WorkerConsumer(AsyncWebsocketConsumer):
             self.group = worker_group(self.session.worker_id)
             await self.channel_layer.group_add(self.group, self.channel_name)
 
-    async def _refuse(
-        self, code: str, message: str, *, ref: str | None, account_id: int | None = None
-    ) -> None:
+    async def _refuse(self, code: str, message: str, ref: str | None, account_id: int | None = None) -> None:
         stats.stats_frame_rejected(code=code)
         worker_id = self.session.worker_id if self.session else "?"
         logger.warning(

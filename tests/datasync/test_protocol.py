@@ -155,3 +155,86 @@ def test_a_comment_keeps_the_reply_it_answers_and_surface_changed_is_a_runner_st
     )
     assert bare.reply_to_reply_id is None
     assert status.payload.runner_status == "surface_changed"  # type: ignore[attr-defined]
+
+
+def _big_sync(records: list[dict[str, object]], **entities: object) -> dict[str, object]:
+    frame = json.loads(
+        dump_frame(DataSyncFrame.build(account_id=7, epoch=1, seq=2, entities={"comments": records}))
+    )
+    frame["payload"]["entities"].update(entities)
+    return frame
+
+
+def _records(n: int) -> list[dict[str, object]]:
+    return [
+        {
+            "comment_id": f"k{i}",
+            "content_id": "c1",
+            "author": {"id": "u1"},
+            "text": "长" * 100,
+            "created_at": i,
+        }
+        for i in range(n)
+    ]
+
+
+def test_a_big_sync_frame_parses_in_chunks_to_the_same_frame_as_one_piece() -> None:
+    # given a sync frame well above the chunking threshold, with contents and messages too
+    from datasync.protocol import codec
+
+    frame = _big_sync(
+        _records(300),
+        contents=[{"content_id": "c1", "published_at": 5}],
+        messages=[{"message_id": "m1", "conversation_id": "v1", "direction": "in", "created_at": 6}],
+    )
+    text = json.dumps(frame, ensure_ascii=False)
+    assert len(text.encode()) > codec._CHUNKED_ABOVE_BYTES
+
+    # when it is parsed
+    parsed = parse_frame(text)
+
+    # then it equals the one-piece strict validation, records in order
+    assert parsed == codec._FRAME_ADAPTER.validate_json(text, strict=True)
+    assert [c.comment_id for c in parsed.payload.entities.comments] == [f"k{i}" for i in range(300)]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (
+            lambda f: f["payload"]["entities"]["comments"][257].update(likes="3"),
+            "payload.entities.comments.257.likes: Input should be a valid integer",
+        ),
+        (
+            lambda f: f["payload"]["entities"]["comments"][41]["author"].update(extra=1),
+            "payload.entities.comments.41.author.extra: Extra inputs are not permitted",
+        ),
+        (lambda f: f["payload"].update(seq=0), "payload.seq: Input should be greater than or equal to 1"),
+        (
+            lambda f: f["payload"]["entities"].update(gifts=[]),
+            "payload.entities.gifts: Extra inputs are not permitted",
+        ),
+        (
+            lambda f: f["payload"]["entities"].update(messages={"m1": 1}),
+            "payload.entities.messages: Input should be a valid list",
+        ),
+    ],
+)
+def test_a_big_sync_frame_is_refused_with_the_same_locations_as_a_small_one(mutate, message: str) -> None:  # type: ignore[no-untyped-def]
+    # given a big sync frame with one problem
+    frame = _big_sync(_records(300))
+    frame["id"] = "big-1"
+    mutate(frame)
+
+    # when it is parsed, then it is refused as invalid_frame, naming the field at its real index
+    with pytest.raises(ProtocolError) as refused:
+        parse_frame(json.dumps(frame, ensure_ascii=False))
+    assert (refused.value.code, refused.value.ref) == (ErrorCode.INVALID_FRAME, "big-1")
+    assert refused.value.message.startswith(message)
+
+
+def test_a_big_frame_that_is_not_json_is_bad_json() -> None:
+    text = json.dumps(_big_sync(_records(300)), ensure_ascii=False)[:-1]
+    with pytest.raises(ProtocolError) as refused:
+        parse_frame(text)
+    assert refused.value.code == ErrorCode.BAD_JSON

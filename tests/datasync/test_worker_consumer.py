@@ -410,3 +410,52 @@ async def test_login_status_updates_the_session_and_an_unknown_session_is_refuse
     )()
     assert status == "scanned"
     await comm.disconnect()
+
+
+async def test_a_burst_of_big_sync_frames_is_answered_in_order_each_ack_after_its_store_change(
+    held: Held,
+) -> None:
+    # given a registered worker and six big frames (parsed in chunks, prepared and committed while
+    # the previous frame is published), with a frame that skips a seq in the middle
+    comm, _ = await _registered(held)
+    account_id = held.account.id
+    await runtime.ensure_ready()
+
+    def frame(seq: int, frame_id: str) -> str:
+        records = [comment(f"s{seq}-{i}", text="长" * 200) for i in range(120)]
+        return sync_text(
+            account_id=account_id, epoch=1, seq=seq, entities={"comments": records}, frame_id=frame_id
+        )
+
+    texts = [frame(1, "f1"), frame(2, "f2"), frame(3, "f3"), frame(9, "f9"), frame(4, "f4"), frame(5, "f5")]
+    assert all(len(t) > 32_768 for t in texts)
+
+    # when they are sent back to back, without waiting for answers
+    for text in texts:
+        await comm.send_to(text_data=text)
+
+    # then the answers come in frame order, and when an ack arrives its frame is in the store
+    answers: list[tuple[Any, ...]] = []
+    for _ in range(7):
+        reply = await _recv(comm)
+        if reply["type"] == "worker:data:sync:ack":
+            seq = reply["payload"]["seq"]
+            assert runtime.store.account_totals(account_id)["comments"] >= 120 * seq
+            answers.append(("ack", seq))
+        elif reply["type"] == "master:error":
+            answers.append(("error", reply["payload"]["ref"], reply["payload"]["code"]))
+        else:
+            answers.append((reply["type"],))
+    assert answers == [
+        ("ack", 1),
+        ("ack", 2),
+        ("ack", 3),
+        ("error", "f9", "seq_gap"),
+        ("master:resync",),
+        ("ack", 4),
+        ("ack", 5),
+    ]
+    assert runtime.store.account_totals(account_id)["comments"] == 600
+    assert len(await _rows(account_id)) == 600
+    assert await _last_seq(account_id) == 5
+    await comm.disconnect()
