@@ -275,6 +275,12 @@ worker.issue_token()
 worker.save()
 account = Account.objects.create(nickname="svc", platform="douyin", worker=worker, epoch=1)
 session = WorkerSession(worker=worker, registered=True)
+# the runtime serving as in a hub process (its loop in a thread): frames go to the store and out
+import asyncio, threading
+loop = asyncio.new_event_loop()
+threading.Thread(target=loop.run_forever, daemon=True).start()
+asyncio.run_coroutine_threadsafe(runtime.start(), loop).result(timeout=60)
+runtime.wait_ready()
 texts = [
     dump_frame(DataSyncFrame.build(account_id=account.id, epoch=1, seq=n + 1,
         entities={{"comments": [comment_record(n * batch + i) for i in range(batch)]}}, deleted={{}}))
@@ -296,6 +302,7 @@ def run(texts):
 run(texts[:2])  # warm: first statements, connection set-up
 wall, cpu, server = run(texts[2:])
 n = (frames - 2) * batch
+assert runtime.store.account_totals(account.id)["comments"] == frames * batch, "the store missed frames"
 print(json.dumps({{"vendor": connection.vendor, "items": n, "wall_us": wall / n * 1e6, "hub_cpu_us": cpu / n * 1e6,
                    "db_cpu_us": server / n * 1e6}}))
 """
