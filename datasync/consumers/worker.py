@@ -5,7 +5,8 @@ text frame with `parse_frame`, runs `handlers.frame_stage` and a sync frame's pu
 threads (never on the event loop, and not on Django's single shared sync thread, so one worker's
 database work never delays another's heartbeats), sends the outcome, and turns every error into
 `master:error`. Frames of one connection are applied strictly in order by one processing task per
-connection; only a sync frame's commit overlaps the previous sync frame's publish (`_process`).
+connection, with two overlaps only: the next frame's preparation (`_prepare`) and a sync frame's
+commit overlapping the previous sync frame's publish (`_process`).
 Commands sent to the worker's group by `accounts.commands` go down as hub frames.
 """
 
