@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
+import time
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -47,13 +49,22 @@ def _in_thread(fn: Any) -> Any:
     return database_sync_to_async(fn, thread_sensitive=False)
 
 
+_housekeeping = threading.local()
+HOUSEKEEPING_EVERY = 1.0  # seconds, per thread of the frame path
+
+
 def _in_frame_thread(fn: Any) -> Any:
     """Run sync `fn` in the thread pool for the frame path (several calls per frame). Django's
-    housekeeping around every call (`close_old_connections`) made CONN_HEALTH_CHECKS ping the
-    database once per frame, a round trip (and a wait for the GIL) on the ingest's critical path;
-    here a thread's connection is checked and closed when needed only after a call that failed."""
+    housekeeping around every call (`close_old_connections`) made CONN_HEALTH_CHECKS ping the database
+    once per frame, a round trip (and a wait for the GIL) on the ingest's critical path. Here it runs
+    before a call at most once per `HOUSEKEEPING_EVERY` seconds per thread (so a dead or too old
+    connection is still replaced before use), and after every call that failed."""
 
     def call(**kwargs: Any) -> Any:
+        now = time.monotonic()
+        if now - getattr(_housekeeping, "at", 0.0) >= HOUSEKEEPING_EVERY:
+            close_old_connections()
+            _housekeeping.at = now
         try:
             return fn(**kwargs)
         except BaseException:
