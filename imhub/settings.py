@@ -167,11 +167,12 @@ IMHUB_READ_LANE = env.bool("IMHUB_READ_LANE", default=True)
 # it off) and how often a serving process rewrites it when its data changed (also once at shutdown).
 IMHUB_SNAPSHOT_PATH = env.str("IMHUB_SNAPSHOT_PATH", default=str(VAR_DIR / "datastore.snapshot"))
 IMHUB_SNAPSHOT_INTERVAL = env.float("IMHUB_SNAPSHOT_INTERVAL", default=300.0)
-# Python's GIL switch interval in a hub process (Python's default: 0.005 s). A worker connection's
-# database thread needs the GIL back after each of its round trips while the store, the next frame's
-# preparation and the event loop compete for it; at 0.005 s those waits made up about half of a
-# sync frame's time on PostgreSQL (docs/benchmarks.md, "Ingest").
-IMHUB_GIL_SWITCH_INTERVAL = env.float("IMHUB_GIL_SWITCH_INTERVAL", default=0.0002)
+# Python's GIL switch interval in a hub process (default: Python's own, 0.005 s). A worker
+# connection's database thread waits for the GIL after each round trip; 0.0002 made PostgreSQL ingest
+# ~20-30% faster, but with it a worker's WebSocket handshake through nginx to a 2-process hub hung in
+# 2 of 9 runs of tests/e2e/test_nginx.py (0 of 8 at 0.005): not the default until that is understood
+# (docs/benchmarks.md, "Ingest").
+IMHUB_GIL_SWITCH_INTERVAL = env.float("IMHUB_GIL_SWITCH_INTERVAL", default=0.005)
 # Optional bearer token required by /metrics (empty: open, e.g. behind a private network).
 IMHUB_METRICS_TOKEN = env.str("IMHUB_METRICS_TOKEN", default="")
 
