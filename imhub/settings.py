@@ -170,7 +170,7 @@ IMHUB_SNAPSHOT_INTERVAL = env.float("IMHUB_SNAPSHOT_INTERVAL", default=300.0)
 # Python's GIL switch interval in a hub process (default: Python's own, 0.005 s). A worker
 # connection's database thread waits for the GIL after each round trip; 0.0002 made PostgreSQL ingest
 # ~20-30% faster, but with it a worker's WebSocket handshake through nginx to a 2-process hub hung in
-# 2 of 9 runs of tests/e2e/test_nginx.py (0 of 8 at 0.005): not the default until that is understood
+# 3 of 10 runs of tests/e2e/test_nginx.py (0 of 11 at 0.005): not the default until that is understood
 # (docs/benchmarks.md, "Ingest").
 IMHUB_GIL_SWITCH_INTERVAL = env.float("IMHUB_GIL_SWITCH_INTERVAL", default=0.005)
 # Optional bearer token required by /metrics (empty: open, e.g. behind a private network).
