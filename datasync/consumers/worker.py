@@ -159,10 +159,11 @@ class WorkerConsumer(AsyncWebsocketConsumer):
         before: a sync frame's records are ready when its transaction starts."""
         while True:
             frame = await queue.get()
-            try:
-                await _in_frame_thread(handlers.frame_prepare)(frame=frame)
-            except Exception:  # the handler does the work again and reports what fails
-                logger.exception("preparing %s failed", type(frame).TYPE)
+            if isinstance(frame, DataSyncFrame):  # the only frames with work to prepare: no thread hop else
+                try:
+                    await _in_frame_thread(handlers.frame_prepare)(frame=frame)
+                except Exception:  # the handler does the work again and reports what fails
+                    logger.exception("preparing %s failed", type(frame).TYPE)
             await prepared.put(frame)
 
     async def _process(self, queue: asyncio.Queue[BaseFrame]) -> None:
