@@ -13,8 +13,9 @@ own apply time. Lost events: live items the simulator created during the window 
 never reached the agent (checked after a final sync).
 
 The processes are started as commands with ``subprocess`` (datasync may not import ``imhub``, so not
-through ``imhub.processes``); each in its own process group, stopped with the group. RSS is read from
-``/proc`` (a process and all its descendants, so a worker includes its Chromium).
+through ``imhub.processes``); each in its own process group, stopped with the group. Memory is read
+from ``/proc``: RSS and PSS, a worker with all its descendants (its Chromium), its page renderers
+apart (`memory_snapshot`).
 """
 
 from __future__ import annotations
@@ -101,8 +102,41 @@ class Child:
             self.proc.wait(timeout=10)
 
 
-def _proc_table() -> dict[int, tuple[int, str, int]]:
-    """pid -> (parent pid, command name, RSS bytes) of every process we may read."""
+@dataclass(frozen=True)
+class Memory:
+    """Memory of one reported row: RSS and PSS summed over its processes (bytes), and how many.
+
+    PSS (proportional set size) splits each shared page among the processes sharing it. Chromium's
+    processes share most of their pages, so a worker's RSS sum counts the same pages once per
+    process and swings with the number of processes alive at the moment; PSS does not."""
+
+    rss: int
+    pss: int
+    processes: int
+
+    def as_json(self) -> dict[str, int]:
+        return {"rss": self.rss, "pss": self.pss, "processes": self.processes}
+
+
+@dataclass(frozen=True)
+class _Proc:
+    ppid: int
+    rss: int
+    renderer: bool  # a Chromium renderer: one or more per open page, gone when the page closes
+
+
+def _pss(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _proc_table() -> dict[int, _Proc]:
+    """Every process we may read, by pid."""
     table = {}
     page = os.sysconf("SC_PAGE_SIZE")
     for entry in os.listdir("/proc"):
@@ -111,40 +145,54 @@ def _proc_table() -> dict[int, tuple[int, str, int]]:
         try:
             stat = Path(f"/proc/{entry}/stat").read_text()
             statm = Path(f"/proc/{entry}/statm").read_text().split()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
         except OSError:
             continue
-        name = stat[stat.index("(") + 1 : stat.rindex(")")]
         ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
-        table[int(entry)] = (ppid, name, int(statm[1]) * page)
+        table[int(entry)] = _Proc(ppid=ppid, rss=int(statm[1]) * page, renderer=b"--type=renderer" in cmdline)
     return table
 
 
-def process_tree_rss(pid: int, table: dict[int, tuple[int, str, int]] | None = None) -> dict[int, int]:
-    """RSS (bytes) of ``pid`` and each of its descendants."""
+def process_tree(pid: int, table: dict[int, _Proc] | None = None) -> dict[int, _Proc]:
+    """``pid`` and each of its descendants."""
     table = table if table is not None else _proc_table()
     found, todo = {}, [pid]
     while todo:
         current = todo.pop()
         if current in table:
-            found[current] = table[current][2]
-            todo.extend(p for p, row in table.items() if row[0] == current)
+            found[current] = table[current]
+            todo.extend(p for p, row in table.items() if row.ppid == current)
     return found
 
 
-def rss_snapshot(*, hub: Child, workers: list[Child], simulator: Child) -> dict[str, int]:
-    """RSS per reported process: each hub process (the server's workers each on their own), each worker
-    with all its descendants (Chromium) summed, the simulator."""
+def _memory(procs: dict[int, _Proc]) -> Memory:
+    pss = 0
+    for pid, proc in procs.items():
+        value = _pss(pid)
+        pss += proc.rss if value is None else value  # no smaps_rollup (old kernel): RSS stands in
+    return Memory(rss=sum(p.rss for p in procs.values()), pss=pss, processes=len(procs))
+
+
+def memory_snapshot(*, hub: Child, workers: list[Child], simulator: Child) -> dict[str, Memory]:
+    """Memory per reported row: each hub process on its own (with several, the server's parent too);
+    each worker as two rows, its lasting processes (Python, the Playwright driver, Chromium's browser,
+    GPU and utility processes) and its page renderers, whose number follows the crawls in flight at
+    the moment; the simulator."""
     table = _proc_table()
-    out: dict[str, int] = {}
+    out: dict[str, Memory] = {}
     assert hub.proc is not None
-    hub_tree = process_tree_rss(hub.proc.pid, table)
-    for n, (pid, rss) in enumerate(sorted(hub_tree.items())):
-        out[f"hub process {n} (pid {pid})" if len(hub_tree) > 1 else "hub"] = rss
+    hub_tree = process_tree(hub.proc.pid, table)
+    for n, (pid, proc) in enumerate(sorted(hub_tree.items())):
+        out[f"hub process {n} (pid {pid})" if len(hub_tree) > 1 else "hub"] = _memory({pid: proc})
     for worker in workers:
         assert worker.proc is not None
-        out[f"{worker.name} (+ Chromium)"] = sum(process_tree_rss(worker.proc.pid, table).values())
+        tree = process_tree(worker.proc.pid, table)
+        out[f"{worker.name} (Python, driver, Chromium without renderers)"] = _memory(
+            {pid: p for pid, p in tree.items() if not p.renderer}
+        )
+        out[f"{worker.name} page renderers"] = _memory({pid: p for pid, p in tree.items() if p.renderer})
     assert simulator.proc is not None
-    out["simulator"] = sum(process_tree_rss(simulator.proc.pid, table).values())
+    out["simulator"] = _memory(process_tree(simulator.proc.pid, table))
     return out
 
 
@@ -285,8 +333,8 @@ class SoakConfig:
 @dataclass
 class SoakResult:
     config: SoakConfig
-    rss_start: dict[str, int]
-    rss_end: dict[str, int]
+    memory_start: dict[str, Memory]
+    memory_end: dict[str, Memory]
     items_start: int
     items_end: int
     live_items_created: int
@@ -486,7 +534,7 @@ class Soak:
         self.say("first full sync done")
         truth_start = self._truth()
         items_start = int(self._stats()["database"]["items_applied"])
-        rss_start = rss_snapshot(hub=self.hub, workers=self.workers, simulator=self.simulator)
+        memory_start = memory_snapshot(hub=self.hub, workers=self.workers, simulator=self.simulator)
         load_start = os.getloadavg()
         agent = Agent(url=f"ws://{HOST}:{self.port}/ws/im/", token=self.setup["agent"]["token"]).start()
         self._sim("POST", "/live", {"rate": c.live_rate})
@@ -499,7 +547,7 @@ class Soak:
                 if not child.alive():
                     raise SoakError(f"{child.name} exited during the soak; log {child.log}:\n{child.tail()}")
         wrk_out, _ = wrk.communicate(timeout=120)
-        rss_end = rss_snapshot(hub=self.hub, workers=self.workers, simulator=self.simulator)
+        memory_end = memory_snapshot(hub=self.hub, workers=self.workers, simulator=self.simulator)
         load_end = os.getloadavg()
         self._sim("POST", "/live", {"rate": 0})
         with contextlib.suppress(SoakError):  # not synced in time shows as lost events below
@@ -512,7 +560,7 @@ class Soak:
         stats = self._stats()
         return self._result(
             agent=agent, wrk_out=wrk_out, stats=stats, truth_start=truth_start, truth_end=truth_end,
-            items_start=items_start, rss_start=rss_start, rss_end=rss_end, load_start=load_start, load_end=load_end,
+            items_start=items_start, memory_start=memory_start, memory_end=memory_end, load_start=load_start, load_end=load_end,
         )  # fmt: skip
 
     def _wrk_start(self) -> subprocess.Popen[str]:
@@ -587,8 +635,8 @@ class Soak:
         totals = (stats["store"].get("totals") or {}) if stats["store"].get("ready") else {}
         return SoakResult(
             config=c,
-            rss_start=got["rss_start"],
-            rss_end=got["rss_end"],
+            memory_start=got["memory_start"],
+            memory_end=got["memory_end"],
             items_start=got["items_start"],
             items_end=int(stats["database"]["items_applied"]),
             live_items_created=len(live),
@@ -639,8 +687,8 @@ def soak_summary(result: SoakResult) -> dict[str, Any]:
         "lag_ms": {q: percentile(r.lag_all_ms, q) for q in (50, 99, 100)} if r.lag_all_ms else {},
         "errors": r.errors,
         "wrk": {"rps": r.wrk["rps"], "requests": r.wrk["requests"]},
-        "rss_start": r.rss_start,
-        "rss_end": r.rss_end,
+        "memory_start": {name: m.as_json() for name, m in r.memory_start.items()},
+        "memory_end": {name: m.as_json() for name, m in r.memory_end.items()},
         "load_start": r.load_start,
         "load_end": r.load_end,
     }
@@ -660,12 +708,21 @@ def soak_markdown(result: SoakResult, *, command: str, bytes_per_item: float | N
         f"Machine load average (1/5/15 min) at start {'/'.join(f'{x:.1f}' for x in r.load_start)}, at end "
         f"{'/'.join(f'{x:.1f}' for x in r.load_end)} ({os.cpu_count()} cores, shared).",
         "",
-        "| process | RSS at start (MB) | RSS at end (MB) | growth (MB) |",
-        "|---|---|---|---|",
+        "| process | processes at start / end | RSS at start / end (MB) | PSS at start (MB) | PSS at end (MB) | PSS growth (MB) |",
+        "|---|---|---|---|---|---|",
     ]
-    for name, start in r.rss_start.items():
-        end = r.rss_end.get(name, 0)
-        lines.append(f"| {name} | {_mb(start)} | {_mb(end)} | {(end - start) / 1e6:+.1f} |")
+    for name, start in r.memory_start.items():
+        end = r.memory_end.get(name, Memory(rss=0, pss=0, processes=0))
+        lines.append(
+            f"| {name} | {start.processes} / {end.processes} | {_mb(start.rss)} / {_mb(end.rss)} | "
+            f"{_mb(start.pss)} | {_mb(end.pss)} | {(end.pss - start.pss) / 1e6:+.1f} |"
+        )
+    lines += [
+        "",
+        "RSS sums count each shared page once per process; PSS splits it among its sharers, so a sum of "
+        "PSS is the real footprint. A worker's page renderers come and go with its crawls (a page is "
+        "opened per task and closed after it): their row is what was open at that moment.",
+    ]
     lag, dm = r.lag_all_ms, r.lag_messages_ms
     lines += [
         "",
@@ -683,8 +740,8 @@ def soak_markdown(result: SoakResult, *, command: str, bytes_per_item: float | N
         *(f"| errors: {name} | {value} |" for name, value in r.errors.items()),
     ]
     if bytes_per_item:
-        hub_growth = sum(v for k, v in r.rss_end.items() if k.startswith("hub")) - sum(
-            v for k, v in r.rss_start.items() if k.startswith("hub")
+        hub_growth = sum(m.rss for k, m in r.memory_end.items() if k.startswith("hub")) - sum(
+            m.rss for k, m in r.memory_start.items() if k.startswith("hub")
         )
         new_items = r.items_end - r.items_start
         per_process = bytes_per_item * new_items / 1e6
