@@ -26,6 +26,7 @@ import os
 import random
 import re
 import signal
+import statistics
 import subprocess
 import sys
 import threading
@@ -328,6 +329,7 @@ class SoakConfig:
     server: str = "uvicorn"
     seed: int = 7
     work_dir: str = ""
+    memory_interval: float = 30.0  # s between memory samples in the window
 
 
 @dataclass
@@ -335,6 +337,7 @@ class SoakResult:
     config: SoakConfig
     memory_start: dict[str, Memory]
     memory_end: dict[str, Memory]
+    memory_samples: list[dict[str, Memory]]  # start, every memory_interval in the window, end
     items_start: int
     items_end: int
     live_items_created: int
@@ -540,14 +543,20 @@ class Soak:
         self._sim("POST", "/live", {"rate": c.live_rate})
         wrk = self._wrk_start()
         self.say(f"soaking for {c.duration:g}s (live {c.live_rate:g}/min/account, wrk -c {c.connections})")
+        samples = [memory_start]
         ends = time.monotonic() + c.duration
+        next_sample = time.monotonic() + c.memory_interval
         while time.monotonic() < ends:
             time.sleep(min(5.0, max(0.0, ends - time.monotonic())))
             for child in self.children:
                 if not child.alive():
                     raise SoakError(f"{child.name} exited during the soak; log {child.log}:\n{child.tail()}")
+            if time.monotonic() >= next_sample and time.monotonic() < ends:
+                samples.append(memory_snapshot(hub=self.hub, workers=self.workers, simulator=self.simulator))
+                next_sample += c.memory_interval
         wrk_out, _ = wrk.communicate(timeout=120)
         memory_end = memory_snapshot(hub=self.hub, workers=self.workers, simulator=self.simulator)
+        samples.append(memory_end)
         load_end = os.getloadavg()
         self._sim("POST", "/live", {"rate": 0})
         with contextlib.suppress(SoakError):  # not synced in time shows as lost events below
@@ -560,7 +569,7 @@ class Soak:
         stats = self._stats()
         return self._result(
             agent=agent, wrk_out=wrk_out, stats=stats, truth_start=truth_start, truth_end=truth_end,
-            items_start=items_start, memory_start=memory_start, memory_end=memory_end, load_start=load_start, load_end=load_end,
+            items_start=items_start, memory_start=memory_start, memory_end=memory_end, memory_samples=samples, load_start=load_start, load_end=load_end,
         )  # fmt: skip
 
     def _wrk_start(self) -> subprocess.Popen[str]:
@@ -637,6 +646,7 @@ class Soak:
             config=c,
             memory_start=got["memory_start"],
             memory_end=got["memory_end"],
+            memory_samples=got["memory_samples"],
             items_start=got["items_start"],
             items_end=int(stats["database"]["items_applied"]),
             live_items_created=len(live),
@@ -676,6 +686,21 @@ def _mb(value: int) -> str:
     return f"{value / 1e6:.0f}"
 
 
+def memory_window(samples: list[dict[str, Memory]]) -> dict[str, dict[str, int]]:
+    """PSS of each row over the samples: min, max, and the medians of the first and the last three
+    (a trend shows as last > first beyond the min-max swing of one row's samples)."""
+    out: dict[str, dict[str, int]] = {}
+    for name in samples[0] if samples else {}:
+        series = [s[name].pss for s in samples if name in s]
+        out[name] = {
+            "min": min(series),
+            "first": int(statistics.median(series[:3])),
+            "last": int(statistics.median(series[-3:])),
+            "max": max(series),
+        }
+    return out
+
+
 def soak_summary(result: SoakResult) -> dict[str, Any]:
     """The figures of one run as JSON-ready data (what the smoke test checks)."""
     r = result
@@ -689,6 +714,8 @@ def soak_summary(result: SoakResult) -> dict[str, Any]:
         "wrk": {"rps": r.wrk["rps"], "requests": r.wrk["requests"]},
         "memory_start": {name: m.as_json() for name, m in r.memory_start.items()},
         "memory_end": {name: m.as_json() for name, m in r.memory_end.items()},
+        "memory_window": memory_window(r.memory_samples),
+        "memory_samples": len(r.memory_samples),
         "load_start": r.load_start,
         "load_end": r.load_end,
     }
@@ -722,6 +749,19 @@ def soak_markdown(result: SoakResult, *, command: str, bytes_per_item: float | N
         "RSS sums count each shared page once per process; PSS splits it among its sharers, so a sum of "
         "PSS is the real footprint. A worker's page renderers come and go with its crawls (a page is "
         "opened per task and closed after it): their row is what was open at that moment.",
+    ]
+    window = memory_window(r.memory_samples)
+    lines += [
+        "",
+        f"PSS over the run ({len(r.memory_samples)} samples: start, every {c.memory_interval:g} s, end), MB; "
+        '"first" and "last" are the medians of the first and the last three samples:',
+        "",
+        "| process | min | first | last | max |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {name} | {_mb(w['min'])} | {_mb(w['first'])} | {_mb(w['last'])} | {_mb(w['max'])} |"
+            for name, w in window.items()
+        ),
     ]
     lag, dm = r.lag_all_ms, r.lag_messages_ms
     lines += [

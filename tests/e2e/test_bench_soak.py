@@ -25,7 +25,7 @@ def test_short_soak_runs_end_to_end_with_sane_figures_and_no_errors(tmp_path: Pa
     summary = tmp_path / "soak.json"
     args = [
         sys.executable, "manage.py", "bench_soak", "--duration", "20", "--accounts", "2", "--workers", "1",
-        "--live-rate", "20", "--interval", "5", "--work-dir", str(tmp_path / "soak"), "--json", str(summary),
+        "--live-rate", "20", "--interval", "5", "--memory-interval", "5", "--work-dir", str(tmp_path / "soak"), "--json", str(summary),
     ]  # fmt: skip
     # when it runs
     result = subprocess.run(
@@ -46,4 +46,13 @@ def test_short_soak_runs_end_to_end_with_sane_figures_and_no_errors(tmp_path: Pa
         assert all(0 < snapshot[name]["pss"] <= snapshot[name]["rss"] for name in lasting)
         # the worker's lasting part is several processes: Python, the driver, Chromium's browser and more
         assert snapshot[lasting[1]]["processes"] >= 3
+    # and memory was sampled in the window too (start, every 5 s, end), each row's figures in order
+    assert figures["memory_samples"] >= 4
+    window = figures["memory_window"]
+    assert set(window) == set(figures["memory_start"])
+    assert all(
+        w["min"] <= min(w["first"], w["last"]) <= max(w["first"], w["last"]) <= w["max"]
+        for w in window.values()
+    )
+    assert "| process | min | first | last | max |" in result.stdout
     assert "| errors: sync frames rejected | 0 |" in result.stdout

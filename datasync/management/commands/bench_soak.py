@@ -50,6 +50,9 @@ class Command(BaseCommand):
         parser.add_argument("--live-rate", type=float, default=6.0, help="live items per minute per account")
         parser.add_argument("--interval", type=float, default=15.0, help="monitor interval per account, s")
         parser.add_argument("--connections", type=int, default=4, help="wrk connections")
+        parser.add_argument(
+            "--memory-interval", type=float, default=30.0, help="seconds between memory samples in the window"
+        )
         parser.add_argument("--size", choices=sorted(SIZES), default="small", help="simulated account size")
         parser.add_argument("--server", default="uvicorn", choices=["uvicorn", "granian", "daphne"])
         parser.add_argument("--work-dir", default="", help="logs and state (default: a temporary directory)")
@@ -72,6 +75,7 @@ class Command(BaseCommand):
             live_rate=opts["live_rate"],
             interval=opts["interval"],
             connections=opts["connections"],
+            memory_interval=opts["memory_interval"],
             size=opts["size"],
             server=opts["server"],
             work_dir=work_dir,
