@@ -248,6 +248,8 @@ class WorkerAdmin(admin.ModelAdmin):
         ):
             if key in stats:
                 parts.append(f"{label} {stats[key]}")
+        if stats.get("pss_bytes"):
+            parts.append(f"pss {int(stats['pss_bytes']) // (1024 * 1024)} MiB")
         if "rss_bytes" in stats:
             parts.append(f"rss {int(stats['rss_bytes']) // (1024 * 1024)} MiB")
         return ", ".join(parts) or "—"

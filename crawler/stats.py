@@ -1,4 +1,4 @@
-"""Process statistics for heartbeats and benchmarks: RSS of this process and all its descendants."""
+"""Process statistics for heartbeats and benchmarks: RSS and PSS of this process and all its descendants."""
 
 from __future__ import annotations
 
@@ -53,6 +53,16 @@ def pss_tree_bytes(pid: int | None = None) -> int:
     if not Path("/proc").exists():
         return 0
     return sum(_pss(p) for p in _tree(pid or os.getpid()))
+
+
+def memory_tree_bytes(pid: int | None = None) -> tuple[int, int]:
+    """(RSS sum, PSS sum) over `pid` (default: this process) and its descendants in one walk; (0, 0)
+    where /proc is not available. The heartbeat sends both: the RSS sum swings with the number of
+    Chromium processes alive (each counts the shared pages again), the PSS sum is the footprint."""
+    if not Path("/proc").exists():
+        return 0, 0
+    tree = _tree(pid or os.getpid())
+    return sum(_rss(p) for p in tree), sum(_pss(p) for p in tree)
 
 
 def rss_tree_bytes(pid: int | None = None) -> int:

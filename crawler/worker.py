@@ -23,7 +23,7 @@ from crawler.errors import CrawlError, error_text
 from crawler.outbox import Outbox, outbox_ack, outbox_align, outbox_open
 from crawler.platforms import adapter_get, record_platform_id
 from crawler.runner import AccountRunner
-from crawler.stats import rss_tree_bytes
+from crawler.stats import memory_tree_bytes
 from datasync.protocol import (
     AccountStatusFrame,
     Assignment,
@@ -346,12 +346,13 @@ class Worker:
             await asyncio.sleep(self.heartbeat_interval)
             if not self.registered.is_set():
                 continue
-            rss = await asyncio.to_thread(rss_tree_bytes)
+            rss, pss = await asyncio.to_thread(memory_tree_bytes)
             await self.client.send(
                 HeartbeatFrame.build(
                     active_accounts=len(self.runners),
                     browser_contexts=self.pool.context_count,
                     rss_bytes=rss,
+                    pss_bytes=pss,
                     outbox_depth=self.outbox_depth(),
                     accounts={
                         str(r["account_id"]): {k: v for k, v in r.items() if k != "account_id"}

@@ -111,7 +111,11 @@ def dashboard_context() -> dict[str, Any]:
                 "heartbeat_age": age,
                 "stale": age is None or age > 3 * heartbeat,
                 "load": load.get(worker.pk, 0),
-                "rss_mb": round(stats.get("rss_bytes", 0) / 1e6, 1) if stats.get("rss_bytes") else None,
+                # PSS (the footprint) when the worker sends it; an older worker's RSS sum otherwise
+                "memory_mb": round(memory / 1e6, 1)
+                if (memory := stats.get("pss_bytes") or stats.get("rss_bytes"))
+                else None,
+                "memory_kind": "PSS" if stats.get("pss_bytes") else "RSS",
                 "outbox_depth": stats.get("outbox_depth"),
             }
         )

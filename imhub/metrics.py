@@ -158,7 +158,16 @@ def _database_metrics() -> Iterable[Metric]:
         "Unacked frames in a worker's outbox (last heartbeat).",
         labels=["worker"],
     )
-    rss = GaugeMetricFamily("imhub_worker_rss_bytes", "Worker memory (last heartbeat).", labels=["worker"])
+    rss = GaugeMetricFamily(
+        "imhub_worker_rss_bytes",
+        "RSS summed over a worker and its Chromium; shared pages count once per process (last heartbeat).",
+        labels=["worker"],
+    )
+    pss = GaugeMetricFamily(
+        "imhub_worker_pss_bytes",
+        "PSS summed over a worker and its Chromium: its memory footprint (last heartbeat).",
+        labels=["worker"],
+    )
     by_status: dict[str, int] = {}
     for worker in Worker.objects.all():
         by_status[worker.status] = by_status.get(worker.status, 0) + 1
@@ -167,11 +176,14 @@ def _database_metrics() -> Iterable[Metric]:
             outbox.add_metric([worker.worker_id], float(worker_stats["outbox_depth"]))
         if "rss_bytes" in worker_stats:
             rss.add_metric([worker.worker_id], float(worker_stats["rss_bytes"]))
+        if worker_stats.get("pss_bytes"):
+            pss.add_metric([worker.worker_id], float(worker_stats["pss_bytes"]))
     for status, count in sorted(by_status.items()):
         workers.add_metric([status], count)
     yield workers
     yield outbox
     yield rss
+    yield pss
 
 
 def _store_metrics() -> Iterable[Metric]:

@@ -80,7 +80,9 @@ class RegisterFrame(BaseFrame):
 class HeartbeatPayload(Record):
     active_accounts: int = Field(default=0, ge=0)
     browser_contexts: int = Field(default=0, ge=0)
+    # summed over the worker and its Chromium: RSS counts a shared page once per process, PSS splits it
     rss_bytes: int = Field(default=0, ge=0)
+    pss_bytes: int = Field(default=0, ge=0)
     outbox_depth: int = Field(default=0, ge=0)
     accounts: dict[str, dict[str, Any]] = Field(default_factory=dict)
 

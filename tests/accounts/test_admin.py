@@ -28,7 +28,10 @@ def _held_account_with_secrets() -> tuple[Account, Worker, str]:
     account.set_storage_state(STATE)
     account.save()
     worker, _ = worker_online(worker_id="w1", capacity=4)
-    services.worker_heartbeat(worker=worker, stats={"active_accounts": 1, "rss_bytes": 300 * 1024 * 1024})
+    services.worker_heartbeat(
+        worker=worker,
+        stats={"active_accounts": 1, "rss_bytes": 300 * 1024 * 1024, "pss_bytes": 120 * 1024 * 1024},
+    )
     token = services.worker_token_regenerate(worker=worker)
     account.refresh_from_db()
     return account, worker, token
@@ -60,7 +63,7 @@ def test_pages_render_with_badges_and_without_secrets(admin_client_):
     assert 'data-value="online"' in account_list
     assert "captcha page shown" in account_list
     assert "1 / 4" in worker_list
-    assert "rss 300 MiB" in worker_list
+    assert "pss 120 MiB, rss 300 MiB" in worker_list
     everything = "".join(r.content.decode() for r in responses)
     for secret in (COOKIE, token, worker.token_hash, account.storage_state_encrypted, token[4:12]):
         assert secret not in everything

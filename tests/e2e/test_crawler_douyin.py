@@ -7,12 +7,13 @@ the others on the same worker keep syncing.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from tests.crawler.support import crawler_stack, im_ids, truth_ids, wait_synced
-from tests.support.processes import wait_until
+from tests.support.processes import http_json, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -55,6 +56,16 @@ def test_qr_login_then_crawl_matches_ground_truth_id_for_id(tmp_path: Path) -> N
         assert stack.account(qr_id)["login_status"] == "logged_in"
         assert stack.account(qr_id)["platform_user_id"].startswith("dy")
         assert stack.worker_token not in stack.worker.log_path.read_text()  # type: ignore[union-attr]
+
+        # and the worker's heartbeats report its memory with Chromium's: PSS, above zero and within
+        # the RSS sum (which counts the shared pages once per process), in /metrics
+        def memory() -> tuple[float, float] | None:
+            text = http_json("GET", f"{stack.hub.url}/metrics")[1]
+            found = dict(re.findall(r'^imhub_worker_(rss|pss)_bytes\{worker="w1"\} (\S+)$', text, re.M))
+            return (float(found["pss"]), float(found["rss"])) if len(found) == 2 else None
+
+        pss, rss = wait_until(memory, timeout=30, what="a heartbeat with the worker's memory")
+        assert 50e6 < pss < rss
 
 
 def test_failing_account_is_reported_and_retried_while_the_others_sync(tmp_path: Path) -> None:

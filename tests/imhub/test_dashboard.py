@@ -52,7 +52,17 @@ def test_dashboard_context_counts_accounts_and_workers() -> None:
     assert dict(context["kind_totals"])["comments"] == 1
     assert context["workers"][0]["load"] == 1
     assert context["workers"][0]["outbox_depth"] == 3
+    assert context["workers"][0]["memory_mb"] is None  # no memory reported yet
     assert context["items_last_hour"] == 2
+
+
+@pytest.mark.django_db
+def test_dashboard_shows_a_workers_pss_or_an_older_workers_rss() -> None:
+    Worker.objects.create(worker_id="w-new", stats={"rss_bytes": 900_000_000, "pss_bytes": 400_000_000})
+    Worker.objects.create(worker_id="w-old", stats={"rss_bytes": 700_000_000})
+    rows = {w["worker"].worker_id: w for w in dashboard_context()["workers"]}
+    assert (rows["w-new"]["memory_mb"], rows["w-new"]["memory_kind"]) == (400.0, "PSS")
+    assert (rows["w-old"]["memory_mb"], rows["w-old"]["memory_kind"]) == (700.0, "RSS")
 
 
 @pytest.mark.django_db

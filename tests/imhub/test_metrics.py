@@ -24,7 +24,9 @@ def test_metrics_report_accounts_workers_and_sync_counters() -> None:
     Account.objects.create(nickname="b", login_status=LoginStatus.LOGGED_IN, runner_status="running")
     Account.objects.create(nickname="c", login_status=LoginStatus.EXPIRED, runner_status="stopped")
     Worker.objects.create(
-        worker_id="w-metrics", status="online", stats={"outbox_depth": 7, "rss_bytes": 1024}
+        worker_id="w-metrics",
+        status="online",
+        stats={"outbox_depth": 7, "rss_bytes": 4096, "pss_bytes": 1024},
     )
     stats.stats_reset()
     stats.stats_frame_received(frame_type="worker:data:sync")
@@ -44,6 +46,8 @@ def test_metrics_report_accounts_workers_and_sync_counters() -> None:
     assert _metric_value(text, 'imhub_accounts_by_login_status{status="expired"}') == 1.0
     assert _metric_value(text, 'imhub_accounts_by_runner_status{status="running"}') == 2.0
     assert _metric_value(text, 'imhub_worker_outbox_depth{worker="w-metrics"}') == 7.0
+    assert _metric_value(text, 'imhub_worker_rss_bytes{worker="w-metrics"}') == 4096.0
+    assert _metric_value(text, 'imhub_worker_pss_bytes{worker="w-metrics"}') == 1024.0
     assert _metric_value(text, 'imhub_workers{status="online"}') == 1.0
     assert _metric_value(text, f'imhub_sync_frames_received_total{{{p},type="worker:data:sync"}}') == 2.0
     assert _metric_value(text, f"imhub_sync_frames_applied_total{{{p}}}") == 1.0
