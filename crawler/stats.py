@@ -71,13 +71,6 @@ def rss_tree_bytes(pid: int | None = None) -> int:
     Shared pages are counted once per process, so this over-states the real footprint (see PSS).
     Returns 0 where /proc is not available.
     """
-    root = pid or os.getpid()
     if not Path("/proc").exists():
         return 0
-    tree = _children()
-    total, stack = 0, [root]
-    while stack:
-        current = stack.pop()
-        total += _rss(current)
-        stack.extend(tree.get(current, []))
-    return total
+    return sum(_rss(p) for p in _tree(pid or os.getpid()))

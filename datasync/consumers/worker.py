@@ -199,38 +199,29 @@ class WorkerConsumer(AsyncWebsocketConsumer):
         except ProtocolError as exc:
             return None, (exc.code, exc.message, exc.ref or frame.id, account_id)
         except Exception:
-            logger.exception(
-                "internal error handling %s: worker=%s account_id=%s",
-                type(frame).TYPE,
-                self.session.worker_id,
-                account_id,
-            )
-            return None, (
-                ErrorCode.INTERNAL,
-                "internal error; the frame was not applied",
-                frame.id,
-                account_id,
-            )
+            return None, self._internal_error(frame, "handling", "internal error; the frame was not applied")
         return outcome, None
+
+    def _internal_error(self, frame: BaseFrame, step: str, message: str) -> _Refusal:
+        """Log the exception being handled with the worker and account; the refusal to send for it."""
+        assert self.session is not None
+        account_id = getattr(frame.payload, "account_id", None)
+        logger.exception(
+            "internal error %s %s: worker=%s account_id=%s",
+            step,
+            type(frame).TYPE,
+            self.session.worker_id,
+            account_id,
+        )
+        return ErrorCode.INTERNAL, message, frame.id, account_id
 
     async def _publish_then_answer(self, frame: BaseFrame, outcome: handlers.Outcome) -> None:
         assert self.session is not None
         try:
             await _in_frame_thread(outcome.publish_run)()
         except Exception:
-            account_id = getattr(frame.payload, "account_id", None)
-            logger.exception(
-                "internal error publishing %s: worker=%s account_id=%s",
-                type(frame).TYPE,
-                self.session.worker_id,
-                account_id,
-            )
-            await self._refuse(
-                ErrorCode.INTERNAL,
-                "internal error; the frame was stored but not published, not acked",
-                frame.id,
-                account_id,
-            )
+            message = "internal error; the frame was stored but not published, not acked"
+            await self._refuse(*self._internal_error(frame, "publishing", message))
             return
         await self._answer(outcome)
 
