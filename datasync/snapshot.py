@@ -36,7 +36,7 @@ from datasync.store.items import CommentItem, ContentItem, ConversationItem, Mes
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2  # 2: comments and messages carry attachments
 MAGIC = "imhub-datastore-snapshot"
 
 

@@ -34,7 +34,9 @@ from datasync.protocol.frames import (
     now_ms,
 )
 from datasync.protocol.records import (
+    ATTACHMENT_TYPES,
     ENTITY_KINDS,
+    Attachment,
     Comment,
     Content,
     Conversation,
@@ -50,6 +52,7 @@ from datasync.protocol.records import (
 )
 
 __all__ = [
+    "ATTACHMENT_TYPES",
     "ENTITY_KINDS",
     "FRAME_TYPES",
     "HUB_FRAMES",
@@ -59,6 +62,7 @@ __all__ = [
     "AccountStatusPayload",
     "Assignment",
     "AssignmentAccount",
+    "Attachment",
     "BaseFrame",
     "Comment",
     "Content",

@@ -38,6 +38,26 @@ class Person(Record):
     avatar_url: str = ""
 
 
+AttachmentType = Literal["image", "sticker", "voice", "video"]
+ATTACHMENT_TYPES: tuple[str, ...] = ("image", "sticker", "voice", "video")
+
+
+class Attachment(Record):
+    """A media part of a comment or a message: an image, a sticker, a voice clip or a shared video.
+
+    `url` is the media itself (image, sticker, voice) or the shared video's page; `thumb_url` a smaller
+    image where the platform gives one; `item_id` the shared video's platform id.
+    """
+
+    type: AttachmentType
+    url: str = ""
+    thumb_url: str = ""
+    width: int | None = None
+    height: int | None = None
+    duration_ms: int | None = None
+    item_id: str = ""
+
+
 class ReplyTo(Record):
     id: str
     nickname: str = ""
@@ -72,6 +92,7 @@ class Comment(Record):
     reply_to: ReplyTo | None = None
     reply_to_reply_id: str | None = None  # third level: the reply (within the thread) this one answers
     ip_label: str = ""
+    attachments: list[Attachment] = Field(default_factory=list)  # images, stickers (text may be empty)
 
 
 class Conversation(Record):
@@ -94,6 +115,7 @@ class Message(Record):
     text: str = ""
     msg_type: str = "text"
     created_at: EpochMs
+    attachments: list[Attachment] = Field(default_factory=list)  # image, sticker, voice, shared video
 
 
 class Notification(Record):

@@ -46,9 +46,19 @@ COMMENT_ROW = (
     "reply_to",
     "reply_to_reply_id",
     "ip_label",
+    "attachments",
 )
 CONVERSATION_ROW = ("conversation_id", "peer", "last_message_at", "last_message_preview", "platform_unread")
-MESSAGE_ROW = ("message_id", "conversation_id", "direction", "sender_id", "text", "msg_type", "created_at")
+MESSAGE_ROW = (
+    "message_id",
+    "conversation_id",
+    "direction",
+    "sender_id",
+    "text",
+    "msg_type",
+    "created_at",
+    "attachments",
+)
 ROW_FIELDS: dict[type, tuple[str, ...]] = {
     ContentItem: CONTENT_ROW,
     CommentItem: COMMENT_ROW,
@@ -112,7 +122,9 @@ def _comment(row: tuple[Any, ...]) -> CommentItem:
         reply_to,
         item.reply_to_reply_id,
         item.ip_label,
+        attachments,
     ) = row
+    item.attachments = tuple(attachments) if attachments else None
     item.author = tuple(author)  # type: ignore[assignment]
     item.reply_to = tuple(reply_to) if reply_to is not None else None  # type: ignore[assignment]
     item.read = False
@@ -136,7 +148,9 @@ def _message(row: tuple[Any, ...]) -> MessageItem:
         item.text,
         item.msg_type,
         item.created_at,
+        attachments,
     ) = row
+    item.attachments = tuple(attachments) if attachments else None
     item.read = False
     return item
 

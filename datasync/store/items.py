@@ -24,6 +24,15 @@ def _person(value: dict[str, Any] | None) -> Person:
     )
 
 
+def _attachments(value: Any) -> tuple[dict[str, Any], ...] | None:
+    """Attachments are rare: None when there are none, else a tuple of the records' dicts."""
+    return tuple(dict(a) for a in value) if value else None
+
+
+def attachments_list(value: tuple[dict[str, Any], ...] | None) -> list[dict[str, Any]]:
+    return [dict(a) for a in value] if value else []
+
+
 def person_dict(person: Person) -> dict[str, str]:
     return {"id": person[0], "sec_uid": person[1], "nickname": person[2], "avatar_url": person[3]}
 
@@ -90,6 +99,7 @@ class CommentItem:
     """A comment or a reply; ``read`` is hub-owned state, never taken from worker data."""
 
     __slots__ = (
+        "attachments",
         "author",
         "comment_id",
         "content_id",
@@ -120,6 +130,7 @@ class CommentItem:
         self.reply_to = (str(reply_to.get("id", "")), str(reply_to.get("nickname", ""))) if reply_to else None
         self.reply_to_reply_id = str(record["reply_to_reply_id"]) if record.get("reply_to_reply_id") else None
         self.ip_label = _intern(str(record.get("ip_label", "")))
+        self.attachments = _attachments(record.get("attachments"))
         self.read = False
 
     @property
@@ -139,6 +150,7 @@ class CommentItem:
             "is_author": self.is_author,
             "reply_to": {"id": self.reply_to[0], "nickname": self.reply_to[1]} if self.reply_to else None,
             "ip_label": self.ip_label,
+            "attachments": attachments_list(self.attachments),
         } | ({"reply_to_reply_id": self.reply_to_reply_id} if self.reply_to_reply_id else {})
 
 
@@ -175,6 +187,7 @@ class MessageItem:
     """One private message; ``direction == "out"`` is the account's own and never unread."""
 
     __slots__ = (
+        "attachments",
         "conversation_id",
         "created_at",
         "direction",
@@ -193,6 +206,7 @@ class MessageItem:
         self.text = str(record.get("text", ""))
         self.msg_type = _intern(str(record.get("msg_type", "text")))
         self.created_at = int(record["created_at"])
+        self.attachments = _attachments(record.get("attachments"))
         self.read = False
 
     @property
@@ -208,4 +222,5 @@ class MessageItem:
             "text": self.text,
             "msg_type": self.msg_type,
             "created_at": self.created_at,
+            "attachments": attachments_list(self.attachments),
         }

@@ -22,6 +22,7 @@ def comment(
         "is_author": False,
         "reply_to": None,
         "ip_label": "浙江",
+        "attachments": [],
         **extra,
     }
 
@@ -37,6 +38,7 @@ def message(
         "text": text,
         "msg_type": "text",
         "created_at": created_at,
+        "attachments": [],
     }
 
 

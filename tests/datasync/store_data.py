@@ -41,6 +41,7 @@ def comment(
         "is_author": is_author,
         "reply_to": None,
         "ip_label": "",
+        "attachments": [],
     }
 
 
@@ -65,6 +66,7 @@ def message(
         "text": f"msg {message_id}",
         "msg_type": "text",
         "created_at": created_at,
+        "attachments": [],
     }
 
 

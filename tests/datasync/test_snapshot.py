@@ -79,14 +79,21 @@ def test_the_revision_watermark_moves_only_over_a_gapless_run() -> None:
     assert index.revision is None
 
 
+IMAGE = {"type": "image", "url": "https://p3.douyinpic.com/i.webp", "thumb_url": "", "width": 640,
+         "height": 480, "duration_ms": None, "item_id": ""}  # fmt: skip
+VOICE = {"type": "voice", "url": "https://p3.douyinpic.com/v.mp3", "thumb_url": "", "width": None,
+         "height": None, "duration_ms": 4200, "item_id": ""}  # fmt: skip
+
+
 def _account_with_rows(nickname: str, ids: list[str], *, revision: int) -> Account:
     account = Account.objects.create(nickname=nickname)
+    voice = message(f"{nickname}-m", conversation_id=f"{nickname}-c") | {"attachments": [VOICE], "text": ""}
     persistence.entities_upsert(
         account_id=account.id,
         upserts={
-            "comments": [comment(i) for i in ids],
+            "comments": [comment(i) for i in ids[1:]] + [comment(ids[0], attachments=[IMAGE])],
             "conversations": [conversation(f"{nickname}-c")],
-            "messages": [message(f"{nickname}-m", conversation_id=f"{nickname}-c")],
+            "messages": [voice],
         },
     )
     SyncState.objects.create(account=account, last_seq=revision, revision=revision)
@@ -136,6 +143,9 @@ def test_a_restart_takes_current_accounts_from_the_snapshot_and_stale_ones_from_
     assert _store_state(second.store) == _store_state(reference.store)
     assert second.store.comment_get(account_id=b.id, comment_id="b1")["text"] == "改过"
     assert second.store.account_totals(a.id)["comments"] == 3
+    # and attachments come back from the snapshot as they went in
+    assert second.store.comment_get(account_id=a.id, comment_id="a1")["attachments"] == [IMAGE]
+    assert second.store.message_get(account_id=a.id, message_id="a-m")["attachments"] == [VOICE]
 
 
 @pytest.mark.django_db
