@@ -1,9 +1,10 @@
-"""One function per worker frame type; the WorkerConsumer parses a frame and calls `frame_handle`.
+"""One function per worker frame type; the WorkerConsumer parses a frame and calls `frame_stage`.
 
 Handlers are sync (they run in a worker thread, off the event loop), take keyword-only arguments and
 return an `Outcome`: the frames to send back. Every refusal is a `ProtocolError` with a stable code;
-nothing of a refused frame is applied. The table of frame type -> handler is the runtime's wiring
-(`datasync/wiring.py`), one handler per type.
+nothing of a refused frame is applied. The table of frame type -> handler is the runtime's wiring, one
+handler per type: the core's in `datasync/wiring.py`, the IM app's `worker:reply:result` in
+`datasync/im/wiring.py`.
 
 Sync rules (`worker:data:sync`):
 - the worker must hold the account at the frame's epoch (`account_holder_verify`), else
@@ -29,7 +30,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from datasync import persistence, replies, stats
+from datasync import persistence, stats
 from datasync.models import SyncState
 from datasync.protocol import (
     PROTOCOL_VERSION,
@@ -46,7 +47,6 @@ from datasync.protocol import (
     RegisterAckFrame,
     RegisterFrame,
     ReplyRequestFrame,
-    ReplyResultFrame,
     ResyncFrame,
     TaskAssignFrame,
     TaskRevokeFrame,
@@ -96,7 +96,7 @@ def _refuse(exc: Exception, *, ref: str) -> ProtocolError:
 
 
 @contextlib.contextmanager
-def _refusals(*, ref: str) -> Iterator[None]:
+def service_refusals(*, ref: str) -> Iterator[None]:
     """A service's refusal (an exception with a `code`: AccountsError, ReplyError) becomes a ProtocolError;
     anything else propagates (the consumer answers `internal_error`)."""
     try:
@@ -164,7 +164,7 @@ def account_status_record(*, session: WorkerSession, frame: AccountStatusFrame) 
     from accounts import services
 
     p = frame.payload
-    with _refusals(ref=frame.id):
+    with service_refusals(ref=frame.id):
         account = services.account_record_status(
             worker=session.worker,
             account_id=p.account_id,
@@ -191,7 +191,7 @@ def login_status_record(*, session: WorkerSession, frame: LoginStatusFrame) -> O
     from accounts import services
 
     p = frame.payload
-    with _refusals(ref=frame.id):
+    with service_refusals(ref=frame.id):
         services.login_session_update(
             worker=session.worker,
             session_id=p.session_id,
@@ -203,13 +203,6 @@ def login_status_record(*, session: WorkerSession, frame: LoginStatusFrame) -> O
             storage_state=p.storage_state,
             profile=p.profile.model_dump(mode="json") if p.profile else None,
         )
-    return Outcome()
-
-
-def reply_result_record(*, session: WorkerSession, frame: ReplyResultFrame) -> Outcome:
-    """`worker:reply:result`: finish the reply (`replies.reply_record_result`); a refusal keeps the row."""
-    with _refusals(ref=frame.id):
-        replies.reply_record_result(worker=session.worker, result=frame.payload)
     return Outcome()
 
 

@@ -1,15 +1,15 @@
 """Per-process hub runtime: the DataStore replica, its start-up load, the fan-out listener, periodic jobs.
 
 What a process runs is given once, as a `Wiring` (frame handlers, fan-out handlers, loaders, periodic
-jobs): `DatasyncConfig.ready()` calls `runtime.build(hub_wiring())` (`datasync/wiring.py`); no module
-registers anything on import.
+jobs): `ImhubConfig.ready()` calls `runtime.build(hub_wiring())` (`imhub/wiring.py`, the core's wiring
+composed with the IM app's); no module registers anything on import.
 
 Start-up (the same code path under the in-memory and the Redis channel layer):
 1. join the fan-out group (and `imhub.accounts`) with a raw channel, listening at once;
 2. buffer every message while loading;
 3. load: each account's (last_seq, revision) from SyncState, then each account's items, from the
    start-up snapshot where it is at the database's revision, else from the Entity rows
-   (datasync/snapshot.py), then the wiring's loaders (read marks);
+   (datasync/snapshot.py), then the wiring's loaders (the IM app's read marks);
 4. replay the buffer: `sync` changes above the loaded revision of their account (changes without a
    revision: at or above the loaded seq), all other kinds;
 5. dispatch live.
@@ -72,6 +72,27 @@ class Wiring:
             raise ValueError(f"unknown fan-out kind {', '.join(kinds)}; known: {', '.join(fanout.KINDS)}")
 
 
+def wiring_compose(*parts: Wiring) -> Wiring:
+    """One wiring of several (the core's, each app's), in the order given: a frame type has one
+    handler in all (a second one is refused); a fan-out kind runs every part's handlers; loaders
+    and periodic jobs run in order."""
+    frame_handlers: dict[str, FrameHandler] = {}
+    fanout_handlers: dict[str, tuple[FanoutHandler, ...]] = {}
+    for part in parts:
+        for frame_type, handler in part.frame_handlers.items():
+            if frame_type in frame_handlers:
+                raise ValueError(f"two handlers of worker frame {frame_type}")
+            frame_handlers[frame_type] = handler
+        for kind, handlers in part.fanout_handlers.items():
+            fanout_handlers[kind] = (*fanout_handlers.get(kind, ()), *handlers)
+    return Wiring(
+        frame_handlers=frame_handlers,
+        fanout_handlers=fanout_handlers,
+        loaders=tuple(loader for part in parts for loader in part.loaders),
+        periodic=tuple(job for part in parts for job in part.periodic),
+    )
+
+
 class Runtime:
     """One per process (`runtime`); holds the store and the background tasks of this process."""
 
@@ -106,7 +127,7 @@ class Runtime:
     @property
     def wiring(self) -> Wiring:
         if self._wiring is None:
-            raise RuntimeError("the hub runtime is not built: DatasyncConfig.ready() calls runtime.build()")
+            raise RuntimeError("the hub runtime is not built: ImhubConfig.ready() calls runtime.build()")
         return self._wiring
 
     # ---- state -------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
-from datasync.api.lane import read_lane  # noqa: E402
+from datasync.im.api.lane import read_lane  # noqa: E402
 from datasync.runtime import runtime_asgi_wrapper  # noqa: E402
 from imhub.metrics import api_latency_observe  # noqa: E402
 from imhub.routing import websocket_urlpatterns  # noqa: E402

@@ -17,8 +17,8 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imhub.settings")
 django.setup()
 
-from datasync.api.lane import json_bytes  # noqa: E402
 from datasync.bench.data import bench_account_change, bench_dataset_spec  # noqa: E402
+from datasync.im.api.lane import json_bytes  # noqa: E402
 from datasync.store import DataStore  # noqa: E402
 
 

@@ -77,7 +77,7 @@ def bench_service_time(
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
     from django.core.asgi import get_asgi_application
 
-    from datasync.api.lane import ReadLane
+    from datasync.im.api.lane import ReadLane
     from datasync.runtime import runtime
     from datasync.store import DataStore
 

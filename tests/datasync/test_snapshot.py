@@ -10,8 +10,8 @@ import pytest
 from accounts.models import Account
 from datasync import persistence, snapshot
 from datasync.bench.data import bench_account_change
+from datasync.im.replies import reply_entity_apply
 from datasync.models import SyncState
-from datasync.replies import reply_entity_apply
 from datasync.runtime import Runtime, Wiring
 from datasync.store import DataStore
 from datasync.store.account import AccountIndex

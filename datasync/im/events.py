@@ -1,0 +1,127 @@
+"""Per-process event buffer for agents' WebSockets (``/ws/im/``).
+
+Fan-out handlers (run in every hub process; listed in datasync/wiring.py) turn applied changes, reply
+status changes and account status changes into events (read marks: datasync.im.readmarks, after applying
+them). Each event gets a monotonically increasing id (starting at the process's boot time in ms); the last
+``settings.IMHUB_EVENT_BUFFER`` events are kept so a reconnecting client can resume from its last id.
+Older than that, the client gets ``resync_required`` and reloads over the IM API.
+
+Event: ``{"event_id": int, "type": "new_item"|"read_mark"|"reply_status"|"account_status",
+"account_id": int, "data": {...}}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+Event = dict[str, Any]
+Subscriber = Callable[[Event], None]
+EVENT_TYPES = ("new_item", "read_mark", "reply_status", "account_status")
+_SINGULAR = {
+    "contents": "content",
+    "comments": "comment",
+    "conversations": "conversation",
+    "messages": "message",
+    "notifications": "notification",
+}
+
+
+class EventBuffer:
+    """A bounded ring of events plus the subscribers that get each new one."""
+
+    def __init__(self, size: int, *, first_id: int = 0) -> None:
+        self._lock = threading.Lock()
+        self._events: deque[Event] = deque(maxlen=max(1, size))
+        self._last_id = first_id
+        self._subscribers: list[Subscriber] = []
+
+    @property
+    def last_id(self) -> int:
+        return self._last_id
+
+    def publish(self, *, type: str, account_id: int, data: dict[str, Any]) -> Event:
+        if type not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {type!r}")
+        with self._lock:
+            self._last_id += 1
+            event = {"event_id": self._last_id, "type": type, "account_id": int(account_id), "data": data}
+            self._events.append(event)
+            subscribers = list(self._subscribers)
+        for subscriber in subscribers:
+            subscriber(event)
+        return event
+
+    def since(self, last_id: int) -> list[Event] | None:
+        """Events after ``last_id``; None when some of them already fell out of the buffer."""
+        with self._lock:
+            if last_id > self._last_id:
+                return None  # an id this buffer never issued: the client saw another process life
+            if last_id == self._last_id:
+                return []
+            if not self._events or self._events[0]["event_id"] > last_id + 1:
+                return None
+            return [e for e in self._events if e["event_id"] > last_id]
+
+    def subscribe(self, fn: Subscriber) -> None:
+        with self._lock:
+            self._subscribers.append(fn)
+
+    def unsubscribe(self, fn: Subscriber) -> None:
+        with self._lock:
+            if fn in self._subscribers:
+                self._subscribers.remove(fn)
+
+
+def _buffer_size() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "IMHUB_EVENT_BUFFER", 10000))
+
+
+def _boot_first_id() -> int:
+    """Event ids start at the boot time in ms, so a restarted process never reissues an id a client
+    already holds: resuming across a restart asks for a resync instead of skipping the new events."""
+    return int(time.time() * 1000)
+
+
+event_buffer = EventBuffer(_buffer_size(), first_id=_boot_first_id())
+
+
+def loop_subscriber(queue: asyncio.Queue[Event]) -> Subscriber:
+    """A subscriber that hands events to ``queue`` on its event loop, from any thread."""
+    loop = asyncio.get_running_loop()
+
+    def deliver(event: Event) -> None:
+        try:
+            loop.call_soon_threadsafe(queue.put_nowait, event)
+        except RuntimeError:  # the loop is closed: the consumer is gone
+            pass
+
+    return deliver
+
+
+# ---- fan-out handlers: every hub process turns fan-out messages into events -----------------------
+
+
+def new_items_publish(data: dict[str, Any]) -> None:
+    """`sync`: one `new_item` event per record that was new to this process's store."""
+    account_id = int(data["account_id"])
+    for kind, record in data.get("new") or ():
+        event_buffer.publish(
+            type="new_item", account_id=account_id, data={"kind": _SINGULAR.get(kind, kind), "record": record}
+        )
+
+
+def reply_status_publish(data: dict[str, Any]) -> None:
+    event_buffer.publish(type="reply_status", account_id=int(data["account_id"]), data=data)
+
+
+def account_status_publish(data: dict[str, Any]) -> None:
+    account_id = data.get("id", data.get("account_id"))
+    if account_id is not None:
+        event_buffer.publish(type="account_status", account_id=int(account_id), data=data)
