@@ -42,11 +42,19 @@ def manage_command(*args: str) -> list[str]:
 
 
 def hub_command(
-    *, port: int, host: str = HOST, env: dict[str, str] | None = None, processes: int = 1
+    *,
+    port: int,
+    host: str = HOST,
+    env: dict[str, str] | None = None,
+    processes: int = 1,
+    app: str = serve.APPLICATION,
 ) -> list[str]:
-    """The hub's server command (`imhub.serve.hub_command`: `IMHUB_SERVER` in ``env`` picks the server)."""
+    """The hub's server command (`imhub.serve.hub_command`: `IMHUB_SERVER` in ``env`` picks the server);
+    ``app``: another ASGI application under the same server (the benchmarks' entry points)."""
     server = (env or {}).get("IMHUB_SERVER") or None
-    return serve.hub_command(port=port, host=host, python=PYTHON, env=env, processes=processes, server=server)
+    return serve.hub_command(
+        port=port, host=host, python=PYTHON, env=env, processes=processes, server=server, app=app
+    )
 
 
 def simulator_command(
@@ -139,12 +147,16 @@ class ManagedProcess:
         except OSError:
             return ""
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM the process group, SIGKILL it after `timeout` seconds."""
+    def stop(self, timeout: float = 10.0, *, group: bool = True) -> None:
+        """SIGTERM the process group (or, ``group=False``, the main process only, as a service manager
+        stopping a server would: it stops its own workers), SIGKILL the group after `timeout` seconds."""
         if self.proc is None or self.proc.poll() is not None:
             return
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
+            if group:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            else:
+                os.kill(self.proc.pid, signal.SIGTERM)
         try:
             self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

@@ -6,7 +6,6 @@ process that sets Django up (a hub process, a management command, the test run).
 
 from __future__ import annotations
 
-from datasync.bench.data import bench_dataset_loader
 from datasync.im.wiring import im_wiring
 from datasync.runtime import Wiring, wiring_compose
 from datasync.wiring import core_wiring
@@ -14,5 +13,4 @@ from datasync.wiring import core_wiring
 
 def hub_wiring() -> Wiring:
     """Every frame handler, fan-out handler, start-up loader and periodic job of a hub process."""
-    # the benchmark's synthetic dataset loads only when IMHUB_BENCH_DATASET is set, else it does nothing
-    return wiring_compose(core_wiring(), im_wiring(), Wiring(loaders=(bench_dataset_loader,)))
+    return wiring_compose(core_wiring(), im_wiring())

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from accounts.models import Account
+from bench.data import bench_account_change
 from datasync import persistence, snapshot
-from datasync.bench.data import bench_account_change
 from datasync.im.replies import reply_entity_apply
 from datasync.models import SyncState
 from datasync.runtime import Runtime, Wiring

@@ -44,10 +44,7 @@ def test_the_hub_runtime_is_built_from_the_wiring_listing() -> None:
             "datasync.im.api.visibility.visibility_invalidate",
         ],
     }
-    assert _names(wiring.loaders) == [
-        "datasync.im.readmarks.read_marks_load",
-        "datasync.bench.data.bench_dataset_loader",
-    ]
+    assert _names(wiring.loaders) == ["datasync.im.readmarks.read_marks_load"]
     assert [(*_names([fn]), every) for fn, every in wiring.periodic] == [
         ("accounts.services.workers.workers_expire_silent", 10.0),
         ("datasync.runtime.Runtime.snapshot_save", 300.0),

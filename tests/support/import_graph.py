@@ -5,8 +5,8 @@ checks, and a report anyone can print.
 
 prints, for the tree at ROOT (default: this checkout), the modules of each layer and the import edges
 between layers (distinct importing module -> imported module pairs, migrations and tests left out).
-A layer is the longest of `LAYERS` that prefixes a module's dotted name; the `bench_*` management
-commands count as benchmark tooling wherever they live.
+A layer is the longest of `LAYERS` that prefixes a module's dotted name; benchmark code counts as
+`bench` wherever it lives (an older tree kept it in `datasync/bench/` and `bench_*` management commands).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ LAYERS = (
     "accounts",
     "crawler",
     "datasync.protocol",
-    "datasync.bench",
     "datasync.im",
     "datasync",
 )
@@ -86,8 +85,8 @@ def layer(name: str) -> str | None:
     """The layer of a dotted module name, or None when it is not a project module."""
     if name.split(".")[0] not in PACKAGES:
         return None
-    if ".management.commands.bench_" in name:
-        return "bench"
+    if ".management.commands.bench_" in name or name.startswith("datasync.bench"):
+        return "bench"  # benchmark tooling inside the product (the tree before it moved to bench/)
     for candidate in LAYERS:
         if name == candidate or name.startswith(candidate + "."):
             return candidate

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from datasync.im.api import views
@@ -17,4 +16,4 @@ router.register("im/unified-messages", views.UnifiedMessageViewSet, basename="im
 router.register("im/read-marks", views.ReadMarkViewSet, basename="im-read-marks")
 router.register("im/replies", views.ReplyViewSet, basename="im-replies")
 
-urlpatterns = [path("im/ping/", views.im_ping, name="im-ping"), *router.urls]
+urlpatterns = [*router.urls]

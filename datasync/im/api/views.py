@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import JsonResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.authentication import SessionAuthentication
@@ -191,8 +190,3 @@ def _uuid(value: str) -> Any:
         return uuid.UUID(value)
     except ValueError:
         raise StoreNotFound("reply", value) from None
-
-
-def im_ping(request: Any) -> JsonResponse:
-    """A trivial endpoint (plain Django, no DRF, no store): the benchmark's ceiling for this stack."""
-    return JsonResponse({"ok": True})

@@ -1,4 +1,4 @@
-"""`manage.py bench_soak`: the whole system under steady load for a bounded time (RSS, lag, errors)."""
+"""`python -m bench soak`: the whole system under steady load for a bounded time (RSS, lag, errors)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from datasync.bench.soak import (
+from bench.soak import (
     SIZES,
     SoakConfig,
     SoakError,
@@ -87,9 +87,7 @@ class Command(BaseCommand):
             result = soak_run(config, log=lambda line: self.stdout.write(line))
         except SoakError as exc:
             raise CommandError(f"soak failed: {exc}") from None
-        command = "python manage.py bench_soak " + " ".join(
-            shlex.quote(a) for a in sys.argv[2:] if "://" not in a
-        )
+        command = "python -m bench soak " + " ".join(shlex.quote(a) for a in sys.argv[2:] if "://" not in a)
         table = soak_markdown(result, command=command.strip(), bytes_per_item=STORE_BYTES_PER_ITEM)
         self.stdout.write(table)
         for line in result.error_details:

@@ -1,17 +1,16 @@
-"""Worker benchmarks (not a test): first full crawl time of one account, and worker RSS by account count.
+"""Worker benchmarks: first full crawl time of one account, and worker RSS by account count.
 
-    .venv/bin/python -m tests.crawler.bench_crawler crawl            # 50 works, 1,000 comments, 100 conversations
-    .venv/bin/python -m tests.crawler.bench_crawler rss 5 10 20      # RSS (worker + Chromium) per account count
+    .venv/bin/python -m bench crawler crawl            # 50 works, 1,000 comments, 100 conversations
+    .venv/bin/python -m bench crawler rss 5 10 20      # RSS (worker + Chromium) per account count
 
-Real processes (simulator, hub, worker with Chromium), as in the e2e tests; figures are printed.
+Real processes (simulator, hub, worker with Chromium) set up as in the e2e tests (`tests.crawler.support`);
+figures are printed.
 """
 
 from __future__ import annotations
 
-import argparse
 import functools
 import re
-import tempfile
 import time
 from pathlib import Path
 
@@ -70,21 +69,3 @@ def bench_rss(workdir: Path, *, accounts: int, settle: float) -> None:
             f"RSS sum {peak_rss / 2**20:.0f} MiB, PSS sum {peak_pss / 2**20:.0f} MiB",
             flush=True,
         )
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["crawl", "rss"])
-    parser.add_argument("counts", nargs="*", type=int, default=[5, 10, 20])
-    parser.add_argument("--settle", type=float, default=60.0)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.what == "crawl":
-            bench_crawl(Path(tmp), works=50, comments=1000, conversations=100, messages=1500)
-        else:
-            for n in args.counts:
-                bench_rss(Path(tmp) / str(n), accounts=n, settle=args.settle)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,12 +1,12 @@
-"""The start-up and ingest service-time benchmarks run end to end on a small dataset (figures are in
+"""The start-up, ingest and ingest service-time benchmarks run end to end on a small dataset (figures are in
 docs/benchmarks.md; nothing here asserts on timings)."""
 
 from __future__ import annotations
 
 import pytest
 
-from datasync.bench.ingest import ingest_service_time
-from datasync.bench.startup import startup_run
+from bench.ingest import ingest_run, ingest_service_time
+from bench.startup import startup_run
 
 pytestmark = [pytest.mark.e2e]
 
@@ -29,3 +29,9 @@ def test_ingest_service_time_measures_the_frame_path() -> None:
     svc = ingest_service_time(database_url=None, frames=4, batch=20)
     assert svc["vendor"] == "sqlite" and svc["items"] == 40
     assert svc["hub_cpu_us"] > 0 and svc["db_cpu_us"] == 0
+
+
+def test_ingest_benchmark_pushes_through_a_real_hub_and_counts_every_item() -> None:
+    result = ingest_run(items=200, batch=50, window=2)
+    assert (result.items, result.frames, result.database) == (200, 4, "sqlite")
+    assert result.items_per_second > 0

@@ -26,7 +26,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from datasync.bench.ingest import _free_port, _shell_json, bench_env, hub_spawn, hub_stop
+from bench.hubs import bench_env, shell_json
+from crawler.stats import rss_tree_bytes
+from imhub.processes import HOST, ManagedProcess, free_port, hub_command
 
 FILL = """
 import json
@@ -34,7 +36,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 from accounts.models import Account
-from datasync.bench.data import bench_account_change
+from bench.data import bench_account_change
 from datasync.models import SyncState
 from datasync.persistence import entities_upsert
 accounts, per_account = {accounts}, {per_account}
@@ -55,7 +57,7 @@ import json
 from accounts.models import Account
 from django.db import transaction
 from datasync.persistence import entities_upsert, revision_bump
-from datasync.bench.ingest import comment_record
+from bench.ingest import comment_record
 account = Account.objects.order_by("id").first()
 with transaction.atomic():
     entities_upsert(account_id=account.id, upserts={"comments": [comment_record(999_999_999)]})
@@ -72,28 +74,18 @@ def _get_json(url: str, token: str, timeout: float = 5.0) -> tuple[int, Any]:
         return response.status, json.loads(response.read())
 
 
-def _tree_rss(pid: int) -> int:
-    """RSS in bytes of a process and its children (the server's workers)."""
-    total = 0
-    pids = [pid]
-    with contextlib.suppress(OSError):
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        pids += [int(child) for child in children]
-    for one in pids:
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{one}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
-    return total
-
-
 def _start_once(
     *, env: dict[str, str], workdir: Path, token: str, expected: int, label: str
 ) -> dict[str, Any]:
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
+    port = free_port()
+    base = f"http://{HOST}:{port}"
     started = time.perf_counter()
-    proc, log = hub_spawn(env=env, port=port, log_path=workdir / f"hub-{label}.log")
+    hub = ManagedProcess(
+        name=f"hub-{label}",
+        args=hub_command(port=port, env=env),
+        env=env,
+        log_path=workdir / f"hub-{label}.log",
+    ).start()
     try:
         served = None
         deadline = time.monotonic() + 600
@@ -105,16 +97,17 @@ def _start_once(
                     break
             time.sleep(0.02)
         if served is None:
-            raise RuntimeError(f"{label}: the hub did not serve within 600 s (see {log.name})")
+            raise RuntimeError(f"{label}: the hub did not serve within 600 s (see {hub.log_path.name})")
         _, stats = _get_json(f"{base}/api/datasync/stats/", token)
         totals = stats["store"]["totals"]
         counted = sum(value for kind, value in totals.items() if kind != "accounts")
         if counted != expected:
             raise RuntimeError(f"{label}: the store holds {counted} items, not {expected}")
-        rss = _tree_rss(proc.pid)
+        assert hub.proc is not None
+        rss = rss_tree_bytes(hub.proc.pid)
     finally:
         stopping = time.perf_counter()
-        hub_stop(proc, log, group=False, timeout=120)
+        hub.stop(timeout=120, group=False)  # the server's main process stops its workers, as in service
     return {
         "start": label,
         "serves_after_s": round(served, 2),
@@ -132,14 +125,14 @@ def startup_run(*, rows: int, accounts: int, database_url: str | None = None) ->
         workdir = Path(tmp)
         env = bench_env(database_url=database_url, workdir=workdir, log_level="INFO")
         filled = time.perf_counter()
-        token = _shell_json(env=env, code=FILL.format(accounts=accounts, per_account=per_account))["token"]
+        token = shell_json(env=env, code=FILL.format(accounts=accounts, per_account=per_account))["token"]
         print(f"filled {per_account * accounts} items in {time.perf_counter() - filled:.0f}s", flush=True)
         expected = per_account * accounts
         results = []
         for label in ("cold", "snapshot"):
             results.append(_start_once(env=env, workdir=workdir, token=token, expected=expected, label=label))
             print(json.dumps(results[-1]), flush=True)
-        _shell_json(env=env, code=TOUCH)
+        shell_json(env=env, code=TOUCH)
         results.append(
             _start_once(
                 env=env, workdir=workdir, token=token, expected=expected + 1, label="one account changed"

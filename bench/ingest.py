@@ -9,24 +9,19 @@ frame is durably applied). `store_memory_per_item` loads N records into a DataSt
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 import tracemalloc
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.hubs import bench_env, shell_json
 from datasync.protocol import DataSyncFrame, HeartbeatFrame, RegisterFrame, dump_frame
+from imhub.processes import HOST, free_port, hub_start
 
-ROOT = Path(__file__).resolve().parents[2]
 SEED = """
 import json
 from accounts.models import Account, Worker
@@ -74,98 +69,8 @@ def comment_record(i: int) -> dict[str, Any]:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_healthy(url: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-            if response.status == 200:
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"hub at {url} did not become healthy")
-
-
-def bench_env(*, database_url: str | None, workdir: Path, log_level: str = "WARNING") -> dict[str, str]:
-    """The environment of a benchmark's hub and shell processes (no Redis; SQLite in `workdir` unless a
-    database URL is given), with that database migrated."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    env.pop("REDIS_URL", None)
-    env.update(
-        DJANGO_SETTINGS_MODULE="imhub.settings",
-        DATABASE_URL=database_url or f"sqlite:///{workdir / 'bench.sqlite3'}",
-        IMHUB_VAR_DIR=str(workdir / "var"),
-        LOG_LEVEL=log_level,
-    )
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
-    )
-    return env
-
-
-@contextlib.contextmanager
-def hub_process(*, database_url: str | None, workdir: Path) -> Any:
-    """Migrate and start a hub (the default server) on a free port; yields (env, port)."""
-    env = bench_env(database_url=database_url, workdir=workdir)
-    port = _free_port()
-    proc, log = hub_spawn(env=env, port=port, log_path=workdir / "hub.log")
-    try:
-        _wait_healthy(f"http://127.0.0.1:{port}")
-        yield env, port
-    finally:
-        hub_stop(proc, log, group=True)
-
-
-def hub_spawn(*, env: dict[str, str], port: int, log_path: Path) -> tuple[subprocess.Popen[bytes], Any]:
-    """Start `python -m imhub.serve` (the default server, as users run it) in its own session."""
-    log = log_path.open("ab")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "imhub.serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    return proc, log
-
-
-def hub_stop(proc: subprocess.Popen[bytes], log: Any, *, group: bool, timeout: float = 20.0) -> None:
-    """SIGTERM (the whole group, or the server's main process only, as a service manager stopping the
-    server would), then SIGKILL the group after `timeout` seconds."""
-    with contextlib.suppress(ProcessLookupError):
-        if group:
-            os.killpg(proc.pid, signal.SIGTERM)
-        else:
-            os.kill(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=20)
-    log.close()
-
-
-def _shell_json(*, env: dict[str, str], code: str) -> Any:
-    """Run `code` in `manage.py shell` against the hub's database; its last output line, as JSON."""
-    out = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
-
-
 def hub_seed(env: dict[str, str]) -> dict[str, Any]:
-    return dict(_shell_json(env=env, code=SEED))
+    return dict(shell_json(env=env, code=SEED))
 
 
 async def push(
@@ -211,22 +116,26 @@ async def push(
 
 
 def ingest_run(*, items: int, batch: int, window: int, database_url: str | None = None) -> IngestResult:
-    """Run the ingest against a fresh hub (start-up over many rows: `datasync/bench/startup.py`)."""
-    with (
-        tempfile.TemporaryDirectory(prefix="imhub-bench-") as tmp,
-        hub_process(database_url=database_url, workdir=Path(tmp)) as (env, port),
-    ):
-        seed = hub_seed(env)
-        frames, seconds = asyncio.run(
-            push(
-                url=f"ws://127.0.0.1:{port}",
-                token=seed["token"],
-                account_id=seed["account_id"],
-                items=items,
-                batch=batch,
-                window=window,
+    """Run the ingest against a fresh hub (start-up over many rows: `bench/startup.py`)."""
+    with tempfile.TemporaryDirectory(prefix="imhub-bench-") as tmp:
+        workdir = Path(tmp)
+        env = bench_env(database_url=database_url, workdir=workdir)
+        port = free_port()
+        hub = hub_start(port=port, env=env, log_path=workdir / "hub.log")  # the default server
+        try:
+            seed = hub_seed(env)
+            frames, seconds = asyncio.run(
+                push(
+                    url=f"ws://{HOST}:{port}",
+                    token=seed["token"],
+                    account_id=seed["account_id"],
+                    items=items,
+                    batch=batch,
+                    window=window,
+                )
             )
-        )
+        finally:
+            hub.stop(timeout=20)
         database = "postgresql" if database_url and database_url.startswith("postgres") else "sqlite"
         return IngestResult(
             items=items, frames=frames, batch=batch, window=window, seconds=seconds, database=database
@@ -265,7 +174,7 @@ SERVICE = """
 import json, os, time
 from django.db import connection
 from accounts.models import Account, Worker
-from datasync.bench.ingest import comment_record
+from bench.ingest import comment_record
 from datasync.handlers import WorkerSession, frame_handle
 from datasync.protocol import DataSyncFrame, dump_frame, parse_frame
 from datasync.runtime import runtime
@@ -314,4 +223,4 @@ def ingest_service_time(*, database_url: str | None, frames: int = 42, batch: in
     what the load of a shared machine changes least; wall time is shown for reference."""
     with tempfile.TemporaryDirectory(prefix="imhub-bench-svc-") as tmp:
         env = bench_env(database_url=database_url, workdir=Path(tmp))
-        return dict(_shell_json(env=env, code=SERVICE.format(frames=frames, batch=batch)))
+        return dict(shell_json(env=env, code=SERVICE.format(frames=frames, batch=batch)))

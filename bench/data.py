@@ -5,10 +5,10 @@ account ids 1..accounts into a DataStore: per account a few works, comments (top
 some by the author), conversations and messages (in and out), with increasing times. Account 1 can
 be given ``boost`` times its share (the "10x history" case).
 
-A serving process fills its store this way at start when ``IMHUB_BENCH_DATASET`` is set (format
-``accounts=100,items=1000000,boost=1``): the benchmark's 1,000,000 items then need no database load.
-``bench_dataset_loader`` is one of the hub's loaders (datasync/wiring.py) and does nothing without it.
-This is benchmark-only; the variable is never set in normal operation.
+A benchmark's serving process (``bench/asgi.py``) fills its store this way at start, as set by
+``IMHUB_BENCH_DATASET`` (format ``accounts=100,items=1000000,boost=1``): the benchmark's 1,000,000 items
+then need no database load. ``bench_dataset_loader`` is that process's extra loader; a production hub
+never has it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`manage.py bench_inbox`: the inbox page in real Chromium on a 1,000,000-item store (datasync.bench.inbox)."""
+"""`python -m bench inbox`: the inbox page in real Chromium on a 1,000,000-item store (bench/inbox.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from datasync.bench.inbox import bench_inbox_markdown, bench_inbox_run, bench_inbox_write
+from bench.inbox import bench_inbox_markdown, bench_inbox_run, bench_inbox_write
 
 
 class Command(BaseCommand):
@@ -25,7 +25,7 @@ class Command(BaseCommand):
         result = bench_inbox_run(
             accounts=options["accounts"], items=options["items"], runs=options["runs"], log=self.stdout.write
         )
-        command = "python manage.py bench_inbox " + shlex.join(sys.argv[2:])
+        command = "python -m bench inbox " + shlex.join(sys.argv[2:])
         section = bench_inbox_markdown(result=result, command=command.strip())
         self.stdout.write(section)
         if options["output"]:

@@ -1,4 +1,4 @@
-"""`manage.py bench_assignment [--workers N] [--accounts M]`: time the assignment service.
+"""`python -m bench assignment [--workers N] [--accounts M]`: time the assignment service.
 
 Runs inside one transaction that is rolled back, so the database is left as it was. Prints JSON:
 seconds for a full rebalance of M waiting accounts, a no-op expiry pass, a heartbeat, and the failover

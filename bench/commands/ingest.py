@@ -1,4 +1,4 @@
-"""`manage.py bench_ingest`: items/s durably applied and acked over a real WebSocket; store bytes/item."""
+"""`python -m bench ingest`: items/s durably applied and acked over a real WebSocket; store bytes/item."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from datasync.bench.ingest import ingest_run, ingest_service_time, store_memory_per_item
+from bench.ingest import ingest_run, ingest_service_time, store_memory_per_item
 
 
 class Command(BaseCommand):

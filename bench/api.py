@@ -1,15 +1,15 @@
 """IM API benchmark: the hub serving a synthetic 1,000,000-item store, driven by wrk, against a ceiling.
 
-Each serving process synthesises the same deterministic dataset at start (``IMHUB_BENCH_DATASET``,
-see datasync.bench.data), so no database load is needed; the database holds only the users, the team
-and the 100 accounts, so authentication and team scoping are the real ones (a DRF token of a
-non-superuser agent). Every route runs for ``duration`` seconds per concurrency level; wrk reports
+Each serving process (``bench.asgi``: the production hub plus the dataset loader) synthesises the same
+deterministic dataset at start (``IMHUB_BENCH_DATASET``, see bench.data), so no database load is
+needed; the database holds only the users, the team and the 100 accounts, so authentication and team
+scoping are the real ones (a DRF token of a non-superuser agent). Every route runs for ``duration`` seconds per concurrency level; wrk reports
 req/s, latency percentiles (p50, p99, p99.9 through a small Lua hook) and errors (socket errors +
 non-2xx). wrk runs on the same 2 cores.
 
 A set-up is ``<path>:<server>[x<processes>]``: path ``lane`` (the default hub: the ASGI read lane in
 front of Django), ``drf`` (``IMHUB_READ_LANE=0``: every request through Django + DRF) or ``ceiling``
-(a raw ASGI app returning the same 20-item body, ``datasync.bench.ceiling``); server ``uvicorn``,
+(a raw ASGI app returning the same 20-item body, ``bench.ceiling``); server ``uvicorn``,
 ``granian`` or ``daphne``. The ceiling runs beside each hub set-up under the same server (same number
 of processes) and is measured right before every route at the same connection level, so each route's
 ratio to the ceiling compares two runs seconds apart on the same, shared machine.
@@ -24,13 +24,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from bench.hubs import bench_env, shell_json
+from imhub.processes import HOST, ManagedProcess, free_port, http_json, hub_command, manage
+
 SEED = """
 import json
 from django.contrib.auth.models import Group, User
@@ -109,13 +110,10 @@ def wrk_parse(output: str) -> dict[str, Any]:
 
 
 def _get(url: str, token: str) -> tuple[int, Any]:
-    request = urllib.request.Request(url, headers={"Authorization": f"Token {token}"})
+    """(status, JSON body) of a GET with the agent's token; (0, None) when nothing answered."""
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, None
-    except (OSError, ValueError):
+        return http_json("GET", url, headers={"Authorization": f"Token {token}"}, timeout=60)
+    except OSError:
         return 0, None
 
 
@@ -155,14 +153,6 @@ def _drain(base: str, token: str, *, timeout: float = 120.0) -> None:
         time.sleep(0.5)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _parse_setup(setup: str) -> tuple[str, str, int]:
     match = re.fullmatch(r"(lane|drf|ceiling):(uvicorn|granian|daphne)(?:x(\d+))?", setup)
     if match is None:
@@ -187,66 +177,38 @@ def _wrk(base: str, path: str, *, token: str, conns: int, duration: int, lua: Pa
 
 
 class _Server:
-    """One serving set-up as a child process (``python -m imhub.serve``), stopped on exit."""
+    """One serving set-up as a child process (the server's command from ``imhub.processes``), stopped
+    on exit: the hub (``bench.asgi``, the production hub plus the benchmark's dataset) or the ceiling."""
 
     def __init__(self, *, setup: str, env: dict[str, str], tmp: str, history: int) -> None:
         path, server, processes = _parse_setup(setup)
         self.setup, self.path, self.server, self.processes = setup, path, server, processes
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.env = {**env, "IMHUB_READ_LANE": "0" if path == "drf" else "1"}
-        if processes > 1 and not self.env.get("REDIS_URL"):
-            self.env["REDIS_URL"] = os.environ.get("IMHUB_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
-        self.log_path = Path(tmp) / f"{setup.replace(':', '-')}-{history}.log"
-        self.args = [sys.executable, "-m", "imhub.serve", "--server", server, "--port", str(self.port)]
-        self.args += ["--processes", str(processes)]
-        if path == "ceiling":
-            self.args += ["--app", "datasync.bench.ceiling:application"]
+        self.port = free_port()
+        self.base = f"http://{HOST}:{self.port}"
+        env = {**env, "IMHUB_SERVER": server, "IMHUB_READ_LANE": "0" if path == "drf" else "1"}
+        if processes > 1 and not env.get("REDIS_URL"):
+            env["REDIS_URL"] = os.environ.get("IMHUB_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+        app = "bench.ceiling:application" if path == "ceiling" else "bench.asgi:application"
+        self.process = ManagedProcess(
+            name=setup,
+            args=hub_command(port=self.port, env=env, processes=processes, app=app),
+            env=env,
+            log_path=Path(tmp) / f"{setup.replace(':', '-')}-{history}.log",
+        )
 
     def __enter__(self) -> _Server:
-        with self.log_path.open("wb") as out:
-            self.proc = subprocess.Popen(
-                self.args,
-                cwd=ROOT,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.process.start()
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        import signal
-
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=30)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.proc.wait()
+        self.process.stop(timeout=30)
 
 
 def bench_database(tmp: str, *, seed: str) -> tuple[dict[str, str], dict[str, Any]]:
     """A fresh, migrated SQLite database in ``tmp`` seeded by ``seed`` (``manage.py shell`` code whose
     last output line is JSON); returns (the benchmark processes' env, that JSON)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(
-        DJANGO_SETTINGS_MODULE="imhub.settings",
-        DATABASE_URL=f"sqlite:///{tmp}/bench.sqlite3",
-        IMHUB_VAR_DIR=f"{tmp}/var",
-        SECRET_KEY="bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-        LOG_LEVEL="WARNING",
-        PYTHONUNBUFFERED="1",
-    )
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-    seeded = subprocess.run(
-        [*manage, "shell", "-c", seed], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    )
-    return env, json.loads(seeded.stdout.strip().splitlines()[-1])
+    env = bench_env(workdir=Path(tmp))
+    return env, shell_json(env=env, code=seed)
 
 
 def _bench_database(tmp: str, *, accounts: int) -> tuple[dict[str, str], str]:
@@ -259,17 +221,14 @@ def _bench_database(tmp: str, *, accounts: int) -> tuple[dict[str, str], str]:
 def bench_service_run(
     *, accounts: int, items: int, routes: tuple[tuple[str, str], ...]
 ) -> list[dict[str, Any]]:
-    """``datasync.bench.service`` in a child process on a fresh database: CPU us per request per route."""
+    """``bench.service`` in a child process on a fresh database: CPU us per request per route."""
     with tempfile.TemporaryDirectory(prefix="imhub-bench-service-") as tmp:
         env, token = _bench_database(tmp, accounts=accounts)
         code = (
-            "from datasync.bench.service import main; "
+            "from bench.service import main; "
             f"main(routes_json={json.dumps(json.dumps(routes))}, token={token!r}, accounts={accounts}, items={items})"
         )
-        out = subprocess.run(
-            [sys.executable, "manage.py", "shell", "-c", code],
-            cwd=ROOT, env=env, check=True, capture_output=True, text=True,
-        ).stdout  # fmt: skip
+        out = manage("shell", "-c", code, env=env, timeout=3600)
     line = next(line for line in out.splitlines() if line.startswith("SERVICE_TIME "))
     return list(json.loads(line.removeprefix("SERVICE_TIME ")))
 
@@ -379,7 +338,7 @@ def bench_store_memory(*, accounts: int = 10, per_account: int = 10_000) -> dict
     import gc
     import tracemalloc
 
-    from datasync.bench.data import bench_account_change
+    from bench.data import bench_account_change
     from datasync.store import DataStore
 
     tracemalloc.start()
@@ -411,7 +370,7 @@ def bench_store_latency(
     *, sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000), rounds: int = 2000
 ) -> list[dict[str, Any]]:
     """Service time of each store query (first page of 20, microseconds) for one account of each size."""
-    from datasync.bench.data import bench_account_change
+    from bench.data import bench_account_change
     from datasync.store import DataStore
 
     rows = []

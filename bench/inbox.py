@@ -3,16 +3,13 @@
 Measures the time from submitting the login form to the first inbox rows rendered, and counts the
 HTTP requests the page makes per view (from Playwright's request events): the first load after login,
 opening a DM, opening a comment, the works tab, and the next page of the list (endless scroll). The
-store is synthesised in the serving process (``IMHUB_BENCH_DATASET``, see datasync.bench.data); the
+store is synthesised in the serving process (``bench.asgi``, ``IMHUB_BENCH_DATASET``, see bench.data); the
 database holds the agent, the team and the accounts only.
 """
 
 from __future__ import annotations
 
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -21,9 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from datasync.bench.api import _free_port, _wait_loaded, bench_database
+from bench.api import _wait_loaded, bench_database
+from crawler.browser_path import chromium_executable, chromium_launch_args
+from imhub.processes import HOST, ManagedProcess, free_port, hub_command
 
-ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "bench-inbox-pw"
 SEED = """
 import json
@@ -38,25 +36,12 @@ print(json.dumps({"token": Token.objects.create(user=agent).key}))
 """
 
 
-# The flags the crawler's browser uses (crawler.browser_path; datasync may not import crawler).
-CHROMIUM_ARGS = [
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-    *(["--no-sandbox"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
-]
-
-
 def _chromium() -> str:
-    """The Chromium the crawler would use, asked through its command line (``python -m crawler.browser_path``)."""
-    found = subprocess.run(
-        [sys.executable, "-m", "crawler.browser_path"], cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    if found.returncode != 0:
+    """The Chromium the crawler would use (``crawler.browser_path``)."""
+    path = chromium_executable()
+    if path is None:
         raise RuntimeError("no Chromium found (set IMHUB_CHROMIUM)")
-    return found.stdout.strip()
+    return path
 
 
 @dataclass
@@ -200,7 +185,7 @@ def bench_inbox_measure(
     views: list[ViewRequests] = []
     phases: dict[str, list[float]] = {}
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=_chromium(), args=chromium_launch_args())
         try:
             for run in range(runs):
                 elapsed, page, recorder = _login_and_first_rows(browser, base)
@@ -226,18 +211,16 @@ def bench_inbox_run(
         code = SEED.replace("PASSWORD", repr(PASSWORD)).replace("ACCOUNTS", str(accounts))
         env, seeded = bench_database(tmp, seed=code)
         token = seeded["token"]
-        port = _free_port()
+        port = free_port()
         server_env = {**env, "IMHUB_BENCH_DATASET": f"accounts={accounts},items={items},boost=1"}
-        with (Path(tmp) / "hub.log").open("wb") as out:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "imhub.serve", "--port", str(port)],  # the default server
-                cwd=ROOT,
-                env=server_env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+        hub = ManagedProcess(
+            name="hub",
+            args=hub_command(port=port, env=server_env, app="bench.asgi:application"),  # the default server
+            env=server_env,
+            log_path=Path(tmp) / "hub.log",
+        ).start()
         try:
-            base = f"http://127.0.0.1:{port}"
+            base = f"http://{HOST}:{port}"
             started = time.monotonic()
             _wait_loaded(base, token, expect_items=items // accounts)
             log(
@@ -245,12 +228,7 @@ def bench_inbox_run(
             )
             times, views, phases = bench_inbox_measure(base=base, runs=runs, log=log)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            hub.stop(timeout=20)
     return InboxBenchResult(first_rows_ms=times, views=views, accounts=accounts, items=items, phases=phases)
 
 
@@ -262,7 +240,7 @@ def bench_inbox_markdown(*, result: InboxBenchResult, command: str) -> str:
         "",
         f"Command: `{command}`",
         "",
-        f"Real Chromium (Playwright) against one daphne process serving a synthetic store of "
+        f"Real Chromium (Playwright) against one hub process (the default server) serving a synthetic store of "
         f"{result.items:,} items over {result.accounts} accounts (the agent's team sees all of them), on the "
         'same 2 shared cores. "First rows" is the time from submitting the login form to the first inbox '
         "rows rendered: the login POST and redirect, the page, its CSS and ES modules, `/ws/im/`, the "

@@ -1,4 +1,4 @@
-"""`manage.py bench_api`: IM API req/s, ratio to a raw-ASGI ceiling, p50/p99/p99.9 and errors per route (wrk)."""
+"""`python -m bench api`: IM API req/s, ratio to a raw-ASGI ceiling, p50/p99/p99.9 and errors per route (wrk)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from datasync.bench.api import (
+from bench.api import (
     ROUTES,
     bench_im_markdown,
     bench_im_run,
@@ -20,7 +20,7 @@ from datasync.bench.api import (
     bench_store_latency,
     bench_store_memory,
 )
-from datasync.bench.service import ROUNDS_DRF, ROUNDS_LANE
+from bench.service import ROUNDS_DRF, ROUNDS_LANE
 
 
 def _ints(value: str) -> list[int]:
@@ -136,7 +136,7 @@ class Command(BaseCommand):
             f"({os.cpu_count()} cores shared with other work; wrk runs on the same cores)."
         )
         if opts["output"]:
-            command = "python manage.py bench_api " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+            command = "python -m bench api " + " ".join(shlex.quote(a) for a in sys.argv[2:])
             section = bench_im_markdown(results=results, command=command.strip(), notes=notes)
             bench_im_write(path=Path(opts["output"]), section=section)
             self.stdout.write(f"written to {opts['output']}")

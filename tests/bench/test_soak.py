@@ -1,4 +1,4 @@
-"""`manage.py bench_soak` end to end in a short run: every piece real (hub, simulator in live mode, a
+"""`python -m bench soak` end to end in a short run: every piece real (hub, simulator in live mode, a
 worker with Chromium, QR login, wrk, an agent on /ws/im/); the figures must be sane and errors zero.
 
 No timing asserts: only that the run measured something (items, lag samples, requests, memory) and that
@@ -24,7 +24,7 @@ def test_short_soak_runs_end_to_end_with_sane_figures_and_no_errors(tmp_path: Pa
     # given a 20-second soak with 2 accounts and 1 worker, live items fast enough to see several
     summary = tmp_path / "soak.json"
     args = [
-        sys.executable, "manage.py", "bench_soak", "--duration", "20", "--accounts", "2", "--workers", "1",
+        sys.executable, "-m", "bench", "soak", "--duration", "20", "--accounts", "2", "--workers", "1",
         "--live-rate", "20", "--interval", "5", "--memory-interval", "5", "--work-dir", str(tmp_path / "soak"), "--json", str(summary),
     ]  # fmt: skip
     # when it runs

@@ -1,7 +1,7 @@
 """The benchmark's ceiling: a raw ASGI app returning the IM API's 20-item body, nothing else.
 
-Served by the same server as the hub under test (``python -m imhub.serve --app
-datasync.bench.ceiling:application``), it shows what the server, the loop and the socket cost on this
+Served by the same server as the hub under test (``imhub.processes.hub_command(app=
+"bench.ceiling:application")``), it shows what the server, the loop and the socket cost on this
 machine at this moment: the IM API's figures are reported as a ratio to it, which survives the noise of
 shared cores far better than absolute req/s. The body is the unified inbox's first page of account 1
 of the benchmark dataset (the same records as the hub's, JSON-encoded the same way).
@@ -17,8 +17,8 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imhub.settings")
 django.setup()
 
-from datasync.bench.data import bench_account_change, bench_dataset_spec  # noqa: E402
-from datasync.im.api.lane import json_bytes  # noqa: E402
+from bench.data import bench_account_change, bench_dataset_spec  # noqa: E402
+from datasync.im.api.render import json_bytes  # noqa: E402
 from datasync.store import DataStore  # noqa: E402
 
 

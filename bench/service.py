@@ -4,7 +4,7 @@ The HTTP figures of ``api.py`` swing with whatever else the shared cores run; th
 request costs the hub process itself: each route is called through the ASGI application in process
 (no socket, no server) many times, and the process's CPU time (``time.process_time``, all threads,
 so Django's sync thread counts) is divided by the number of requests. Other processes' load changes
-this figure far less than wall-clock throughput. Run by ``manage.py bench_api --service-time`` in a
+this figure far less than wall-clock throughput. Run by ``python -m bench api --service-time`` in a
 child process with a fresh database (the same users, team and token as the HTTP benchmark).
 """
 
@@ -16,7 +16,7 @@ import json
 import time
 from typing import Any
 
-from datasync.bench.data import bench_dataset_fill
+from bench.data import bench_dataset_fill
 
 ROUNDS_LANE = 3000
 ROUNDS_DRF = 300

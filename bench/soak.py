@@ -12,9 +12,9 @@ includes the worker's polling interval, so it is the end-to-end freshness an age
 own apply time. Lost events: live items the simulator created during the window whose ``new_item``
 never reached the agent (checked after a final sync).
 
-The processes are started as commands with ``subprocess`` (datasync may not import ``imhub``, so not
-through ``imhub.processes``); each in its own process group, stopped with the group. Memory is read
-from ``/proc``: RSS and PSS, a worker with all its descendants (its Chromium), its page renderers
+The processes are started through ``imhub.processes`` (the launcher the demo and the e2e tests use),
+each in its own process group, stopped with the group. Memory is read from ``/proc`` by
+``crawler.stats``: RSS and PSS, a worker with all its descendants (its Chromium), its page renderers
 apart (`memory_snapshot`).
 """
 
@@ -25,22 +25,30 @@ import json
 import os
 import random
 import re
-import signal
 import statistics
 import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from datasync.bench.api import wrk_parse
+from bench.api import wrk_parse
+from crawler.stats import process_memory, process_tree
+from imhub.processes import (
+    HOST,
+    ManagedProcess,
+    ProcessError,
+    child_env,
+    free_port,
+    http_json,
+    hub_command,
+    manage,
+    simulator_command,
+    wait_until,
+    worker_command,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-HOST = "127.0.0.1"
 SIZES: dict[str, list[str]] = {
     "default": [],
     "small": ["--works", "6", "--comments", "60", "--conversations", "8", "--messages", "60"],
@@ -64,45 +72,6 @@ class SoakError(RuntimeError):
 # ---- processes ---------------------------------------------------------------------------------------
 
 
-@dataclass
-class Child:
-    """A child process in its own process group, logging to ``log``."""
-
-    name: str
-    args: list[str]
-    env: dict[str, str]
-    log: Path
-    proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Child:
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                self.args, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
-            )  # fmt: skip
-        return self
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def tail(self, lines: int = 20) -> str:
-        with contextlib.suppress(OSError):
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        return ""
-
-    def stop(self, timeout: float = 15.0) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
-
-
 @dataclass(frozen=True)
 class Memory:
     """Memory of one reported row: RSS and PSS summed over its processes (bytes), and how many.
@@ -119,81 +88,44 @@ class Memory:
         return {"rss": self.rss, "pss": self.pss, "processes": self.processes}
 
 
-@dataclass(frozen=True)
-class _Proc:
-    ppid: int
-    rss: int
-    renderer: bool  # a Chromium renderer: one or more per open page, gone when the page closes
-
-
-def _pss(pid: int) -> int | None:
+def _renderer(pid: int) -> bool:
+    """A Chromium page renderer: one or more per open page, gone when the page closes."""
     try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
+        return b"--type=renderer" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
 
 
-def _proc_table() -> dict[int, _Proc]:
-    """Every process we may read, by pid."""
-    table = {}
-    page = os.sysconf("SC_PAGE_SIZE")
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            statm = Path(f"/proc/{entry}/statm").read_text().split()
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-        except OSError:
-            continue
-        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
-        table[int(entry)] = _Proc(ppid=ppid, rss=int(statm[1]) * page, renderer=b"--type=renderer" in cmdline)
-    return table
+def _memory(pids: list[int]) -> Memory:
+    rss = pss = 0
+    for pid in pids:
+        one_rss, one_pss = process_memory(pid)
+        rss, pss = rss + one_rss, pss + one_pss
+    return Memory(rss=rss, pss=pss, processes=len(pids))
 
 
-def process_tree(pid: int, table: dict[int, _Proc] | None = None) -> dict[int, _Proc]:
-    """``pid`` and each of its descendants."""
-    table = table if table is not None else _proc_table()
-    found, todo = {}, [pid]
-    while todo:
-        current = todo.pop()
-        if current in table:
-            found[current] = table[current]
-            todo.extend(p for p, row in table.items() if row.ppid == current)
-    return found
-
-
-def _memory(procs: dict[int, _Proc]) -> Memory:
-    pss = 0
-    for pid, proc in procs.items():
-        value = _pss(pid)
-        pss += proc.rss if value is None else value  # no smaps_rollup (old kernel): RSS stands in
-    return Memory(rss=sum(p.rss for p in procs.values()), pss=pss, processes=len(procs))
-
-
-def memory_snapshot(*, hub: Child, workers: list[Child], simulator: Child) -> dict[str, Memory]:
+def memory_snapshot(
+    *, hub: ManagedProcess, workers: list[ManagedProcess], simulator: ManagedProcess
+) -> dict[str, Memory]:
     """Memory per reported row: each hub process on its own (with several, the server's parent too);
     each worker as two rows, its lasting processes (Python, the Playwright driver, Chromium's browser,
     GPU and utility processes) and its page renderers, whose number follows the crawls in flight at
     the moment; the simulator."""
-    table = _proc_table()
     out: dict[str, Memory] = {}
     assert hub.proc is not None
-    hub_tree = process_tree(hub.proc.pid, table)
-    for n, (pid, proc) in enumerate(sorted(hub_tree.items())):
-        out[f"hub process {n} (pid {pid})" if len(hub_tree) > 1 else "hub"] = _memory({pid: proc})
+    hub_tree = sorted(process_tree(hub.proc.pid))
+    for n, pid in enumerate(hub_tree):
+        out[f"hub process {n} (pid {pid})" if len(hub_tree) > 1 else "hub"] = _memory([pid])
     for worker in workers:
         assert worker.proc is not None
-        tree = process_tree(worker.proc.pid, table)
+        tree = process_tree(worker.proc.pid)
+        renderers = {pid for pid in tree if _renderer(pid)}
         out[f"{worker.name} (Python, driver, Chromium without renderers)"] = _memory(
-            {pid: p for pid, p in tree.items() if not p.renderer}
+            [pid for pid in tree if pid not in renderers]
         )
-        out[f"{worker.name} page renderers"] = _memory({pid: p for pid, p in tree.items() if p.renderer})
+        out[f"{worker.name} page renderers"] = _memory(sorted(renderers))
     assert simulator.proc is not None
-    out["simulator"] = _memory(process_tree(simulator.proc.pid, table))
+    out["simulator"] = _memory(process_tree(simulator.proc.pid))
     return out
 
 
@@ -202,47 +134,27 @@ def memory_snapshot(*, hub: Child, workers: list[Child], simulator: Child) -> di
 
 def http(method: str, url: str, *, body: Any = None, token: str | None = None, timeout: float = 15.0) -> Any:
     """One JSON request; the decoded body, SoakError on a non-2xx answer or no answer."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method)
-    request.add_header("Accept", "application/json")
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Token {token}")
+    headers = {"Authorization": f"Token {token}"} if token else None
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            raw = response.read()
-    except urllib.error.HTTPError as exc:
-        raise SoakError(f"{method} {url} -> HTTP {exc.code}: {exc.read()[:300]!r}") from None
+        status, data = http_json(method, url, body=body, headers=headers, timeout=timeout)
     except OSError as exc:
         raise SoakError(f"{method} {url} failed: {exc}") from None
-    return json.loads(raw) if raw else None
+    if not 200 <= status < 300:
+        raise SoakError(f"{method} {url} -> HTTP {status}: {str(data)[:300]!r}")
+    return data if data != "" else None
 
 
-def wait_for(what: str, predicate: Any, *, timeout: float, watch: list[Child], interval: float = 0.5) -> Any:
-    """Poll ``predicate`` (SoakError counts as "not yet") until truthy; SoakError on timeout or a dead child."""
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        for child in watch:
-            if not child.alive():
-                raise SoakError(f"{child.name} exited; log {child.log}:\n{child.tail()}")
-        try:
-            value = predicate()
-            if value:
-                return value
-        except SoakError as exc:
-            last = exc
-        time.sleep(interval)
-    raise SoakError(f"timed out after {timeout:g}s waiting for {what}; last error: {last}")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
+def wait_for(
+    what: str, predicate: Any, *, timeout: float, watch: list[ManagedProcess], interval: float = 0.5
+) -> Any:
+    """`imhub.processes.wait_until`, a SoakError counting as "not yet"; SoakError on a timeout or a
+    child that exited (with its log tail)."""
+    try:
+        return wait_until(
+            predicate, timeout=timeout, interval=interval, what=what, watch=watch, retry=(SoakError,)
+        )
+    except (TimeoutError, ProcessError) as exc:
+        raise SoakError(str(exc)) from None
 
 
 # ---- the agent on /ws/im/ ----------------------------------------------------------------------------
@@ -363,19 +275,16 @@ class Soak:
         self.say = log
         self.dir = Path(config.work_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.children: list[Child] = []
+        self.children: list[ManagedProcess] = []
         self.port = free_port()
         self.sim_port = free_port()
         self.hub_url = f"http://{HOST}:{self.port}"
         self.sim_url = f"http://{HOST}:{self.sim_port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-        env.pop("DATABASE_URL", None)
-        env.pop("REDIS_URL", None)
-        env.update(
-            DJANGO_SETTINGS_MODULE="imhub.settings",
-            PYTHONUNBUFFERED="1",
+        env = child_env(
+            drop=("DATABASE_URL", "REDIS_URL"),
             IMHUB_VAR_DIR=str(self.dir / "var"),
             IMHUB_HEARTBEAT_INTERVAL="5",
+            IMHUB_SERVER=config.server,
             LOG_LEVEL="WARNING",
         )
         if config.database_url:
@@ -384,19 +293,16 @@ class Soak:
             env["REDIS_URL"] = config.redis_url
         self.env = env
 
-    def _child(self, name: str, args: list[str], env: dict[str, str] | None = None) -> Child:
-        child = Child(name=name, args=args, env=env or self.env, log=self.dir / f"{name}.log").start()
-        self.children.append(child)
+    def _child(self, name: str, args: list[str], env: dict[str, str] | None = None) -> ManagedProcess:
+        child = ManagedProcess(name=name, args=args, env=env or self.env, log_path=self.dir / f"{name}.log")
+        self.children.append(child.start())
         return child
 
     def _manage(self, *args: str) -> str:
-        result = subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True,
-            timeout=300, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-        if result.returncode != 0:
-            raise SoakError(f"manage.py {args[0]} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
-        return result.stdout
+        try:
+            return manage(*args, env=self.env, timeout=300)
+        except ProcessError as exc:
+            raise SoakError(str(exc)[-4000:]) from None
 
     def _sim(self, method: str, path: str, body: Any = None) -> Any:
         return http(method, f"{self.sim_url}/__sim__{path}", body=body)
@@ -410,10 +316,9 @@ class Soak:
         c = self.config
         (self.dir / "var").mkdir(parents=True, exist_ok=True)
         self._manage("migrate", "--noinput", "-v", "0")
-        sim_args = [
-            sys.executable, "manage.py", "runsimulator", "douyin", "--host", HOST, "--port", str(self.sim_port),
-            "--seed", str(c.seed), "--accounts", str(c.accounts), *SIZES[c.size],
-        ]  # fmt: skip
+        sim_args = simulator_command(
+            port=self.sim_port, seed=c.seed, accounts=c.accounts, extra=SIZES[c.size]
+        )
         self.simulator = self._child("simulator", sim_args)
         self.creators = wait_for(
             "the simulator",
@@ -432,11 +337,7 @@ class Soak:
             )  # fmt: skip
             self.setup = json.loads(out.strip().splitlines()[-1])
             tokens[worker_id] = self.setup["worker"]["token"]
-        hub_args = [
-            sys.executable, "-m", "imhub.serve", "--server", c.server, "--host", HOST, "--port", str(self.port),
-            "--processes", str(c.hub_processes),
-        ]  # fmt: skip
-        self.hub = self._child("hub", hub_args)
+        self.hub = self._child("hub", hub_command(port=self.port, env=self.env, processes=c.hub_processes))
         wait_for(
             "the hub",
             lambda: http("GET", f"{self.hub_url}/healthz", timeout=10),
@@ -446,10 +347,12 @@ class Soak:
         self.workers = []
         for worker_id in worker_ids:
             env = {**self.env, "IMHUB_WORKER_TOKEN": tokens[worker_id], "IMHUB_DOUYIN_BASE_URL": self.sim_url}
-            args = [
-                sys.executable, "manage.py", "runworker_crawler", "--worker-id", worker_id,
-                "--hub", f"ws://{HOST}:{self.port}", "--data-dir", str(self.dir / worker_id), "--headless",
-            ]  # fmt: skip
+            args = worker_command(
+                worker_id=worker_id,
+                hub_url=f"ws://{HOST}:{self.port}",
+                data_dir=self.dir / worker_id,
+                extra=["--headless"],
+            )
             self.workers.append(self._child(worker_id, args, env))
 
         def online() -> bool:
@@ -550,7 +453,9 @@ class Soak:
             time.sleep(min(5.0, max(0.0, ends - time.monotonic())))
             for child in self.children:
                 if not child.alive():
-                    raise SoakError(f"{child.name} exited during the soak; log {child.log}:\n{child.tail()}")
+                    raise SoakError(
+                        f"{child.name} exited during the soak; log {child.log_path}:\n{child.log_tail(20)}"
+                    )
             if time.monotonic() >= next_sample and time.monotonic() < ends:
                 samples.append(memory_snapshot(hub=self.hub, workers=self.workers, simulator=self.simulator))
                 next_sample += c.memory_interval
@@ -619,7 +524,7 @@ class Soak:
         worker_errors = 0
         for worker in self.workers:
             lines = [
-                line for line in worker.log.read_text(errors="replace").splitlines()
+                line for line in worker.log_path.read_text(errors="replace").splitlines()
                 if re.search(r"\bERROR\b|Traceback", line) and not line.startswith("[pid=")
             ]  # fmt: skip
             worker_errors += len(lines)

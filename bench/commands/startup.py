@@ -1,4 +1,4 @@
-"""`manage.py bench_startup`: seconds before a hub process over N stored items serves the IM API."""
+"""`python -m bench startup`: seconds before a hub process over N stored items serves the IM API."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from datasync.bench.startup import startup_run
+from bench.startup import startup_run
 
 
 class Command(BaseCommand):
