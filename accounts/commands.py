@@ -19,9 +19,12 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from accounts.models import ACCOUNT_PUBLIC_FIELDS
+
 logger = logging.getLogger(__name__)
 
 ACCOUNTS_GROUP = "imhub.accounts"
+ACCOUNT_EVENT = "account.event"  # the message type of an account's state, sent to ACCOUNTS_GROUP
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 # Per-process count of deliveries that failed (the layer was down or full); shown in logs and tests.
@@ -100,16 +103,8 @@ def account_event_data(*, account: Any) -> dict[str, Any]:
 
         worker_id = Worker.objects.filter(pk=account.worker_id).values_list("worker_id", flat=True).first()
     return {
-        "id": account.pk,
+        **{name: getattr(account, name) for name in ACCOUNT_PUBLIC_FIELDS},
         "account_id": account.pk,
-        "platform": account.platform,
-        "nickname": account.nickname,
-        "platform_user_id": account.platform_user_id,
-        "avatar_url": account.avatar_url,
-        "status": account.status,
-        "login_status": account.login_status,
-        "runner_status": account.runner_status,
-        "last_error": account.last_error,
         "error_count": account.error_count,
         "worker_id": worker_id,
         "epoch": account.epoch,
@@ -121,7 +116,7 @@ def account_event_data(*, account: Any) -> dict[str, Any]:
 
 def publish_account_event(*, account: Any) -> None:
     """Tell every hub process (and so every agent who sees it) the account's state, after commit."""
-    message = {"type": "account.event", "account": account_event_data(account=account)}
+    message = {"type": ACCOUNT_EVENT, "account": account_event_data(account=account)}
     detail = f"account_id={account.pk} platform={account.platform}"
     transaction.on_commit(
         lambda: _group_send_now(ACCOUNTS_GROUP, message, what="account_event", detail=detail)

@@ -21,15 +21,8 @@ from pydantic_core import from_json, to_json
 
 from accounts.models import Account
 from datasync.models import Entity, SyncState
-from datasync.protocol import ENTITY_KINDS
+from datasync.protocol import ENTITY_ID_FIELDS, ENTITY_KINDS
 
-ID_FIELD: dict[str, str] = {
-    "contents": "content_id",
-    "comments": "comment_id",
-    "conversations": "conversation_id",
-    "messages": "message_id",
-    "notifications": "notification_id",
-}
 SORT_FIELD: dict[str, str] = {
     "contents": "published_at",
     "comments": "created_at",
@@ -88,7 +81,7 @@ def upserts_prepare(
     for kind, records in upserts.items():
         if not records:
             continue
-        id_field = ID_FIELD[kind]
+        id_field = ENTITY_ID_FIELDS[kind]
         incoming: dict[str, dict[str, Any]] = {}
         for record in records:
             key = record[id_field]

@@ -5,7 +5,7 @@ jobs): `ImhubConfig.ready()` calls `runtime.build(hub_wiring())` (`imhub/wiring.
 composed with the IM app's); no module registers anything on import.
 
 Start-up (the same code path under the in-memory and the Redis channel layer):
-1. join the fan-out group (and `imhub.accounts`) with a raw channel, listening at once;
+1. join the fan-out group (and `accounts.commands.ACCOUNTS_GROUP`) with a raw channel, listening at once;
 2. buffer every message while loading;
 3. load: each account's (last_seq, revision) from SyncState, then each account's items, from the
    start-up snapshot where it is at the database's revision, else from the Entity rows
@@ -33,6 +33,7 @@ from typing import Any
 from channels.layers import get_channel_layer
 from django.db import close_old_connections
 
+from accounts.commands import ACCOUNT_EVENT, ACCOUNTS_GROUP
 from datasync import fanout, stats
 from datasync.persistence import store_load_account
 from datasync.protocol import WORKER_FRAMES
@@ -178,7 +179,7 @@ class Runtime:
             # blocking pop under one lock, so a second prefix starves the consumers' channels up to 5 s
             self._channel = await layer.new_channel()
             await layer.group_add(fanout.FANOUT_GROUP, self._channel)
-            await layer.group_add(fanout.ACCOUNTS_GROUP, self._channel)
+            await layer.group_add(ACCOUNTS_GROUP, self._channel)
             self._tasks.append(asyncio.create_task(self._listen(layer, self._channel), name="fanout-listen"))
             self._tasks.append(asyncio.create_task(self._load(), name="store-load"))
             for fn, every in wiring.periodic:
@@ -196,7 +197,7 @@ class Runtime:
         if self._channel is not None and layer is not None:
             with contextlib.suppress(Exception):
                 await layer.group_discard(fanout.FANOUT_GROUP, self._channel)
-                await layer.group_discard(fanout.ACCOUNTS_GROUP, self._channel)
+                await layer.group_discard(ACCOUNTS_GROUP, self._channel)
         with self._lock:
             self._channel = None
             self._ready.clear()
@@ -384,7 +385,7 @@ class Runtime:
                 logger.exception("fan-out message of type %s failed", message.get("type"))
 
     def _on_message(self, message: dict[str, Any]) -> None:
-        if message.get("type") == "account.event":
+        if message.get("type") == ACCOUNT_EVENT:
             self.deliver(kind="account_status", data=dict(message.get("account") or {}))
             return
         if message.get("type") != fanout.MESSAGE_TYPE:

@@ -21,8 +21,9 @@ from django.utils import timezone
 
 from accounts.models import Account, Worker
 from datasync.models import Entity
+from datasync.protocol import ENTITY_KINDS
 
-KINDS = ("contents", "comments", "conversations", "messages", "notifications")
+KINDS = ENTITY_KINDS
 CHART_MINUTES = 60
 
 

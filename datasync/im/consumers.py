@@ -1,8 +1,9 @@
 """InboxConsumer at ``/ws/im/``: live events for an agent's accounts. Transport only.
 
-Authentication: the session (browser, via AuthMiddlewareStack) or ``Authorization: Token <key>`` (DRF
-token, for non-browser clients); anonymous connections are closed with 4401, a session connection
-from a page of a host this hub does not serve (Origin) with 4403. ``?last_event_id=N``
+Authentication and visibility are the IM API's own (``api.auth.credentials_user``,
+``api.visibility.visible_account_ids_async``): the session cookie (browser) or ``Authorization: Token
+<key>`` (DRF token, for non-browser clients); anonymous connections are closed with 4401, a session
+connection from a page of a host this hub does not serve (Origin) with 4403. ``?last_event_id=N``
 resumes after event N when it is still in this process's buffer, else the client gets
 ``{"type": "resync_required"}`` and should reload over the IM API. After any replay the client gets
 ``{"type": "ready", "last_event_id": n}``, then events as they happen:
@@ -18,9 +19,10 @@ import logging
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from datasync.im.api.auth import credentials_user
+from datasync.im.api.visibility import visible_account_ids_async
 from datasync.im.events import Event, event_buffer, loop_subscriber
 
 logger = logging.getLogger(__name__)
@@ -49,52 +51,31 @@ def _same_origin(scope: dict[str, Any]) -> bool:
     return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
 
 
-def _token_user(scope: dict[str, Any]) -> Any:
-    from rest_framework.authtoken.models import Token
-
-    for name, value in scope.get("headers") or ():
-        if name == b"authorization":
-            scheme, _, key = value.decode("latin-1").partition(" ")
-            if scheme.lower() == "token" and key:
-                token = Token.objects.select_related("user").filter(key=key.strip()).first()
-                if token is not None and token.user.is_active:
-                    return token.user
-    return None
-
-
-def _visible_account_ids(user: Any) -> set[int] | None:
-    """None means every account (superuser)."""
-    from datasync.im.api.visibility import accounts_for
-
-    if user.is_superuser:
-        return None
-    return set(accounts_for(user).values_list("id", flat=True))
-
-
 class InboxConsumer(AsyncJsonWebsocketConsumer):
     """One agent's live event stream."""
 
     user: Any = None
-    visible: set[int] | None = None
+    visible: frozenset[int] | None = None
     queue: asyncio.Queue[Event] | None = None
     subscriber: Any = None
     pump: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
-        user = self.scope.get("user")
-        if user is not None and user.is_authenticated and not _same_origin(self.scope):
+        headers = dict(self.scope.get("headers") or ())
+        user, how = await credentials_user(
+            cookie=headers.get(b"cookie", b"").decode("latin-1"),
+            authorization=headers.get(b"authorization", b"").decode("latin-1"),
+        )
+        await self.accept()
+        if how == "session" and not _same_origin(self.scope):
             # a session cookie sent by a page of another site (cross-site WebSocket hijacking)
-            await self.accept()
             await self.close(code=FORBIDDEN_ORIGIN)
             return
-        if user is None or not user.is_authenticated:
-            user = await database_sync_to_async(_token_user)(self.scope)
-        await self.accept()
         if user is None:
             await self.close(code=UNAUTHORIZED)
             return
         self.user = user
-        self.visible = await database_sync_to_async(_visible_account_ids)(user)
+        self.visible = await visible_account_ids_async(user)
         self.queue = asyncio.Queue()
         self.subscriber = loop_subscriber(self.queue)
         event_buffer.subscribe(self.subscriber)

@@ -19,16 +19,11 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from datasync.protocol import ENTITY_ID_FIELDS
+
 Event = dict[str, Any]
 Subscriber = Callable[[Event], None]
 EVENT_TYPES = ("new_item", "read_mark", "reply_status", "account_status")
-_SINGULAR = {
-    "contents": "content",
-    "comments": "comment",
-    "conversations": "conversation",
-    "messages": "message",
-    "notifications": "notification",
-}
 
 
 class EventBuffer:
@@ -105,6 +100,11 @@ def loop_subscriber(queue: asyncio.Queue[Event]) -> Subscriber:
     return deliver
 
 
+def _record_kind(kind: str) -> str:
+    """What one record of an entity kind is called in an event: ``comments`` -> ``comment``."""
+    return ENTITY_ID_FIELDS[kind].removesuffix("_id") if kind in ENTITY_ID_FIELDS else kind
+
+
 # ---- fan-out handlers: every hub process turns fan-out messages into events -----------------------
 
 
@@ -113,7 +113,7 @@ def new_items_publish(data: dict[str, Any]) -> None:
     account_id = int(data["account_id"])
     for kind, record in data.get("new") or ():
         event_buffer.publish(
-            type="new_item", account_id=account_id, data={"kind": _SINGULAR.get(kind, kind), "record": record}
+            type="new_item", account_id=account_id, data={"kind": _record_kind(kind), "record": record}
         )
 
 

@@ -15,6 +15,7 @@ from bisect import bisect_left
 from collections.abc import Callable
 from typing import Any
 
+from datasync.protocol.records import ENTITY_ID_FIELDS, ENTITY_KINDS
 from datasync.store.account import KIND_OF_RANK, RANK, AccountIndex
 from datasync.store.bulk import AccountRows, account_rows
 from datasync.store.cursor import cursor_decode, cursor_encode, page_keys
@@ -30,14 +31,7 @@ from datasync.store.items import (
 
 __all__ = ["CONTENT_ORDERINGS", "KINDS", "DataStore", "StoreNotFound", "StoreQueryError"]
 
-KINDS: tuple[str, ...] = ("contents", "comments", "conversations", "messages", "notifications")
-_ID_FIELD = {
-    "contents": "content_id",
-    "comments": "comment_id",
-    "conversations": "conversation_id",
-    "messages": "message_id",
-    "notifications": "notification_id",
-}
+KINDS: tuple[str, ...] = ENTITY_KINDS  # the wire's kinds, in the wire's order
 _ITEM_CLASS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "contents": ContentItem,
     "comments": CommentItem,
@@ -136,7 +130,7 @@ class DataStore:
             return index.upsert_conversation(item)
         if kind == "messages":
             return index.upsert_message(item)
-        ident = str(item[_ID_FIELD[kind]])
+        ident = str(item[ENTITY_ID_FIELDS[kind]])
         new = ident not in index.notifications
         index.notifications[ident] = item
         return new

@@ -1,5 +1,9 @@
 """Who is asking: DRF token and Django session users, each cached for a few seconds per process.
 
+One path for HTTP and WebSocket: the read lane and the agents' WebSocket (``InboxConsumer``) both ask
+``credentials_user`` (the session cookie first, then an ``Authorization: Token`` header, DRF's order);
+the DRF viewsets use ``CachedTokenAuthentication`` over the same token cache.
+
 Every IM request otherwise costs database queries before the store is touched (the token or session
 row, the user row), several times the store query itself. The answers are cached for ``TTL`` seconds,
 so a revoked token, a deleted session or a deactivated user takes effect within that time in every
@@ -12,8 +16,12 @@ authenticated answers are cached, so an anonymous or expired session always goes
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from asgiref.sync import sync_to_async
+from django.db import close_old_connections
+from django.http.cookie import parse_cookie
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
@@ -87,3 +95,40 @@ def auth_connect_signals() -> None:
     from django.contrib.auth.signals import user_logged_out
 
     user_logged_out.connect(session_forget, dispatch_uid="imhub-session-forget")
+
+
+def run_blocking(fn: Callable[..., Any], *args: Any) -> Awaitable[Any]:
+    """Run a database lookup off the event loop (Django's sync thread), closing stale connections."""
+
+    def run() -> Any:
+        close_old_connections()
+        try:
+            return fn(*args)
+        finally:
+            close_old_connections()
+
+    return sync_to_async(run, thread_sensitive=True)()
+
+
+async def credentials_user(*, cookie: str, authorization: str) -> tuple[Any, str | None]:
+    """The active user a request's credentials name, and how: ``(user, "session")`` from the session
+    cookie, else ``(user, "token")`` from ``Authorization: Token <key>``, else ``(None, None)``.
+    Cache hits cost no thread hop; a miss is looked up in Django's sync thread."""
+    from django.conf import settings
+
+    if cookie:
+        key = parse_cookie(cookie).get(settings.SESSION_COOKIE_NAME)
+        if key:
+            user = session_cache.get(key)
+            if user is None:
+                user = await run_blocking(session_user, key)
+            if user is not None:
+                return user, "session"
+    if authorization:
+        parts = authorization.split()
+        if len(parts) == 2 and parts[0].lower() == "token":
+            cached = token_cache.get(parts[1])
+            user = cached[0] if cached is not None else await run_blocking(token_user, parts[1])
+            if user is not None:
+                return user, "token"
+    return None, None

@@ -2,7 +2,8 @@
 
 Django's ASGI request path (request object, middleware, DRF negotiation and rendering, the sync view in
 a thread) costs 20-50 times the store query; this lane sits in front of Django in ``imhub/asgi.py`` and
-answers ``GET`` on the read routes of ``queries`` for JSON clients, authenticated by a DRF token or a
+answers ``GET`` on the read routes (``routes.lane_routes``: the IM viewsets' reads, found through the
+router) for JSON clients, authenticated by a DRF token or a
 Django session, with exactly what the DRF viewsets return: the same query functions, the same error
 translation (``errors.im_error_parts``), the same JSON bytes and headers, the same pagination links
 (``tests/datasync/im/test_read_lane.py`` compares both paths byte for byte).
@@ -32,20 +33,16 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl, quote_plus
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import close_old_connections
-from django.http.cookie import parse_cookie
 from django.http.request import split_domain_port, validate_host
-from django.urls import Resolver404, resolve
 from django.utils.encoding import escape_uri_path, iri_to_uri
 from rest_framework.utils.urls import replace_query_param
 
-from datasync.im.api.auth import session_cache, session_user, token_cache, token_user
+from datasync.im.api.auth import credentials_user, run_blocking
 from datasync.im.api.errors import im_error_parts
-from datasync.im.api.queries import Route, route_match
 from datasync.im.api.render import json_bytes
-from datasync.im.api.visibility import account_directory, visible_account_ids, visible_account_ids_cached
+from datasync.im.api.routes import Route, Routes, lane_routes
+from datasync.im.api.visibility import account_directory, visible_account_ids_async
 from datasync.stats import stats_lane
 
 logger = logging.getLogger(__name__)
@@ -90,19 +87,6 @@ def _accept_is_json(accept: str) -> bool:
     return all(part.strip() in _JSON_ACCEPT for part in accept.split(","))
 
 
-def _run_blocking(fn: Callable[..., Any], *args: Any) -> Awaitable[Any]:
-    """Run a database lookup off the event loop (Django's sync thread), closing stale connections."""
-
-    def run() -> Any:
-        close_old_connections()
-        try:
-            return fn(*args)
-        finally:
-            close_old_connections()
-
-    return sync_to_async(run, thread_sensitive=True)()
-
-
 class ReadLane:
     """ASGI middleware: the IM read routes for JSON clients here, everything else to ``app``."""
 
@@ -110,7 +94,7 @@ class ReadLane:
         self.app = app
         self.observe = observe
         self._hosts: dict[str, bool] = {}
-        self._labels: dict[int, str] = {}
+        self._routes: Routes | None = None
         self._next_templates: dict[tuple[str, str, str, str], str] = {}
         self._proxy_header: tuple[Any, bytes, str] | None = None
 
@@ -119,7 +103,9 @@ class ReadLane:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        matched = route_match(scope["path"])
+        if self._routes is None:
+            self._routes = lane_routes()  # the URL configuration is loaded by now (first request)
+        matched = self._routes.match(scope["path"])
         if matched is None:
             await self.app(scope, receive, send)
             return
@@ -174,21 +160,19 @@ class ReadLane:
             host = f"{server[0]}:{server[1]}" if server[1] not in (None, 80, 443) else str(server[0])
         if not self._host_allowed(host):
             return False
-        user = await self._user(authorization, cookie)
+        user, _how = await credentials_user(cookie=cookie, authorization=authorization)
         if user is None:
             return False
-        known, visible = visible_account_ids_cached(user)
-        if not known:
-            visible = await _run_blocking(visible_account_ids, user)
+        visible = await visible_account_ids_async(user)
         route, pk = matched
-        if route.directory and not account_directory.fresh:
-            await _run_blocking(account_directory.refresh)
+        if route.read.directory and not account_directory.fresh:
+            await run_blocking(account_directory.refresh)
         kwargs = {"pk": pk} if route.detail else {}
         extra: dict[str, str] = {}
         try:
-            out = route.query(store=runtime.store, q=q, visible=visible, **kwargs)
+            out = route.read.fn(store=runtime.store, q=q, visible=visible, **kwargs)
             status = 200
-            if route.page:
+            if route.read.page:
                 results, nxt = out
                 out = {
                     "results": results,
@@ -204,27 +188,8 @@ class ReadLane:
         hsts = _hsts_value() if scheme == "https" and settings.SECURE_HSTS_SECONDS else None
         await self._send(send, status, json_bytes(out), extra, hsts)
         if self.observe is not None:
-            self.observe("GET", self._label(route), status, time.perf_counter() - started)
+            self.observe("GET", route.label, status, time.perf_counter() - started)
         return True
-
-    async def _user(self, authorization: str, cookie: str) -> Any:
-        """DRF's order: the session user first, then a ``Token`` header; None when neither authenticates."""
-        if cookie:
-            key = parse_cookie(cookie).get(settings.SESSION_COOKIE_NAME)
-            if key:
-                user = session_cache.get(key)
-                if user is None:
-                    user = await _run_blocking(session_user, key)
-                if user is not None:
-                    return user
-        if authorization:
-            parts = authorization.split()
-            if len(parts) == 2 and parts[0].lower() == "token":
-                cached = token_cache.get(parts[1])
-                if cached is not None:
-                    return cached[0]
-                return await _run_blocking(token_user, parts[1])
-        return None
 
     def _proxy_ssl_header(self) -> tuple[bytes | None, str]:
         """``SECURE_PROXY_SSL_HEADER`` as (the ASGI header name, the secure value), or (None, "")."""
@@ -269,18 +234,6 @@ class ReadLane:
                 self._next_templates.clear()
             self._next_templates[key] = template
         return template.replace(_CURSOR_MARK, cursor if _URL_SAFE.fullmatch(cursor) else quote_plus(cursor))
-
-    def _label(self, route: Route) -> str:
-        """The route label Django's latency middleware gives the same request (its resolved pattern)."""
-        key = id(route)
-        label = self._labels.get(key)
-        if label is None:
-            try:
-                label = resolve(route.sample).route or "<unmatched>"
-            except Resolver404:
-                label = "<unmatched>"
-            self._labels[key] = label
-        return label
 
     async def _send(
         self, send: Any, status: int, body: bytes, extra: dict[str, str], hsts: str | None = None

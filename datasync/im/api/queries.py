@@ -4,13 +4,13 @@ One owner per route: the DRF viewsets (``views.py``) and the ASGI read lane (``l
 these functions, so both answer the same request with the same body and the same errors. Each takes the
 store, the query parameters (a mapping, last value wins like Django's QueryDict), the user's visible
 account ids (None: every account) and, for detail routes, the ``pk`` from the path; it returns a page
-``(results, next_cursor)`` or one object, or raises ``StoreQueryError`` / ``StoreNotFound``.
-``ROUTES`` maps each read path to its function for the lane.
+``(results, next_cursor)`` or one object, or raises ``StoreQueryError`` / ``StoreNotFound``. A
+viewset names the ``ReadQuery`` of each read action (``ImViewSet.reads``); the lane finds them through
+the router's URL patterns (``lane.lane_routes``), so the route table is written once.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -130,39 +130,22 @@ def unread_stats_get(*, store: DataStore, q: Mapping[str, Any], visible: Visible
 
 
 @dataclass(frozen=True)
-class Route:
-    """One read route: its query, what it returns, and a path it answers (to find Django's route label)."""
+class ReadQuery:
+    """A read route's query, as the viewset action that answers it names it (``ImViewSet.reads``) and
+    the read lane serves it: what it returns, and whether it reads the account directory."""
 
-    sample: str
-    query: Callable[..., Any]
+    fn: Callable[..., Any]
     page: bool  # a cursor page ({results, next, next_cursor}) rather than one object
-    detail: bool = False  # takes ``pk`` from the path
     directory: bool = False  # reads the account directory (refresh it first when stale)
 
 
-LIST_ROUTES: dict[str, Route] = {
-    "/api/im/accounts/": Route("/api/im/accounts/", accounts_list, page=True, directory=True),
-    "/api/im/conversations/": Route("/api/im/conversations/", conversations_list, page=True),
-    "/api/im/messages/": Route("/api/im/messages/", messages_list, page=True),
-    "/api/im/contents/": Route("/api/im/contents/", contents_list, page=True),
-    "/api/im/discussions/": Route("/api/im/discussions/", discussions_list, page=True),
-    "/api/im/unified-messages/": Route("/api/im/unified-messages/", unified_list, page=True),
-    "/api/im/unified-messages/stats/": Route("/api/im/unified-messages/stats/", unread_stats_get, page=False),
-}
-DETAIL_ROUTES: dict[str, Route] = {
-    "accounts": Route("api/im/accounts/<pk>/", account_get, page=False, detail=True, directory=True),
-    "conversations": Route("/api/im/conversations/x/", conversation_get, page=False, detail=True),
-    "contents": Route("/api/im/contents/x/", content_get, page=False, detail=True),
-}
-_DETAIL = re.compile(r"/api/im/(accounts|conversations|contents)/([^/]+)/")
-
-
-def route_match(path: str) -> tuple[Route, str | None] | None:
-    """The read route of a request path and its ``pk``, or None (not a read route: Django answers)."""
-    route = LIST_ROUTES.get(path)
-    if route is not None:
-        return route, None
-    match = _DETAIL.fullmatch(path)
-    if match is None:
-        return None
-    return DETAIL_ROUTES[match.group(1)], match.group(2)
+ACCOUNTS = ReadQuery(accounts_list, page=True, directory=True)
+ACCOUNT = ReadQuery(account_get, page=False, directory=True)
+CONVERSATIONS = ReadQuery(conversations_list, page=True)
+CONVERSATION = ReadQuery(conversation_get, page=False)
+MESSAGES = ReadQuery(messages_list, page=True)
+CONTENTS = ReadQuery(contents_list, page=True)
+CONTENT = ReadQuery(content_get, page=False)
+DISCUSSIONS = ReadQuery(discussions_list, page=True)
+UNIFIED = ReadQuery(unified_list, page=True)
+UNREAD_STATS = ReadQuery(unread_stats_get, page=False)

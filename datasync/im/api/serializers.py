@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from accounts.models import ACCOUNT_PUBLIC_FIELDS, Account
 from datasync.store import CONTENT_ORDERINGS
 
 MAX_LIMIT = 100
@@ -84,19 +85,16 @@ class UnreadOut(serializers.Serializer):
     total = serializers.IntegerField()
 
 
-class AccountOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    platform = serializers.CharField()
-    nickname = serializers.CharField()
-    platform_user_id = serializers.CharField()
-    avatar_url = serializers.CharField()
-    status = serializers.CharField()
-    login_status = serializers.CharField()
-    runner_status = serializers.CharField()
-    last_error = serializers.CharField()
+class AccountOut(serializers.ModelSerializer[Account]):
+    """An account row (``accounts.models.ACCOUNT_PUBLIC_FIELDS``) with the store's figures."""
+
     unread = UnreadOut()
     counts = serializers.DictField(child=serializers.IntegerField())
     last_activity = serializers.IntegerField(allow_null=True)
+
+    class Meta:
+        model = Account
+        fields = [*ACCOUNT_PUBLIC_FIELDS, "unread", "counts", "last_activity"]
 
 
 class PageOut(serializers.Serializer):

@@ -46,6 +46,8 @@ class ImViewSet(viewsets.ViewSet):
     """
 
     lookup_value_regex = r"[^/]+"
+    # action -> the query that answers it: the read lane serves these routes too (lane.lane_routes)
+    reads: dict[str, queries.ReadQuery] = {}
     authentication_classes = [SessionAuthentication, CachedTokenAuthentication]
     renderer_classes = [ImJSONRenderer, BrowsableAPIRenderer]
 
@@ -53,14 +55,15 @@ class ImViewSet(viewsets.ViewSet):
         response = im_error_response(exc)
         return response if response is not None else super().handle_exception(exc)
 
-    def _read(self, request: Request, query: Any, *, page: bool = True, **kwargs: Any) -> Response:
-        """Answer a read route with ``query`` (one of ``queries``): a cursor page or one object."""
-        if query in (queries.accounts_list, queries.account_get) and not account_directory.fresh:
+    def _read(self, request: Request, **kwargs: Any) -> Response:
+        """Answer a read action with its query (``reads[action]``): a cursor page or one object."""
+        read = self.reads[str(self.action)]
+        if read.directory and not account_directory.fresh:
             account_directory.refresh()
-        out = query(
+        out = read.fn(
             store=im_store(), q=request.query_params, visible=visible_account_ids(request.user), **kwargs
         )
-        if not page:
+        if not read.page:
             return Response(out)
         results, nxt = out
         return page_response(request=request, results=results, next_cursor=nxt)
@@ -69,66 +72,78 @@ class ImViewSet(viewsets.ViewSet):
 class AccountViewSet(ImViewSet):
     """Monitored accounts the user may see, with unread counts and last activity from the store."""
 
+    reads = {"list": queries.ACCOUNTS, "retrieve": queries.ACCOUNT}
+
     @extend_schema(parameters=[s.PageParams], responses=s.AccountOut(many=True))
     def list(self, request: Request) -> Response:
-        return self._read(request, queries.accounts_list)
+        return self._read(request)
 
     @extend_schema(responses=s.AccountOut)
     def retrieve(self, request: Request, pk: str) -> Response:
-        return self._read(request, queries.account_get, page=False, pk=pk)
+        return self._read(request, pk=pk)
 
 
 class ConversationViewSet(ImViewSet):
     """DM conversations by last message time (newest first), with peer, preview and unread count."""
 
+    reads = {"list": queries.CONVERSATIONS, "retrieve": queries.CONVERSATION}
+
     @extend_schema(parameters=[s.AccountParams], responses=s.PageOut)
     def list(self, request: Request) -> Response:
-        return self._read(request, queries.conversations_list)
+        return self._read(request)
 
     @extend_schema(parameters=[s.AccountIdParam])
     def retrieve(self, request: Request, pk: str) -> Response:
-        return self._read(request, queries.conversation_get, page=False, pk=pk)
+        return self._read(request, pk=pk)
 
 
 class MessageViewSet(ImViewSet):
     """Messages of one conversation, newest first."""
 
+    reads = {"list": queries.MESSAGES}
+
     @extend_schema(parameters=[s.MessagesParams], responses=s.PageOut)
     def list(self, request: Request) -> Response:
-        return self._read(request, queries.messages_list)
+        return self._read(request)
 
 
 class ContentViewSet(ImViewSet):
     """Works with stats; ``ordering`` by publish time or any stat, ``-`` for descending (default newest)."""
 
+    reads = {"list": queries.CONTENTS, "retrieve": queries.CONTENT}
+
     @extend_schema(parameters=[s.ContentsParams], responses=s.PageOut)
     def list(self, request: Request) -> Response:
-        return self._read(request, queries.contents_list)
+        return self._read(request)
 
     @extend_schema(parameters=[s.AccountIdParam])
     def retrieve(self, request: Request, pk: str) -> Response:
-        return self._read(request, queries.content_get, page=False, pk=pk)
+        return self._read(request, pk=pk)
 
 
 class DiscussionViewSet(ImViewSet):
     """Top-level comments of a work (``content_id``), or the replies to a comment (``parent_id``); newest first."""
 
+    reads = {"list": queries.DISCUSSIONS}
+
     @extend_schema(parameters=[s.DiscussionsParams], responses=s.PageOut)
     def list(self, request: Request) -> Response:
-        return self._read(request, queries.discussions_list)
+        return self._read(request)
 
 
 class UnifiedMessageViewSet(ImViewSet):
     """Comments and DMs merged newest first (one time unit: epoch ms); filter by ``types`` and ``unread``."""
 
+    reads = {"list": queries.UNIFIED, "stats": queries.UNREAD_STATS}
+
     @extend_schema(parameters=[s.UnifiedParams], responses=s.PageOut)
     def list(self, request: Request) -> Response:
-        return self._read(request, queries.unified_list)
+        return self._read(request)
 
     @extend_schema(parameters=[s.AccountIdParam], responses=s.UnreadOut)
     @action(detail=False, methods=["get"])
     def stats(self, request: Request) -> Response:
-        return self._read(request, queries.unread_stats_get, page=False)
+        return self._read(request)
 
 
 class ReadMarkViewSet(ImViewSet):

@@ -3,7 +3,7 @@
 - ``accounts_for(user)``: the queryset of visible accounts (writes and reply lookups use it).
 - ``visible_account_ids(user)``: the same as a frozenset of ids (None for a superuser: every account),
   cached per user for ``TTL`` seconds.
-- ``account_directory``: every account's API row (``ACCOUNT_FIELDS``), so ``GET /api/im/accounts/``
+- ``account_directory``: every account's API row (``accounts.models.ACCOUNT_PUBLIC_FIELDS``), so ``GET /api/im/accounts/``
   is answered from memory, not from the database per request.
 
 Both caches are dropped at once in this process when an account, a user or a team membership changes
@@ -19,21 +19,11 @@ import threading
 import time
 from typing import Any
 
+from datasync.im.api.auth import run_blocking
 from datasync.im.api.ttlcache import TtlCache
 from datasync.store import StoreNotFound
 
 TTL = 5.0
-ACCOUNT_FIELDS = (
-    "id",
-    "platform",
-    "nickname",
-    "platform_user_id",
-    "avatar_url",
-    "status",
-    "login_status",
-    "runner_status",
-    "last_error",
-)
 
 visible_cache = TtlCache(TTL)
 
@@ -62,6 +52,13 @@ def visible_account_ids_cached(user: Any) -> tuple[bool, frozenset[int] | None]:
         return True, None
     ids = visible_cache.get(user.pk)
     return ids is not None, ids
+
+
+async def visible_account_ids_async(user: Any) -> frozenset[int] | None:
+    """`visible_account_ids` for the event loop: a cache hit costs no thread hop, a miss is read in
+    Django's sync thread (the read lane and the agents' WebSocket)."""
+    known, ids = visible_account_ids_cached(user)
+    return ids if known else await run_blocking(visible_account_ids, user)
 
 
 def account_check(*, visible: frozenset[int] | None, account_id: int) -> None:
@@ -94,10 +91,10 @@ class AccountDirectory:
         with self._lock:
             if self.fresh:
                 return
-            from accounts.models import Account
+            from accounts.models import ACCOUNT_PUBLIC_FIELDS, Account
 
             generation = self._generation
-            rows = {row["id"]: row for row in Account.objects.order_by("pk").values(*ACCOUNT_FIELDS)}
+            rows = {row["id"]: row for row in Account.objects.order_by("pk").values(*ACCOUNT_PUBLIC_FIELDS)}
             self._rows, self._ids = rows, sorted(rows)
             if generation == self._generation:  # not invalidated while reading
                 self._fresh_until = time.monotonic() + self.ttl

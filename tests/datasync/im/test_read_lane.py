@@ -18,9 +18,12 @@ from django.contrib.auth.models import User
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.asgi import get_asgi_application
 from django.test import Client
+from django.urls import resolve, reverse
 from rest_framework.authtoken.models import Token
 
 from datasync.im.api.lane import ReadLane
+from datasync.im.api.routes import lane_routes
+from datasync.im.api.urls import router as im_router
 from imhub.asgi import django_asgi_app
 from tests.datasync.im.fixtures import Team, installed_store, team  # noqa: F401
 
@@ -267,11 +270,43 @@ def test_lane_records_latency_like_django_routes(team: Team) -> None:
     # when
     asgi_get(lane, "/api/im/conversations/", f"account_id={team.account.id}", headers)
     asgi_get(lane, "/api/im/contents/w1/", "account_id=abc", headers)
-    # then the labels are Django's resolved route patterns
+    asgi_get(lane, f"/api/im/accounts/{team.account.id}/", "", headers)
+    # then the labels are Django's resolved route patterns (the account detail's too)
     assert seen == [
         ("GET", "api/im/conversations/$", 200),
         ("GET", "api/im/contents/(?P<pk>[^/]+)/$", 400),
+        ("GET", "api/im/accounts/(?P<pk>[^/]+)/$", 200),
     ]
+
+
+# routed GETs of the IM API that read the database, not the store: Django serves them
+NOT_LANE_READS = {("ReplyViewSet", "retrieve")}
+
+
+def test_every_routed_get_of_the_im_api_has_a_lane_route_with_djangos_label() -> None:
+    # given every GET the IM API's router serves, at a path Django resolves to it
+    routes = lane_routes()
+    checked = []
+    for pattern in im_router.urls:
+        action = pattern.callback.actions.get("get")  # type: ignore[attr-defined]
+        if action is None:
+            continue
+        view = pattern.callback.cls  # type: ignore[attr-defined]
+        kwargs = {"pk": "x1"} if "pk" in pattern.pattern.regex.groupindex else {}
+        path = reverse(pattern.name, kwargs=kwargs)
+        match = resolve(path)
+        # when the lane looks the path up
+        found = routes.match(path)
+        # then it serves the action's own query under the label Django gives the request
+        if (view.__name__, action) in NOT_LANE_READS:
+            assert found is None, path
+            continue
+        assert found is not None, f"{path} ({view.__name__}.{action}) has no lane route"
+        route, pk = found
+        assert route.read is view.reads[action]
+        assert (route.label, pk) == (match.route, kwargs.get("pk"))
+        checked.append(f"{view.__name__}.{action}")
+    assert len(checked) == 10  # every read action of the seven read viewsets
 
 
 def fresh_django() -> Any:
