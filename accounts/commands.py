@@ -1,8 +1,9 @@
 """Commands to workers and account events, delivered through the channel layer.
 
 A worker's socket is held by whichever hub process it connected to; that process's WorkerConsumer has
-joined `worker_group(worker_id)` and turns each `worker.command` message into a hub frame. Account
-changes go to group `imhub.accounts`, which every hub process's runtime relays to agents.
+joined `worker_group(worker_id)` and turns each `worker.command` message (a `WorkerCommand`) into a
+hub frame. Account changes go to group `imhub.accounts`, which every hub process's runtime relays to
+agents.
 
 Both are sent only after the current transaction commits, so a worker never hears of an assignment
 that was rolled back. The payloads never carry secrets (storage state, tokens).
@@ -13,7 +14,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from typing import Any
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar, Self
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -43,8 +45,57 @@ def worker_group(worker_id: str) -> str:
     return f"worker.{safe}"
 
 
-def _command_message(command: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "worker.command", "command": command}
+WORKER_COMMAND = "worker.command"  # the message type a WorkerConsumer handles (its `worker_command`)
+
+
+@dataclass(frozen=True)
+class WorkerCommand:
+    """A command for the worker that holds an account, built by its sender (a service here, the IM
+    app for replies) and carried opaquely: `send_worker_command` puts `as_message()` (plain values:
+    the Redis layer carries it) in the worker's group, and the hub process holding the worker's socket
+    turns it into a protocol frame with the handler its `NAME` picks (the runtime wiring)."""
+
+    NAME: ClassVar[str] = ""
+    account_id: int
+
+    def as_message(self) -> dict[str, Any]:
+        return {"name": self.NAME, **asdict(self)}
+
+    @classmethod
+    def from_message(cls, data: dict[str, Any]) -> Self:
+        """The command of an `as_message()` dict; TypeError when a field is missing or unknown."""
+        return cls(**{key: value for key, value in data.items() if key != "name"})
+
+
+@dataclass(frozen=True)
+class AssignCommand(WorkerCommand):
+    """Take the account at this epoch (the hub adds its data and where its seq stands)."""
+
+    NAME: ClassVar[str] = "assign"
+    epoch: int
+
+
+@dataclass(frozen=True)
+class RevokeCommand(WorkerCommand):
+    """Stop crawling the account: its epoch moved on."""
+
+    NAME: ClassVar[str] = "revoke"
+    epoch: int
+
+
+@dataclass(frozen=True)
+class LoginStartCommand(WorkerCommand):
+    """Run a QR login of the account for this login session."""
+
+    NAME: ClassVar[str] = "login_start"
+    session_id: str
+
+
+@dataclass(frozen=True)
+class ResyncCommand(WorkerCommand):
+    """Forget what was delivered and send everything again."""
+
+    NAME: ClassVar[str] = "resync"
 
 
 def _group_send_now(group: str, message: dict[str, Any], *, what: str, detail: str) -> None:
@@ -60,33 +111,14 @@ def _group_send_now(group: str, message: dict[str, Any], *, what: str, detail: s
         logger.exception("channel layer send failed: %s %s", what, detail)
 
 
-def _describe(worker_id: str, command: dict[str, Any]) -> str:
-    return f"{command.get('name')} worker={worker_id} account_id={command.get('account_id')}"
-
-
-def send_worker_command(*, worker_id: str, command: dict[str, Any]) -> None:
+def send_worker_command(*, worker_id: str, command: WorkerCommand) -> None:
     """Send `command` to the worker's group once the current transaction commits (now, outside one).
-
-    Call from sync code only (a thread with no running event loop); async code uses
-    `asend_worker_command`.
-    """
+    Call from sync code only (a thread with no running event loop)."""
     group = worker_group(worker_id)
-    message = _command_message(dict(command))
-    detail = _describe(worker_id, command)
+    message = {"type": WORKER_COMMAND, "command": command.as_message()}
+    detail = f"{command.NAME} worker={worker_id} account_id={command.account_id}"
     logger.info("command queued: %s", detail)
     transaction.on_commit(lambda: _group_send_now(group, message, what="worker_command", detail=detail))
-
-
-async def asend_worker_command(*, worker_id: str, command: dict[str, Any]) -> None:
-    """Send `command` to the worker's group at once (async callers have no transaction to wait for)."""
-    layer = get_channel_layer()
-    detail = _describe(worker_id, command)
-    if layer is None:
-        send_failures["worker_command"] += 1
-        logger.error("no channel layer configured: worker_command %s dropped", detail)
-        return
-    await layer.group_send(worker_group(worker_id), _command_message(dict(command)))
-    logger.info("command sent: %s", detail)
 
 
 def _iso(value: Any) -> str | None:

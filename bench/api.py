@@ -347,7 +347,7 @@ def bench_store_memory(*, accounts: int = 10, per_account: int = 10_000) -> dict
     items = text_bytes = 0
     for account_id in range(1, accounts + 1):
         change = bench_account_change(account_id=account_id, items=per_account)
-        for records in change["upserts"].values():
+        for records in change.upserts.values():
             for record in records:
                 items += 1
                 text_bytes += sum(

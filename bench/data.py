@@ -18,6 +18,8 @@ import os
 import time
 from typing import Any
 
+from datasync.store import Change
+
 logger = logging.getLogger(__name__)
 
 T0 = 1_700_000_000_000
@@ -39,7 +41,7 @@ def _text(n: int) -> str:
     return f"{WORDS[n % len(WORDS)]}{WORDS[(n * 7) % len(WORDS)]} #{n}"
 
 
-def bench_account_change(*, account_id: int, items: int) -> dict[str, Any]:
+def bench_account_change(*, account_id: int, items: int) -> Change:
     """One account's records: 1% works, 55% comments, 2% conversations, the rest messages."""
     contents = max(1, items // 100)
     conversations = max(1, items // 50)
@@ -98,7 +100,7 @@ def bench_account_change(*, account_id: int, items: int) -> dict[str, Any]:
                 "created_at": T0 + i * 10 + 5,
             }
         )
-    return {"account_id": account_id, "seq": 1, "upserts": upserts, "deleted": {}, "applied_at": T0}
+    return Change(account_id=account_id, seq=1, upserts=upserts, applied_at=T0)
 
 
 def bench_dataset_fill(store: Any, *, accounts: int, items: int, boost: int = 1) -> int:

@@ -144,7 +144,7 @@ def ingest_run(*, items: int, batch: int, window: int, database_url: str | None 
 
 def store_memory_per_item(*, items: int, chunk: int = 1000) -> dict[str, float]:
     """Bytes the DataStore holds per comment, total and beyond the record's own text fields."""
-    from datasync.store import DataStore
+    from datasync.store import Change, DataStore
 
     records = [comment_record(i) for i in range(items)]
     text_bytes = sum(sys.getsizeof(r["text"]) + sys.getsizeof(r["author"]["nickname"]) for r in records)
@@ -152,15 +152,7 @@ def store_memory_per_item(*, items: int, chunk: int = 1000) -> dict[str, float]:
     before = tracemalloc.get_traced_memory()[0]
     store = DataStore()
     for start in range(0, items, chunk):
-        store.apply_change(
-            {
-                "account_id": 1,
-                "seq": 0,
-                "upserts": {"comments": records[start : start + chunk]},
-                "deleted": {},
-                "applied_at": 0,
-            }
-        )
+        store.apply_change(Change(account_id=1, upserts={"comments": records[start : start + chunk]}))
     after = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
     total = (after - before) / items
@@ -175,7 +167,7 @@ import json, os, time
 from django.db import connection
 from accounts.models import Account, Worker
 from bench.ingest import comment_record
-from datasync.handlers import WorkerSession, frame_handle
+from datasync.handlers import WorkerSession, frame_stage
 from datasync.protocol import DataSyncFrame, dump_frame, parse_frame
 from datasync.runtime import runtime
 frames, batch = {frames}, {batch}
@@ -206,7 +198,7 @@ def backend_cpu():
 def run(texts):
     wall, cpu, server = time.perf_counter(), time.process_time(), backend_cpu()
     for text in texts:
-        frame_handle(session=session, frame=parse_frame(text))
+        frame_stage(session=session, frame=parse_frame(text)).publish_run()
     return time.perf_counter() - wall, time.process_time() - cpu, backend_cpu() - server
 run(texts[:2])  # warm: first statements, connection set-up
 wall, cpu, server = run(texts[2:])
@@ -219,8 +211,9 @@ print(json.dumps({{"vendor": connection.vendor, "items": n, "wall_us": wall / n 
 
 def ingest_service_time(*, database_url: str | None, frames: int = 42, batch: int = 500) -> dict[str, Any]:
     """Per item, in one process (no socket): wall time, the hub's CPU time and the PostgreSQL backend's
-    CPU time of parsing and durably applying sync frames (`frame_handle`, store included). CPU time is
-    what the load of a shared machine changes least; wall time is shown for reference."""
+    CPU time of parsing and durably applying sync frames (`frame_stage` and its publish step, store
+    included). CPU time is what the load of a shared machine changes least; wall time is shown for
+    reference."""
     with tempfile.TemporaryDirectory(prefix="imhub-bench-svc-") as tmp:
         env = bench_env(database_url=database_url, workdir=Path(tmp))
         return dict(shell_json(env=env, code=SERVICE.format(frames=frames, batch=batch)))

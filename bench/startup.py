@@ -43,7 +43,7 @@ accounts, per_account = {accounts}, {per_account}
 for n in range(accounts):
     account = Account.objects.create(nickname=f"startup-{{n}}", platform="douyin")
     change = bench_account_change(account_id=account.id, items=per_account)
-    for kind, records in change["upserts"].items():
+    for kind, records in change.upserts.items():
         for start in range(0, len(records), 5000):
             with transaction.atomic():
                 entities_upsert(account_id=account.id, upserts={{kind: records[start:start + 5000]}})

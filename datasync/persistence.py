@@ -22,6 +22,7 @@ from pydantic_core import from_json, to_json
 from accounts.models import Account
 from datasync.models import Entity, SyncState
 from datasync.protocol import ENTITY_ID_FIELDS, ENTITY_KINDS
+from datasync.store import Change
 
 SORT_FIELD: dict[str, str] = {
     "contents": "published_at",
@@ -279,11 +280,6 @@ def entities_delete(*, account_id: int, deleted: dict[str, list[str]]) -> dict[s
     return removed
 
 
-def sync_states_load() -> dict[int, int]:
-    """last_seq of every account with a sync state: what the load below will have covered."""
-    return dict(SyncState.objects.values_list("account_id", "last_seq"))
-
-
 def account_states_load() -> dict[int, tuple[int, int]]:
     """(last_seq, revision) of every account with a sync state."""
     return {
@@ -375,47 +371,6 @@ def account_records_load(
         yield current, records
 
 
-def store_load_rows(
-    *,
-    apply: Callable[[dict[str, Any]], Any],
-    last_seqs: dict[int, int],
-    chunk_size: int = 5000,
-) -> int:
-    """Stream every Entity row into `apply(change)` in per-account chunks; returns the row count.
-
-    Rows are read by account in insertion order with a server-side cursor (PostgreSQL) or chunked
-    fetches (SQLite), so memory stays flat apart from the store itself.
-    """
-    count = 0
-    current: int | None = None
-    upserts: dict[str, list[dict[str, Any]]] = {}
-    pending = 0
-
-    def flush() -> None:
-        nonlocal upserts, pending
-        if current is not None and pending:
-            apply(
-                {
-                    "account_id": current,
-                    "seq": last_seqs.get(current, 0),
-                    "upserts": upserts,
-                    "deleted": {},
-                    "applied_at": int(time.time() * 1000),
-                }
-            )
-        upserts, pending = {}, 0
-
-    for account_id, kind, record in _rows_in_order(chunk_size=chunk_size):
-        if account_id != current or pending >= chunk_size:
-            flush()
-            current = account_id
-        upserts.setdefault(kind, []).append(record)
-        pending += 1
-        count += 1
-    flush()
-    return count
-
-
 def _rows_in_order(
     *, chunk_size: int, account_id: int | None = None, account_ids: list[int] | None = None
 ) -> Iterator[tuple[int, str, dict[str, Any]]]:
@@ -443,10 +398,9 @@ def _rows_in_order(
                 yield account_id, kind, (from_json(record) if isinstance(record, str | bytes) else record)
 
 
-def store_load_account(
-    *, account_id: int, apply: Callable[[dict[str, Any]], Any], chunk_size: int = 5000
-) -> int:
-    """Re-apply every stored row of one account (upserts only); returns the row count."""
+def store_load_account(*, account_id: int, apply: Callable[[Change], Any], chunk_size: int = 5000) -> int:
+    """Re-apply every stored row of one account (upserts only, at no known revision: the rows may
+    be ahead of any one change), in changes of at most ``chunk_size`` rows; returns the row count."""
     last_seq = SyncState.objects.filter(account_id=account_id).values_list("last_seq", flat=True).first() or 0
     count = 0
     upserts: dict[str, list[dict[str, Any]]] = {}
@@ -454,18 +408,10 @@ def store_load_account(
         upserts.setdefault(kind, []).append(record)
         count += 1
         if count % chunk_size == 0:
-            apply(
-                {
-                    "account_id": account_id,
-                    "seq": last_seq,
-                    "upserts": upserts,
-                    "deleted": {},
-                    "applied_at": 0,
-                }
-            )
+            apply(Change(account_id=account_id, seq=last_seq, upserts=upserts))
             upserts = {}
     if upserts:
-        apply({"account_id": account_id, "seq": last_seq, "upserts": upserts, "deleted": {}, "applied_at": 0})
+        apply(Change(account_id=account_id, seq=last_seq, upserts=upserts))
     return count
 
 

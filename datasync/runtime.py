@@ -33,16 +33,18 @@ from typing import Any
 from channels.layers import get_channel_layer
 from django.db import close_old_connections
 
-from accounts.commands import ACCOUNT_EVENT, ACCOUNTS_GROUP
+from accounts.commands import ACCOUNT_EVENT, ACCOUNTS_GROUP, WorkerCommand
 from datasync import fanout, stats
 from datasync.persistence import store_load_account
 from datasync.protocol import WORKER_FRAMES
 from datasync.snapshot import database_name, snapshot_path, snapshot_write, store_load
+from datasync.store import Applied, Change
 
 logger = logging.getLogger(__name__)
 
 Loader = Callable[[Any], None]
-FanoutHandler = Callable[[dict[str, Any]], None]
+# `sync` handlers get an `Applied` (the change and what was new to this store); other kinds their data
+FanoutHandler = Callable[[Any], None]
 FrameHandler = Callable[..., Any]
 LOAD_RETRY = 5.0
 
@@ -52,6 +54,10 @@ class Wiring:
     """Everything one hub process runs besides serving requests, listed in one place.
 
     - `frame_handlers`: worker frame type -> `fn(*, session, frame) -> Outcome` (one per type);
+    - `frame_preparers`: worker frame type -> `fn(frame) -> prepared`: CPU work done ahead of the
+      handler, with no database and no effect; the handler gets it as `prepared`;
+    - `command_frames`: worker command class -> `fn(command) -> hub frame` for the worker (one per
+      command name; `accounts.commands.WorkerCommand`);
     - `fanout_handlers`: fan-out kind -> `fn(data)` run in this process for each message of that kind;
     - `loaders`: `fn(store)` run in a thread during start-up, after the entity rows are loaded;
     - `periodic`: `(fn, interval)`: sync `fn()` in a thread every `interval` seconds once started.
@@ -59,6 +65,8 @@ class Wiring:
 
     frame_handlers: Mapping[str, FrameHandler] = field(default_factory=dict)
     fanout_handlers: Mapping[str, tuple[FanoutHandler, ...]] = field(default_factory=dict)
+    frame_preparers: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
+    command_frames: Mapping[type[WorkerCommand], Callable[[Any], Any]] = field(default_factory=dict)
     loaders: tuple[Loader, ...] = ()
     periodic: tuple[tuple[Callable[[], Any], float], ...] = ()
 
@@ -68,9 +76,19 @@ class Wiring:
         unknown = sorted(set(self.frame_handlers) - worker_types)
         if unknown:
             raise ValueError(f"no worker frame of type {', '.join(unknown)}")
+        unprepared = sorted(set(self.frame_preparers) - set(self.frame_handlers))
+        if unprepared:
+            raise ValueError(f"a preparer but no handler of worker frame {', '.join(unprepared)}")
         kinds = sorted(set(self.fanout_handlers) - set(fanout.KINDS))
         if kinds:
             raise ValueError(f"unknown fan-out kind {', '.join(kinds)}; known: {', '.join(fanout.KINDS)}")
+        names = [command.NAME for command in self.command_frames]
+        if not all(names) or len(set(names)) != len(names):
+            raise ValueError(f"worker commands need one class per name: {sorted(names)}")
+
+    def command_class(self, name: str) -> type[WorkerCommand] | None:
+        """The worker command class called ``name`` (dispatch by name), or None."""
+        return next((command for command in self.command_frames if name == command.NAME), None)
 
 
 def wiring_compose(*parts: Wiring) -> Wiring:
@@ -79,6 +97,8 @@ def wiring_compose(*parts: Wiring) -> Wiring:
     and periodic jobs run in order."""
     frame_handlers: dict[str, FrameHandler] = {}
     fanout_handlers: dict[str, tuple[FanoutHandler, ...]] = {}
+    preparers: dict[str, Callable[[Any], Any]] = {}
+    commands: dict[type[WorkerCommand], Callable[[Any], Any]] = {}
     for part in parts:
         for frame_type, handler in part.frame_handlers.items():
             if frame_type in frame_handlers:
@@ -86,9 +106,13 @@ def wiring_compose(*parts: Wiring) -> Wiring:
             frame_handlers[frame_type] = handler
         for kind, handlers in part.fanout_handlers.items():
             fanout_handlers[kind] = (*fanout_handlers.get(kind, ()), *handlers)
+        preparers.update(part.frame_preparers)
+        commands.update(part.command_frames)
     return Wiring(
         frame_handlers=frame_handlers,
         fanout_handlers=fanout_handlers,
+        frame_preparers=preparers,
+        command_frames=commands,
         loaders=tuple(loader for part in parts for loader in part.loaders),
         periodic=tuple(job for part in parts for job in part.periodic),
     )
@@ -102,7 +126,7 @@ class Runtime:
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self._accepting = False
-        self._buffer: list[tuple[str, dict[str, Any]]] = []
+        self._buffer: list[tuple[str, Any]] = []
         self._loaded_seq: dict[int, int] = {}
         self._seen_seq: dict[int, int] = {}
         self._wiring: Wiring | None = None
@@ -266,20 +290,18 @@ class Runtime:
             self._seen_seq = dict(last_seqs)
             buffered, self._buffer = self._buffer, []
             for kind, data in buffered:
-                if kind == "sync" and self._loaded_already(data):
+                if isinstance(data, Change) and self._loaded_already(data):
                     continue
                 self._dispatch(kind, data)
             self._ready.set()
 
-    def _loaded_already(self, change: dict[str, Any]) -> bool:
+    def _loaded_already(self, change: Change) -> bool:
         """A buffered change the load covered: its revision was committed before the load read the
         revisions, so its rows were read too. Without a revision (older hubs), the seq rule: strictly
         older only, since a change at the loaded seq may carry a row written outside a sync frame."""
-        account_id = int(change["account_id"])
-        revision = change.get("revision")
-        if revision is not None:
-            return int(revision) <= self._loaded_revision.get(account_id, 0)
-        return int(change.get("seq", 0)) < self._loaded_seq.get(account_id, 0)
+        if change.revision is not None:
+            return change.revision <= self._loaded_revision.get(change.account_id, 0)
+        return change.seq < self._loaded_seq.get(change.account_id, 0)
 
     # ---- snapshot ----------------------------------------------------------------------------------
 
@@ -305,19 +327,20 @@ class Runtime:
 
     # ---- delivery ----------------------------------------------------------------------------------
 
-    def change_publish(self, *, change: dict[str, Any]) -> None:
+    def change_publish(self, *, change: Change) -> None:
         """The one way an applied (durable) change goes out: this process's store at once, so the
         ack and the next read see it, then every other hub process through the fan-out group (where
         this process skips it). A failed publish is logged; the others catch up from the database
         at their next start, or at once when the next change shows them the seq gap."""
         self.deliver(kind="sync", data=change)
         try:
-            fanout.fanout_publish_sync(kind="sync", data=change)
+            fanout.fanout_publish_sync(kind="sync", data=change.as_message())
         except Exception:
-            logger.exception("fan-out of an applied change failed: account_id=%s", change.get("account_id"))
+            logger.exception("fan-out of an applied change failed: account_id=%s", change.account_id)
 
-    def deliver(self, *, kind: str, data: dict[str, Any]) -> None:
-        """Apply one change/event in this process: buffered until the load is done, then dispatched."""
+    def deliver(self, *, kind: str, data: Any) -> None:
+        """Apply one change/event in this process (a `sync` kind's data is a `Change`): buffered until
+        the load is done, then dispatched."""
         with self._lock:
             if not self._accepting:
                 return
@@ -326,11 +349,13 @@ class Runtime:
                 return
         self._dispatch(kind, data)
 
-    def _dispatch(self, kind: str, data: dict[str, Any]) -> None:
-        if kind == "sync":
-            self._seq_check(int(data["account_id"]), int(data.get("seq", 0)))
-            new = self.store.apply_change(data)
-            data = {**data, "new": [list(pair) for pair in new or ()]}
+    def _dispatch(self, kind: str, data: Any) -> None:
+        if isinstance(data, Change):
+            self._seq_check(data.account_id, data.seq)
+            data = Applied(change=data, new=self.store.apply_change(data))
+            account_id: Any = data.change.account_id
+        else:
+            account_id = data.get("account_id") or data.get("id")
         for fn in self.wiring.fanout_handlers.get(kind, ()):
             try:
                 fn(data)
@@ -339,7 +364,7 @@ class Runtime:
                     "fan-out handler %s failed for kind=%s account_id=%s",
                     getattr(fn, "__qualname__", fn),
                     kind,
-                    data.get("account_id") or data.get("id"),
+                    account_id,
                 )
 
     def _seq_check(self, account_id: int, seq: int) -> None:
@@ -392,8 +417,10 @@ class Runtime:
             logger.warning("ignoring fan-out message of unknown type %r", message.get("type"))
             return
         kind, data = message["kind"], message["data"]
-        if kind == "sync" and message.get("origin") == fanout.PROCESS_ID:
-            return  # applied locally before the ack
+        if kind == "sync":
+            if message.get("origin") == fanout.PROCESS_ID:
+                return  # applied locally before the ack
+            data = Change.from_message(data)
         self.deliver(kind=kind, data=data)
 
     async def _every(self, fn: Callable[[], Any], interval: float) -> None:
@@ -426,7 +453,7 @@ def get_store() -> Any:
     return runtime.store
 
 
-def change_publish(*, change: dict[str, Any]) -> None:
+def change_publish(*, change: Change) -> None:
     """This process's `runtime.change_publish` (see there)."""
     runtime.change_publish(change=change)
 

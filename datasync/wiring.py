@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from accounts.commands import AssignCommand, LoginStartCommand, ResyncCommand, RevokeCommand
 from accounts.services import workers_expire_silent
-from datasync import handlers, stats_share
+from datasync import commands, handlers, stats_share
 from datasync.runtime import Wiring, runtime
 
 
 def core_wiring() -> Wiring:
-    """The worker frames the core handles and the core's periodic jobs."""
+    """The worker frames and commands the core handles, and the core's periodic jobs."""
     return Wiring(
         # worker frame type -> the one handler of it (datasync/handlers.py)
         frame_handlers={
@@ -25,6 +26,15 @@ def core_wiring() -> Wiring:
             "worker:account:status": handlers.account_status_record,
             "worker:data:sync": handlers.sync_apply,
             "worker:login:status": handlers.login_status_record,
+        },
+        # the CPU work on a sync frame, done while the connection's previous frame commits
+        frame_preparers={"worker:data:sync": handlers.sync_prepare},
+        # worker command -> the hub frame it becomes (datasync/commands.py)
+        command_frames={
+            AssignCommand: commands.assign_frame,
+            RevokeCommand: commands.revoke_frame,
+            LoginStartCommand: commands.login_start_frame,
+            ResyncCommand: commands.resync_frame,
         },
         periodic=(
             (workers_expire_silent, float(settings.IMHUB_HEARTBEAT_INTERVAL)),

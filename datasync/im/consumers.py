@@ -23,7 +23,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from datasync.im.api.auth import credentials_user
 from datasync.im.api.visibility import visible_account_ids_async
-from datasync.im.events import Event, event_buffer, loop_subscriber
+from datasync.im.events import AgentEvent, event_buffer, loop_subscriber
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
 
     user: Any = None
     visible: frozenset[int] | None = None
-    queue: asyncio.Queue[Event] | None = None
+    queue: asyncio.Queue[AgentEvent] | None = None
     subscriber: Any = None
     pump: asyncio.Task[None] | None = None
 
@@ -93,8 +93,8 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             else:
                 for event in missed:
                     if self._visible(event):
-                        await self.send_json(event)
-                last_sent = missed[-1]["event_id"] if missed else last_event_id
+                        await self.send_json(event.as_json())
+                last_sent = missed[-1].event_id if missed else last_event_id
         await self.send_json({"type": "ready", "last_event_id": last_sent})
         return last_sent
 
@@ -102,14 +102,14 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         assert self.queue is not None
         while True:
             event = await self.queue.get()
-            if event["event_id"] <= last_sent:
+            if event.event_id <= last_sent:
                 continue  # already sent during the replay
-            last_sent = event["event_id"]
+            last_sent = event.event_id
             if self._visible(event):
-                await self.send_json(event)
+                await self.send_json(event.as_json())
 
-    def _visible(self, event: Event) -> bool:
-        return self.visible is None or event["account_id"] in self.visible
+    def _visible(self, event: AgentEvent) -> bool:
+        return self.visible is None or event.account_id in self.visible
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "ping":

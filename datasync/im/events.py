@@ -6,8 +6,8 @@ them). Each event gets a monotonically increasing id (starting at the process's 
 ``settings.IMHUB_EVENT_BUFFER`` events are kept so a reconnecting client can resume from its last id.
 Older than that, the client gets ``resync_required`` and reloads over the IM API.
 
-Event: ``{"event_id": int, "type": "new_item"|"read_mark"|"reply_status"|"account_status",
-"account_id": int, "data": {...}}``.
+An event is an ``AgentEvent``, sent to agents as ``{"event_id": int, "type": "new_item"|"read_mark"|
+"reply_status"|"account_status", "account_id": int, "data": {...}}`` (``as_json``).
 """
 
 from __future__ import annotations
@@ -17,13 +17,36 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal, get_args
 
 from datasync.protocol import ENTITY_ID_FIELDS
+from datasync.store import Applied
 
-Event = dict[str, Any]
-Subscriber = Callable[[Event], None]
-EVENT_TYPES = ("new_item", "read_mark", "reply_status", "account_status")
+EventType = Literal["new_item", "read_mark", "reply_status", "account_status"]
+EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentEvent:
+    """One event for the agents who see ``account_id``; ids increase within a process life."""
+
+    event_id: int
+    type: EventType
+    account_id: int
+    data: dict[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        """What the agents' WebSocket sends."""
+        return {
+            "event_id": self.event_id,
+            "type": self.type,
+            "account_id": self.account_id,
+            "data": self.data,
+        }
+
+
+Subscriber = Callable[[AgentEvent], None]
 
 
 class EventBuffer:
@@ -31,7 +54,7 @@ class EventBuffer:
 
     def __init__(self, size: int, *, first_id: int = 0) -> None:
         self._lock = threading.Lock()
-        self._events: deque[Event] = deque(maxlen=max(1, size))
+        self._events: deque[AgentEvent] = deque(maxlen=max(1, size))
         self._last_id = first_id
         self._subscribers: list[Subscriber] = []
 
@@ -39,28 +62,28 @@ class EventBuffer:
     def last_id(self) -> int:
         return self._last_id
 
-    def publish(self, *, type: str, account_id: int, data: dict[str, Any]) -> Event:
+    def publish(self, *, type: EventType, account_id: int, data: dict[str, Any]) -> AgentEvent:
         if type not in EVENT_TYPES:
             raise ValueError(f"unknown event type {type!r}")
         with self._lock:
             self._last_id += 1
-            event = {"event_id": self._last_id, "type": type, "account_id": int(account_id), "data": data}
+            event = AgentEvent(event_id=self._last_id, type=type, account_id=int(account_id), data=data)
             self._events.append(event)
             subscribers = list(self._subscribers)
         for subscriber in subscribers:
             subscriber(event)
         return event
 
-    def since(self, last_id: int) -> list[Event] | None:
+    def since(self, last_id: int) -> list[AgentEvent] | None:
         """Events after ``last_id``; None when some of them already fell out of the buffer."""
         with self._lock:
             if last_id > self._last_id:
                 return None  # an id this buffer never issued: the client saw another process life
             if last_id == self._last_id:
                 return []
-            if not self._events or self._events[0]["event_id"] > last_id + 1:
+            if not self._events or self._events[0].event_id > last_id + 1:
                 return None
-            return [e for e in self._events if e["event_id"] > last_id]
+            return [e for e in self._events if e.event_id > last_id]
 
     def subscribe(self, fn: Subscriber) -> None:
         with self._lock:
@@ -87,11 +110,11 @@ def _boot_first_id() -> int:
 event_buffer = EventBuffer(_buffer_size(), first_id=_boot_first_id())
 
 
-def loop_subscriber(queue: asyncio.Queue[Event]) -> Subscriber:
+def loop_subscriber(queue: asyncio.Queue[AgentEvent]) -> Subscriber:
     """A subscriber that hands events to ``queue`` on its event loop, from any thread."""
     loop = asyncio.get_running_loop()
 
-    def deliver(event: Event) -> None:
+    def deliver(event: AgentEvent) -> None:
         try:
             loop.call_soon_threadsafe(queue.put_nowait, event)
         except RuntimeError:  # the loop is closed: the consumer is gone
@@ -108,10 +131,10 @@ def _record_kind(kind: str) -> str:
 # ---- fan-out handlers: every hub process turns fan-out messages into events -----------------------
 
 
-def new_items_publish(data: dict[str, Any]) -> None:
+def new_items_publish(applied: Applied) -> None:
     """`sync`: one `new_item` event per record that was new to this process's store."""
-    account_id = int(data["account_id"])
-    for kind, record in data.get("new") or ():
+    account_id = applied.change.account_id
+    for kind, record in applied.new:
         event_buffer.publish(
             type="new_item", account_id=account_id, data={"kind": _record_kind(kind), "record": record}
         )

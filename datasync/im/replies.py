@@ -11,24 +11,36 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.commands import WorkerCommand, send_worker_command
 from datasync import persistence
 from datasync.fanout import fanout_publish_sync
 from datasync.im.models import ReplyRequest, ReplyStatus
 from datasync.runtime import change_publish
-from datasync.store import DataStore, StoreQueryError
+from datasync.store import Change, DataStore, StoreQueryError
 
 logger = logging.getLogger(__name__)
 
 TARGET_KINDS = ("comment", "work", "message")
 MAX_TEXT = 2000
 DISPATCH_INTERVAL = 1.0
+
+
+@dataclass(frozen=True)
+class ReplyRequestCommand(WorkerCommand):
+    """Perform this reply on the platform (the worker answers with `worker:reply:result`)."""
+
+    NAME: ClassVar[str] = "reply_request"
+    reply_id: str
+    target: dict[str, Any]
+    text: str
 
 
 class ReplyError(Exception):
@@ -121,13 +133,9 @@ def reply_dispatch(*, reply_id: Any) -> bool:
         reply.save(update_fields=["dispatched_at", "worker_id", "updated_at"])
         _send_worker_command(
             worker_id=worker.worker_id,
-            command={
-                "name": "reply_request",
-                "reply_id": str(reply.id),
-                "account_id": reply.account_id,
-                "target": reply.target,
-                "text": reply.text,
-            },
+            command=ReplyRequestCommand(
+                account_id=reply.account_id, reply_id=str(reply.id), target=reply.target, text=reply.text
+            ),
         )
     logger.info("reply %s dispatched: account_id=%s worker=%s", reply.id, reply.account_id, worker.worker_id)
     return True
@@ -236,15 +244,9 @@ def reply_entity_apply(*, account_id: int, entity: dict[str, Any]) -> None:
     with transaction.atomic():
         seq, revision = persistence.revision_bump(account_id=account_id)
         applied = persistence.entities_upsert(account_id=account_id, upserts={kind: [entity]}, now_ms=now_ms)
-    change = {
-        "account_id": account_id,
-        "seq": seq,
-        "upserts": applied,
-        "deleted": {},
-        "applied_at": now_ms,
-        "revision": revision,
-    }
-    change_publish(change=change)
+    change_publish(
+        change=Change(account_id=account_id, seq=seq, upserts=applied, applied_at=now_ms, revision=revision)
+    )
 
 
 def reply_publish_status(*, reply: ReplyRequest) -> None:
@@ -254,10 +256,8 @@ def reply_publish_status(*, reply: ReplyRequest) -> None:
         logger.exception("reply_status fan-out failed: reply=%s account_id=%s", reply.id, reply.account_id)
 
 
-def _send_worker_command(*, worker_id: str, command: dict[str, Any]) -> None:
+def _send_worker_command(*, worker_id: str, command: WorkerCommand) -> None:
     """``accounts.commands.send_worker_command`` (sends after the transaction commits)."""
-    from accounts.commands import send_worker_command
-
     send_worker_command(worker_id=worker_id, command=command)
 
 

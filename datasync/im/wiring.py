@@ -9,9 +9,11 @@ from datasync.runtime import Wiring
 
 
 def im_wiring() -> Wiring:
-    """The reply result frame, the agent events made of fan-out messages, read marks and replies."""
+    """Replies (their command, result frame and dispatcher), the agent events made of fan-out messages,
+    read marks."""
     return Wiring(
         frame_handlers={"worker:reply:result": handlers.reply_result_record},
+        command_frames={replies.ReplyRequestCommand: handlers.reply_request_frame},
         # fan-out kind -> what every hub process does with each message of it
         fanout_handlers={
             "sync": (events.new_items_publish,),

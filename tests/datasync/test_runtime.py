@@ -15,7 +15,7 @@ from datasync import fanout, stats
 from datasync.models import SyncState
 from datasync.persistence import entities_upsert
 from datasync.runtime import Runtime, Wiring, runtime
-from datasync.store import DataStore
+from datasync.store import Applied, Change, DataStore
 from tests.datasync.records import comment
 
 
@@ -26,14 +26,10 @@ def _with_sync_handler(monkeypatch: pytest.MonkeyPatch, fn: Any) -> None:
     monkeypatch.setattr(runtime, "_wiring", dataclasses.replace(wiring, fanout_handlers=handlers))
 
 
-def _change(account_id: int, seq: int, *ids: str) -> dict[str, Any]:
-    return {
-        "account_id": account_id,
-        "seq": seq,
-        "upserts": {"comments": [comment(i) for i in ids]},
-        "deleted": {},
-        "applied_at": 1,
-    }
+def _change(account_id: int, seq: int, *ids: str) -> Change:
+    return Change(
+        account_id=account_id, seq=seq, upserts={"comments": [comment(i) for i in ids]}, applied_at=1
+    )
 
 
 @pytest.mark.django_db
@@ -44,8 +40,8 @@ def test_changes_buffered_during_the_load_are_replayed_only_when_newer() -> None
     SyncState.objects.create(account=account, last_seq=2)
     seen: list[tuple[int, list[Any]]] = []
 
-    def on_sync(data: dict[str, Any]) -> None:
-        seen.append((data["seq"], data["new"]))
+    def on_sync(applied: Applied) -> None:
+        seen.append((applied.change.seq, applied.new))
 
     loading = Runtime()
     loading.build(Wiring(fanout_handlers={"sync": (on_sync,)}))
@@ -75,7 +71,7 @@ async def test_a_change_from_another_process_reaches_this_store_through_the_grou
     await runtime.ensure_ready()
     try:
         # when another process publishes a sync change to the fan-out group
-        message = fanout.fanout_message(kind="sync", data=_change(41, 1, "k1", "k2"))
+        message = fanout.fanout_message(kind="sync", data=_change(41, 1, "k1", "k2").as_message())
         message["origin"] = "another-process"
         await get_channel_layer().group_send(fanout.FANOUT_GROUP, message)
         for _ in range(200):
@@ -96,13 +92,13 @@ async def test_this_processs_own_sync_messages_are_not_applied_twice(
     # given a started runtime and a handler counting sync dispatches
     await runtime.stop()
     seen: list[int] = []
-    _with_sync_handler(monkeypatch, lambda data: seen.append(data["seq"]))
+    _with_sync_handler(monkeypatch, lambda applied: seen.append(applied.change.seq))
     await runtime.ensure_ready()
     try:
         # when a change is delivered locally and also comes back through the group with our origin
         change = _change(42, 1, "k1")
         runtime.deliver(kind="sync", data=change)
-        message = fanout.fanout_message(kind="sync", data=change)
+        message = fanout.fanout_message(kind="sync", data=change.as_message())
         await get_channel_layer().group_send(fanout.FANOUT_GROUP, message)
         await fanout.fanout_publish(kind="read_mark", data={"account_id": 42})
         for _ in range(100):
@@ -159,7 +155,7 @@ async def test_a_seq_gap_in_the_fan_out_is_counted_and_the_account_reloaded() ->
     try:
         # when seq 4 and then seq 6 arrive from another process
         for change in (_change(account_id, 4, "k1"), _change(account_id, 6, "k3")):
-            message = fanout.fanout_message(kind="sync", data=change)
+            message = fanout.fanout_message(kind="sync", data=change.as_message())
             message["origin"] = "another-process"
             await get_channel_layer().group_send(fanout.FANOUT_GROUP, message)
         for _ in range(500):

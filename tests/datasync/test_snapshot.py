@@ -13,7 +13,7 @@ from datasync import persistence, snapshot
 from datasync.im.replies import reply_entity_apply
 from datasync.models import SyncState
 from datasync.runtime import Runtime, Wiring
-from datasync.store import DataStore
+from datasync.store import Change, DataStore
 from datasync.store.account import AccountIndex
 from datasync.store.bulk import account_build
 from datasync.store.items import CommentItem, ContentItem, ConversationItem, MessageItem
@@ -45,12 +45,12 @@ def _store_state(store: DataStore) -> dict[int, dict[str, Any]]:
 def test_the_one_pass_build_equals_applying_the_records_one_by_one() -> None:
     # given an account's records: works, comments with replies, conversations, messages in both directions
     change = bench_account_change(account_id=7, items=3000)
-    change["upserts"]["conversations"].append(conversation("lonely", last_message_at=5))
+    change.upserts["conversations"].append(conversation("lonely", last_message_at=5))
     one_by_one = DataStore()
     one_by_one.apply_change(change)
 
     # when the same records are built in one pass
-    records = change["upserts"]
+    records = change.upserts
     built = account_build(
         7,
         contents=[ContentItem(r) for r in records["contents"]],
@@ -186,13 +186,7 @@ def test_an_account_holding_a_change_of_unknown_revision_is_not_written(
     loaded = _runtime(path, settings)
     loaded.deliver(
         kind="sync",
-        data={
-            "account_id": a.id,
-            "seq": 2,
-            "upserts": {"comments": [comment("x")]},
-            "deleted": {},
-            "applied_at": 1,
-        },
+        data=Change(account_id=a.id, seq=2, upserts={"comments": [comment("x")]}, applied_at=1),
     )
 
     # when it writes its snapshot, only the account it can vouch for is in it
@@ -208,7 +202,7 @@ def test_a_buffered_change_is_replayed_only_above_the_loaded_revision(settings: 
     settings.IMHUB_SNAPSHOT_PATH = ""
     loading = Runtime()
     seen: list[int] = []
-    loading.build(Wiring(fanout_handlers={"sync": (lambda data: seen.append(data["revision"]),)}))
+    loading.build(Wiring(fanout_handlers={"sync": (lambda applied: seen.append(applied.change.revision),)}))
     loading.store = DataStore()
     loading._accepting = True
 
@@ -218,14 +212,9 @@ def test_a_buffered_change_is_replayed_only_above_the_loaded_revision(settings: 
     for revision, record in ((2, old), (3, comment("a3"))):
         loading.deliver(
             kind="sync",
-            data={
-                "account_id": a.id,
-                "seq": revision,
-                "upserts": {"comments": [record]},
-                "deleted": {},
-                "applied_at": 1,
-                "revision": revision,
-            },
+            data=Change(
+                account_id=a.id, seq=revision, upserts={"comments": [record]}, applied_at=1, revision=revision
+            ),
         )
     loading._load_blocking()
 

@@ -97,7 +97,7 @@ async def test_an_applied_sync_change_is_handed_on_once(held: Held, monkeypatch:
     wiring = runtime.wiring
     counting = {
         **wiring.fanout_handlers,
-        "sync": (*wiring.fanout_handlers["sync"], lambda d: seen.append(d["new"])),
+        "sync": (*wiring.fanout_handlers["sync"], lambda applied: seen.append(applied.new)),
     }
     monkeypatch.setattr(runtime, "_wiring", dataclasses.replace(wiring, fanout_handlers=counting))
     monkeypatch.setattr(fanout, "fanout_publish_sync", lambda *, kind, data: published.append((kind, data)))
@@ -106,7 +106,12 @@ async def test_an_applied_sync_change_is_handed_on_once(held: Held, monkeypatch:
     frame = sync_frame(account_id=held.account.id, epoch=1, seq=1, entities={"comments": [comment("k1")]})
 
     # when the worker's sync frame is applied
-    outcome = await database_sync_to_async(handlers.frame_handle)(session=session, frame=frame)
+    def handle() -> handlers.Outcome:
+        staged = handlers.frame_stage(session=session, frame=frame)
+        staged.publish_run()
+        return staged
+
+    outcome = await database_sync_to_async(handle)()
 
     # then this process applied it once, it went to the group once, and the outcome only acks
     assert [[(kind, r["comment_id"]) for kind, r in new] for new in seen] == [[("comments", "k1")]]

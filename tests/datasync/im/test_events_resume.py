@@ -28,7 +28,7 @@ def test_an_id_this_buffer_never_issued_asks_for_resync():
     # when / then
     assert buffer.since(500) is None
     assert buffer.since(102) == []
-    assert [e["event_id"] for e in buffer.since(100) or []] == [101, 102]
+    assert [e.event_id for e in buffer.since(100) or []] == [101, 102]
 
 
 def test_a_fresh_buffer_with_no_events_asks_an_old_client_to_resync():

@@ -64,7 +64,7 @@ def test_reply_is_recorded_and_sent_to_the_holding_worker(team: Team, sent: list
         "conversation_id": None,
     }
     assert body["dispatched_at"] is not None
-    assert sent == [
+    assert [(worker_id, command.as_message()) for worker_id, command in sent] == [
         (
             "w1",
             {
@@ -147,7 +147,7 @@ def test_reply_waits_for_a_worker_then_is_dispatched_once(team: Team, sent: list
     second = replies.replies_dispatch_pending()
     # then it is sent exactly once
     assert (first, second) == ({"dispatched": 1, "expired": 0}, {"dispatched": 0, "expired": 0})
-    assert [command["reply_id"] for _, command in sent] == [reply_id]
+    assert [command.reply_id for _, command in sent] == [reply_id]
 
 
 def test_reply_without_worker_fails_no_worker_after_the_deadline(
