@@ -83,9 +83,7 @@ def bench_service_time(
 
     store = DataStore()
     bench_dataset_fill(store, accounts=accounts, items=items)
-    runtime.store = store  # a ready store without the runtime's tasks: nothing else runs here
-    runtime._accepting = True
-    runtime._ready.set()
+    runtime.serve(store)  # a ready store without the runtime's tasks: nothing else runs here
     gc.collect()
     gc.freeze()
     django_app = ASGIStaticFilesHandler(get_asgi_application())

@@ -37,9 +37,9 @@ class ChartBar:
 
 
 def _item_counts(account_ids: list[int]) -> dict[int, dict[str, int]]:
-    from datasync.runtime import get_store, runtime
+    from datasync.runtime import runtime
 
-    store = get_store()
+    store = runtime.store
     if store is not None and runtime.ready:
         return {account_id: store.account_totals(account_id) for account_id in account_ids}
     counts: dict[int, dict[str, int]] = {account_id: dict.fromkeys(KINDS, 0) for account_id in account_ids}

@@ -187,11 +187,9 @@ def _database_metrics() -> Iterable[Metric]:
 
 
 def _store_metrics() -> Iterable[Metric]:
-    try:
-        from datasync.runtime import get_store
-    except ImportError:
-        return
-    store = get_store()
+    from datasync.runtime import runtime
+
+    store = runtime.store
     if store is None:
         return
     items = GaugeMetricFamily(

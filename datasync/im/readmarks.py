@@ -14,7 +14,7 @@ from typing import Any
 from datasync.fanout import fanout_publish_sync
 from datasync.im.events import event_buffer
 from datasync.im.models import ReadMark, ReadMarkTarget
-from datasync.runtime import get_store
+from datasync.runtime import runtime
 from datasync.store import DataStore, StoreNotFound, StoreQueryError
 
 logger = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ def read_marks_load(store: DataStore) -> None:
 
 def read_mark_fanout_apply(data: dict[str, Any]) -> None:
     """Fan-out handler (`read_mark`), every process: apply the mark to its store, then tell its agents."""
-    store = get_store()
+    store = runtime.store
     if store is not None:
         store.read_mark_apply(data)
     event_buffer.publish(type="read_mark", account_id=int(data["account_id"]), data=data)

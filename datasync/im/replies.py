@@ -23,7 +23,7 @@ from accounts.commands import WorkerCommand, send_worker_command
 from datasync import persistence
 from datasync.fanout import fanout_publish_sync
 from datasync.im.models import ReplyRequest, ReplyStatus
-from datasync.runtime import change_publish
+from datasync.runtime import runtime
 from datasync.store import Change, DataStore, StoreQueryError
 
 logger = logging.getLogger(__name__)
@@ -244,7 +244,7 @@ def reply_entity_apply(*, account_id: int, entity: dict[str, Any]) -> None:
     with transaction.atomic():
         seq, revision = persistence.revision_bump(account_id=account_id)
         applied = persistence.entities_upsert(account_id=account_id, upserts={kind: [entity]}, now_ms=now_ms)
-    change_publish(
+    runtime.change_publish(
         change=Change(account_id=account_id, seq=seq, upserts=applied, applied_at=now_ms, revision=revision)
     )
 

@@ -104,9 +104,8 @@ def _runtime(path: Path | None, settings: Any) -> Runtime:
     settings.IMHUB_SNAPSHOT_PATH = str(path) if path else ""
     loading = Runtime()
     loading.build(Wiring())
-    loading.store = DataStore()
-    loading._accepting = True
-    loading._load_blocking()
+    loading.loading()
+    loading.load_now()
     return loading
 
 
@@ -203,8 +202,7 @@ def test_a_buffered_change_is_replayed_only_above_the_loaded_revision(settings: 
     loading = Runtime()
     seen: list[int] = []
     loading.build(Wiring(fanout_handlers={"sync": (lambda applied: seen.append(applied.change.revision),)}))
-    loading.store = DataStore()
-    loading._accepting = True
+    loading.loading()
 
     # when changes of revisions 2 (an older version of a2, read by the load already) and 3 arrive
     # while it loads
@@ -216,7 +214,7 @@ def test_a_buffered_change_is_replayed_only_above_the_loaded_revision(settings: 
                 account_id=a.id, seq=revision, upserts={"comments": [record]}, applied_at=1, revision=revision
             ),
         )
-    loading._load_blocking()
+    loading.load_now()
 
     # then only revision 3 is replayed: the stored a2 is not overwritten by the older buffered one
     assert seen == [3]

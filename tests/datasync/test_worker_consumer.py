@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -332,7 +332,7 @@ async def test_a_command_no_wiring_knows_is_dropped_and_logged(
 
 
 async def test_an_unexpected_handler_failure_is_internal_error_and_the_connection_stays(
-    held: Held, monkeypatch: pytest.MonkeyPatch
+    held: Held, rewire: Callable[..., None]
 ) -> None:
     # given a registered worker and a heartbeat handler that blows up
     comm, _ = await _registered(held)
@@ -340,9 +340,7 @@ async def test_an_unexpected_handler_failure_is_internal_error_and_the_connectio
     def broken(**kwargs: Any) -> None:
         raise RuntimeError("boom")
 
-    wiring = runtime.wiring
-    frame_handlers = {**wiring.frame_handlers, "worker:heartbeat": broken}
-    monkeypatch.setattr(runtime, "_wiring", dataclasses.replace(wiring, frame_handlers=frame_handlers))
+    rewire(frame_handlers={**runtime.wiring.frame_handlers, "worker:heartbeat": broken})
 
     # when a heartbeat arrives, then a sync
     await comm.send_to(text_data=dump_frame(HeartbeatFrame.build(frame_id="hb-9")))

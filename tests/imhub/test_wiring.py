@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
 
+from accounts.commands import AssignCommand, LoginStartCommand, ResyncCommand, RevokeCommand, WorkerCommand
+from accounts.models import Account
 from datasync import fanout, handlers
+from datasync.commands import command_frame
+from datasync.im.replies import ReplyRequestCommand
 from datasync.protocol import WORKER_FRAMES
 from datasync.runtime import Wiring, runtime, wiring_compose
 from imhub.wiring import hub_wiring
@@ -17,46 +21,52 @@ from tests.datasync.conftest import Held, clean_runtime, held  # noqa: F401
 from tests.datasync.records import comment, sync_frame
 
 
-def _names(fns: Any) -> list[str]:
-    return [f"{fn.__module__}.{fn.__qualname__}" for fn in fns]
+def _subclasses(cls: type) -> set[type]:
+    found: set[type] = set(cls.__subclasses__())
+    return found.union(*(_subclasses(sub) for sub in found)) if found else found
 
 
-def test_the_hub_runtime_is_built_from_the_wiring_listing() -> None:
+def test_the_running_wiring_is_the_hubs_and_covers_every_worker_frame_command_and_fanout_kind() -> None:
     # given a Django set-up (ImhubConfig.ready() has run)
     wiring = runtime.wiring
 
-    # then every frame handler, fan-out handler, loader and periodic job is the listed one, and only those
+    # then it is the project's composition, with one handler per frame a worker sends, a frame for
+    # every worker command there is, and handlers for every fan-out kind
     assert wiring == hub_wiring()
-    assert {t: _names([fn]) for t, fn in wiring.frame_handlers.items()} == {
-        "worker:register": ["datasync.handlers.worker_register"],
-        "worker:heartbeat": ["datasync.handlers.worker_heartbeat"],
-        "worker:account:status": ["datasync.handlers.account_status_record"],
-        "worker:data:sync": ["datasync.handlers.sync_apply"],
-        "worker:login:status": ["datasync.handlers.login_status_record"],
-        "worker:reply:result": ["datasync.im.handlers.reply_result_record"],
-    }
-    assert {kind: _names(fns) for kind, fns in wiring.fanout_handlers.items()} == {
-        "sync": ["datasync.im.events.new_items_publish"],
-        "read_mark": ["datasync.im.readmarks.read_mark_fanout_apply"],
-        "reply_status": ["datasync.im.events.reply_status_publish"],
-        "account_status": [
-            "datasync.im.events.account_status_publish",
-            "datasync.im.api.visibility.visibility_invalidate",
-        ],
-    }
-    assert _names(wiring.loaders) == ["datasync.im.readmarks.read_marks_load"]
-    assert [(*_names([fn]), every) for fn, every in wiring.periodic] == [
-        ("accounts.services.workers.workers_expire_silent", 10.0),
-        ("datasync.runtime.Runtime.snapshot_save", 300.0),
-        ("datasync.stats_share.stats_share_publish", 5.0),
-        ("datasync.im.replies.replies_dispatch_pending", 1.0),
-    ]
-
-
-def test_every_frame_a_worker_sends_has_one_handler_and_every_fanout_kind_is_handled() -> None:
-    wiring = runtime.wiring
     assert sorted(wiring.frame_handlers) == sorted(cls.TYPE for cls in WORKER_FRAMES)
+    assert set(wiring.command_frames) == _subclasses(WorkerCommand)
     assert sorted(wiring.fanout_handlers) == sorted(fanout.KINDS)
+    assert set(wiring.frame_preparers) <= set(wiring.frame_handlers)
+
+
+COMMANDS = [
+    (lambda account_id: AssignCommand(account_id=account_id, epoch=1), "master:task:assign"),
+    (lambda account_id: RevokeCommand(account_id=account_id, epoch=1), "master:task:revoke"),
+    (lambda account_id: LoginStartCommand(account_id=account_id, session_id="s1"), "master:login:start"),
+    (lambda account_id: ResyncCommand(account_id=account_id), "master:resync"),
+    (
+        lambda account_id: ReplyRequestCommand(
+            account_id=account_id, reply_id="r1", target={"kind": "work", "content_id": "w1"}, text="好"
+        ),
+        "master:reply:request",
+    ),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("command", "frame_type"), COMMANDS)
+def test_a_worker_command_becomes_its_frame_by_name(command: Any, frame_type: str) -> None:
+    # given a command as it reaches the hub process holding the worker's socket
+    account = Account.objects.create(nickname="a", epoch=1)
+    message = command(account.id).as_message()
+    # when it is turned into a frame
+    frame = command_frame(message=message)
+    # then it is the protocol frame of that command, for that account
+    assert frame is not None and frame_type == type(frame).TYPE
+    payload = frame.payload
+    assert (payload.assignment.account.id if frame_type == "master:task:assign" else payload.account_id) == (
+        account.id
+    )
 
 
 @pytest.mark.parametrize(
@@ -90,16 +100,19 @@ def test_composed_wirings_keep_one_handler_per_frame_and_every_part_of_a_kind() 
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_an_applied_sync_change_is_handed_on_once(held: Held, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_an_applied_sync_change_is_handed_on_once(
+    held: Held, monkeypatch: pytest.MonkeyPatch, rewire: Callable[..., None]
+) -> None:
     # given a started runtime, a counting sync handler and a recorder of what goes to the group
     seen: list[list[Any]] = []
     published: list[tuple[str, dict[str, Any]]] = []
-    wiring = runtime.wiring
-    counting = {
-        **wiring.fanout_handlers,
-        "sync": (*wiring.fanout_handlers["sync"], lambda applied: seen.append(applied.new)),
-    }
-    monkeypatch.setattr(runtime, "_wiring", dataclasses.replace(wiring, fanout_handlers=counting))
+    fanout_handlers = runtime.wiring.fanout_handlers
+    rewire(
+        fanout_handlers={
+            **fanout_handlers,
+            "sync": (*fanout_handlers["sync"], lambda applied: seen.append(applied.new)),
+        }
+    )
     monkeypatch.setattr(fanout, "fanout_publish_sync", lambda *, kind, data: published.append((kind, data)))
     await runtime.ensure_ready()
     session = handlers.WorkerSession(worker=held.worker, registered=True)

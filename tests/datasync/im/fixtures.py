@@ -42,13 +42,9 @@ def installed_store() -> Iterator[DataStore]:
     session_cache.clear()
     account_directory.invalidate()
     store = DataStore()
-    runtime.store = store
-    runtime._accepting = True
-    runtime._ready.set()
+    runtime.serve(store)
     yield store
-    runtime._ready.clear()
-    runtime._accepting = False
-    runtime.store = None
+    runtime.reset()
 
 
 def team_create(store: DataStore) -> Team:
