@@ -95,7 +95,7 @@ def dashboard_context() -> dict[str, Any]:
     """Everything the dashboard shows; a plain function so tests can check it directly."""
     accounts = list(Account.objects.select_related("worker", "team").order_by("id"))
     counts = _item_counts([a.pk for a in accounts])
-    heartbeat = float(getattr(settings, "IMHUB_HEARTBEAT_INTERVAL", 10.0))
+    heartbeat = float(settings.IMHUB_HEARTBEAT_INTERVAL)
     load = dict(
         Account.objects.filter(worker__isnull=False)
         .values_list("worker_id")

@@ -73,10 +73,8 @@ class Demo:
         self.hub_url = f"http://{self.host}:{self.port}"
         self.sim_url = f"http://{self.host}:{self.sim_port}"
         self.setup: dict[str, Any] = {}
-        self.env = child_env(
-            IMHUB_VAR_DIR=str(self.var_dir),
-            IMHUB_HEARTBEAT_INTERVAL=os.environ.get("IMHUB_HEARTBEAT_INTERVAL", "5"),
-        )
+        # heartbeats every 5 s unless the environment says otherwise: the dashboard follows sooner
+        self.env = child_env(IMHUB_VAR_DIR=str(self.var_dir), defaults={"IMHUB_HEARTBEAT_INTERVAL": "5"})
 
     # ---- helpers ---------------------------------------------------------------------------------
 
@@ -315,9 +313,12 @@ class Demo:
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imhub.settings")
+    from django.conf import settings
+
     parser = argparse.ArgumentParser(prog="./run.sh demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--accounts", type=int, default=3, help="demo accounts (default 3)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")), help="hub port")
+    parser.add_argument("--port", type=int, default=settings.PORT, help="hub port")
     parser.add_argument("--sim-port", type=int, default=8100, help="simulator port")
     parser.add_argument(
         "--duration", type=float, default=0, help="seconds to run, then check data flowed and exit"

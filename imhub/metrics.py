@@ -206,7 +206,7 @@ REGISTRY.register(HubCollector())
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """`GET /metrics` in the Prometheus text format; with IMHUB_METRICS_TOKEN set, a bearer token is required."""
-    token = getattr(settings, "IMHUB_METRICS_TOKEN", "")
+    token = settings.IMHUB_METRICS_TOKEN
     if token:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(given, token):

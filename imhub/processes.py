@@ -83,10 +83,15 @@ def worker_command(*, worker_id: str, hub_url: str, data_dir: Path, extra: Seque
     )
 
 
-def child_env(*, drop: Iterable[str] = (), **extra: str) -> dict[str, str]:
-    """The environment of a child: this process's, minus pytest's variables and `drop`, plus `extra`."""
+def child_env(
+    *, drop: Iterable[str] = (), defaults: dict[str, str] | None = None, **extra: str
+) -> dict[str, str]:
+    """The environment of a child: this process's, minus pytest's variables and `drop`, with `defaults`
+    where it has no value of its own, plus `extra`."""
     dropped = set(drop)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_") and k not in dropped}
+    for name, value in (defaults or {}).items():
+        env.setdefault(name, value)
     env.update({"DJANGO_SETTINGS_MODULE": "imhub.settings", "PYTHONUNBUFFERED": "1"})
     env.update(extra)
     return env

@@ -177,6 +177,19 @@ IMHUB_GIL_SWITCH_INTERVAL = env.float("IMHUB_GIL_SWITCH_INTERVAL", default=0.005
 # Optional bearer token required by /metrics (empty: open, e.g. behind a private network).
 IMHUB_METRICS_TOKEN = env.str("IMHUB_METRICS_TOKEN", default="")
 
+# Serving (`./run.sh hub`, `python -m imhub.serve`, the demo, the e2e tests): the ASGI server, the
+# processes sharing one port (more than 1 needs REDIS_URL), and where `./run.sh hub` listens.
+IMHUB_SERVER = env.str("IMHUB_SERVER", default="granian")
+IMHUB_PROCESSES = env.int("IMHUB_PROCESSES", default=1)
+HOST = env.str("HOST", default="127.0.0.1")
+PORT = env.int("PORT", default=8000)
+
+# Worker side (`manage.py runworker_crawler`): the worker's token (printed once by `create_worker`), the
+# Chromium to launch ("" : Playwright's own if installed, else the system's) and the Douyin origin.
+IMHUB_WORKER_TOKEN = env.str("IMHUB_WORKER_TOKEN", default="")
+IMHUB_CHROMIUM = env.str("IMHUB_CHROMIUM", default="")
+IMHUB_DOUYIN_BASE_URL = env.str("IMHUB_DOUYIN_BASE_URL", default="https://creator.douyin.com")
+
 # Logging: one line per event on the console; level from LOG_LEVEL.
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 LOGGING = {

@@ -98,7 +98,7 @@ class EventBuffer:
 def _buffer_size() -> int:
     from django.conf import settings
 
-    return int(getattr(settings, "IMHUB_EVENT_BUFFER", 10000))
+    return int(settings.IMHUB_EVENT_BUFFER)
 
 
 def _boot_first_id() -> int:

@@ -1,7 +1,7 @@
 """Reply lifecycle: an agent's reply is recorded pending, sent to the worker holding the account, and
 finished by the worker's ``worker:reply:result`` (sent with the platform's id, or failed).
 
-Rules (design section 5): a reply is dispatched at most once (``dispatched_at`` is set in the same
+Rules: a reply is dispatched at most once (``dispatched_at`` is set in the same
 transaction that sends it) and never re-sent automatically; a reply nobody could take within
 ``settings.IMHUB_REPLY_DEADLINE`` seconds fails with ``no_worker``; rows are never deleted. A sent
 reply's entity (the created comment or message) is stored like synced data and enters the DataStore at once.

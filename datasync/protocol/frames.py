@@ -1,4 +1,4 @@
-"""Typed frames of the hub <-> worker WebSocket protocol (design section 2).
+"""Typed frames of the hub <-> worker WebSocket protocol (docs/protocol.md).
 
 Every frame is `{"type": "<area>:<verb>", "id": "<unique per sender>", "ts": <epoch ms>, "payload": {...}}`.
 `Frame.build(**payload)` makes a frame with a fresh id and the current time.

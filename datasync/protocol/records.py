@@ -1,4 +1,4 @@
-"""Entity records carried by `worker:data:sync` (design section 2).
+"""Entity records carried by `worker:data:sync` (docs/protocol.md).
 
 Ids are the platform's own strings, unique within an account. Every time is integer epoch
 milliseconds, UTC; platform parsers convert units once, before a record is built.

@@ -1,4 +1,4 @@
-"""DataStore: each hub process's in-memory read model of every account's data (design section 3).
+"""DataStore: each hub process's in-memory read model of every account's data (docs/architecture.md).
 
 Pure Python, no Django, no I/O. One lock guards all state; every public method holds it only for the
 index work (records are converted to compact items before the lock is taken). Every list query is

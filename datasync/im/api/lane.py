@@ -254,6 +254,6 @@ class ReadLane:
 def read_lane(app: ASGIApp, *, observe: Observe | None = None) -> ASGIApp:
     """Wrap the HTTP application with the read lane (``IMHUB_READ_LANE=0`` leaves it out); ``observe``
     records each answered request's latency (the hub passes its API latency histogram)."""
-    if not getattr(settings, "IMHUB_READ_LANE", True):
+    if not settings.IMHUB_READ_LANE:
         return app
     return ReadLane(app, observe=observe)

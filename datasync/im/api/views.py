@@ -1,4 +1,5 @@
-"""IM API viewsets over the DataStore (design section 5). Transport only: parse, call one function, respond.
+"""IM API viewsets over the DataStore (docs/architecture.md, "IM app"). Transport only: parse, call one
+function, respond.
 
 Every list is answered from this process's DataStore; the account is checked against the user's teams
 first (404 when not visible). Errors are translated once, in ``ImViewSet.handle_exception``.
