@@ -39,9 +39,10 @@ from imhub.processes import (
     HOST,
     ManagedProcess,
     ProcessError,
+    RequestError,
     child_env,
     free_port,
-    http_json,
+    http_ok,
     hub_command,
     manage,
     simulator_command,
@@ -132,26 +133,19 @@ def memory_snapshot(
 # ---- HTTP --------------------------------------------------------------------------------------------
 
 
-def http(method: str, url: str, *, body: Any = None, token: str | None = None, timeout: float = 15.0) -> Any:
-    """One JSON request; the decoded body, SoakError on a non-2xx answer or no answer."""
-    headers = {"Authorization": f"Token {token}"} if token else None
-    try:
-        status, data = http_json(method, url, body=body, headers=headers, timeout=timeout)
-    except OSError as exc:
-        raise SoakError(f"{method} {url} failed: {exc}") from None
-    if not 200 <= status < 300:
-        raise SoakError(f"{method} {url} -> HTTP {status}: {str(data)[:300]!r}")
-    return data if data != "" else None
-
-
 def wait_for(
     what: str, predicate: Any, *, timeout: float, watch: list[ManagedProcess], interval: float = 0.5
 ) -> Any:
-    """`imhub.processes.wait_until`, a SoakError counting as "not yet"; SoakError on a timeout or a
-    child that exited (with its log tail)."""
+    """`imhub.processes.wait_until`, a SoakError or a failed request counting as "not yet"; SoakError
+    on a timeout or a child that exited (with its log tail)."""
     try:
         return wait_until(
-            predicate, timeout=timeout, interval=interval, what=what, watch=watch, retry=(SoakError,)
+            predicate,
+            timeout=timeout,
+            interval=interval,
+            what=what,
+            watch=watch,
+            retry=(SoakError, RequestError),
         )
     except (TimeoutError, ProcessError) as exc:
         raise SoakError(str(exc)) from None
@@ -305,10 +299,12 @@ class Soak:
             raise SoakError(str(exc)[-4000:]) from None
 
     def _sim(self, method: str, path: str, body: Any = None) -> Any:
-        return http(method, f"{self.sim_url}/__sim__{path}", body=body)
+        return http_ok(method, f"{self.sim_url}/__sim__{path}", body=body, timeout=15)
 
     def _admin(self, method: str, path: str, body: Any = None) -> Any:
-        return http(method, f"{self.hub_url}{path}", body=body, token=self.setup["admin"]["token"])
+        return http_ok(
+            method, f"{self.hub_url}{path}", body=body, token=self.setup["admin"]["token"], timeout=15
+        )
 
     # ---- steps -----------------------------------------------------------------------------------
 
@@ -340,7 +336,7 @@ class Soak:
         self.hub = self._child("hub", hub_command(port=self.port, env=self.env, processes=c.hub_processes))
         wait_for(
             "the hub",
-            lambda: http("GET", f"{self.hub_url}/healthz", timeout=10),
+            lambda: http_ok("GET", f"{self.hub_url}/healthz", timeout=10),
             timeout=300,
             watch=self.children,
         )

@@ -27,9 +27,10 @@ from imhub.processes import (
     ROOT,
     ManagedProcess,
     ProcessError,
+    RequestError,
     child_env,
     free_port,
-    http_json,
+    http_ok,
     hub_start,
     manage,
     simulator_start,
@@ -48,19 +49,6 @@ SIZES: dict[str, list[str]] = {
 
 class DemoError(RuntimeError):
     """The demo could not reach a state it needs; the message says which and where to look."""
-
-
-def http(method: str, url: str, *, body: Any = None, token: str | None = None, timeout: float = 10.0) -> Any:
-    """One JSON request; returns the decoded body, raises DemoError on a non-2xx answer."""
-    headers = {"Authorization": f"Token {token}"} if token else None
-    try:
-        status, payload = http_json(method, url, body=body, headers=headers, timeout=timeout)
-    except OSError as exc:
-        raise DemoError(f"{method} {url} failed: {exc}") from None
-    if not 200 <= status < 300:
-        detail = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
-        raise DemoError(f"{method} {url} -> HTTP {status}: {detail[:300]}")
-    return payload if payload != "" else None
 
 
 def display_width(text: str) -> int:
@@ -106,20 +94,25 @@ class Demo:
         """Poll until `predicate()` is truthy; DemoError when time runs out or any child exits."""
         try:
             return wait_until(
-                predicate, timeout=timeout, interval=0.5, what=what, watch=self.children, retry=(DemoError,)
+                predicate,
+                timeout=timeout,
+                interval=0.5,
+                what=what,
+                watch=self.children,
+                retry=(DemoError, RequestError),
             )
         except TimeoutError as exc:
             hint = f"\n{child.name} log ({child.log_path}):\n{child.log_tail(15)}" if child else ""
             raise DemoError(f"{exc}{hint}") from None
 
     def admin_api(self, method: str, path: str, body: Any = None) -> Any:
-        return http(method, f"{self.hub_url}{path}", body=body, token=self.setup["admin"]["token"])
+        return http_ok(method, f"{self.hub_url}{path}", body=body, token=self.setup["admin"]["token"])
 
     def agent_api(self, method: str, path: str, body: Any = None) -> Any:
-        return http(method, f"{self.hub_url}{path}", body=body, token=self.setup["agent"]["token"])
+        return http_ok(method, f"{self.hub_url}{path}", body=body, token=self.setup["agent"]["token"])
 
     def sim(self, method: str, path: str, body: Any = None) -> Any:
-        return http(method, f"{self.sim_url}/__sim__{path}", body=body)
+        return http_ok(method, f"{self.sim_url}/__sim__{path}", body=body)
 
     # ---- steps -----------------------------------------------------------------------------------
 

@@ -308,3 +308,23 @@ def http_json(
         return status, json.loads(text)
     except ValueError:
         return status, text
+
+
+class RequestError(ProcessError):
+    """A JSON request to one of the processes got no answer, or an answer other than 2xx."""
+
+
+def http_ok(
+    method: str, url: str, *, body: Any = None, token: str | None = None, timeout: float = 10.0
+) -> Any:
+    """One JSON request (with a DRF token when given); the decoded body (None when empty), RequestError
+    when nothing answered or the answer is not 2xx."""
+    headers = {"Authorization": f"Token {token}"} if token else None
+    try:
+        status, payload = http_json(method, url, body=body, headers=headers, timeout=timeout)
+    except OSError as exc:
+        raise RequestError(f"{method} {url} failed: {exc}") from None
+    if not 200 <= status < 300:
+        detail = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
+        raise RequestError(f"{method} {url} -> HTTP {status}: {detail[:300]}")
+    return payload if payload != "" else None

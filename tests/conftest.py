@@ -68,6 +68,15 @@ def fresh_database(postgres_url: str) -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database of each engine in turn: a SQLite file in the test's directory, then a
+    PostgreSQL database of its own (for code run in a process of its own against either engine)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'engine.sqlite3'}"
+    return str(request.getfixturevalue("fresh_database"))
+
+
 @pytest.fixture
 def fresh_redis_url(redis_url: str) -> str:
     """``redis_url`` on a random logical db, so that other test runs on the same server do not share

@@ -21,6 +21,7 @@ from bench.soak import (
     soak_run,
     soak_summary,
 )
+from imhub.processes import ProcessError
 
 # the store's bytes per item: docs/benchmarks.md, Ingest, "Store memory" (tracemalloc, 100,000 comments)
 STORE_BYTES_PER_ITEM = 466.0
@@ -85,7 +86,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         try:
             result = soak_run(config, log=lambda line: self.stdout.write(line))
-        except SoakError as exc:
+        except (SoakError, ProcessError) as exc:
             raise CommandError(f"soak failed: {exc}") from None
         command = "python -m bench soak " + " ".join(shlex.quote(a) for a in sys.argv[2:] if "://" not in a)
         table = soak_markdown(result, command=command.strip(), bytes_per_item=STORE_BYTES_PER_ITEM)

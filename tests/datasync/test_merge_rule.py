@@ -12,8 +12,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from imhub.processes import manage
 from tests.support.processes import base_env
 
@@ -68,18 +66,11 @@ print(json.dumps(out))
 """
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'merge.sqlite3'}"
-    return str(request.getfixturevalue("fresh_database"))
-
-
-def test_the_database_merges_as_record_merge_does(database_url: str, tmp_path: Path) -> None:
+def test_the_database_merges_as_record_merge_does(engine_database_url: str, tmp_path: Path) -> None:
     from datasync.persistence.merge import record_merge, row_columns
 
     # given a fresh database of the engine
-    env = base_env(DATABASE_URL=database_url, IMHUB_VAR_DIR=str(tmp_path / "var"))
+    env = base_env(DATABASE_URL=engine_database_url, IMHUB_VAR_DIR=str(tmp_path / "var"))
     manage("migrate", "--noinput", "-v", "0", env=env)
 
     # when every case's old and new records are upserted in turn

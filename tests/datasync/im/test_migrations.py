@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from imhub.processes import manage
 from tests.support.processes import base_env
 
@@ -62,16 +60,11 @@ def _last_json(out: str) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'old-head.sqlite3'}"
-    return str(request.getfixturevalue("fresh_database"))
-
-
-def test_rows_of_the_old_head_survive_the_move_to_the_im_app(database_url: str, tmp_path: Path) -> None:
+def test_rows_of_the_old_head_survive_the_move_to_the_im_app(
+    engine_database_url: str, tmp_path: Path
+) -> None:
     # given a database at the old head with read marks and a reply in the old app's tables
-    env = base_env(DATABASE_URL=database_url, IMHUB_VAR_DIR=str(tmp_path / "var"))
+    env = base_env(DATABASE_URL=engine_database_url, IMHUB_VAR_DIR=str(tmp_path / "var"))
     manage("migrate", "--noinput", *OLD_HEAD, env=env)
     written = _last_json(manage("shell", "-c", WRITE, env=env))
 
