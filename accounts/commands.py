@@ -1,8 +1,9 @@
 """Commands to workers and account events, delivered through the channel layer.
 
 A worker's socket is held by whichever hub process it connected to; that process's WorkerConsumer has
-joined `worker_group(worker_id)` and turns each `worker.command` message into a hub frame. Account
-changes go to group `imhub.accounts`, which every hub process's runtime relays to agents.
+joined `worker_group(worker_id)` and turns each `worker.command` message (a `WorkerCommand`) into a
+hub frame. Account changes go to group `imhub.accounts`, which every hub process's runtime relays to
+agents.
 
 Both are sent only after the current transaction commits, so a worker never hears of an assignment
 that was rolled back. The payloads never carry secrets (storage state, tokens).
@@ -13,15 +14,19 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from typing import Any
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar, Self
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from accounts.models import ACCOUNT_PUBLIC_FIELDS
+
 logger = logging.getLogger(__name__)
 
 ACCOUNTS_GROUP = "imhub.accounts"
+ACCOUNT_EVENT = "account.event"  # the message type of an account's state, sent to ACCOUNTS_GROUP
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 # Per-process count of deliveries that failed (the layer was down or full); shown in logs and tests.
@@ -40,8 +45,57 @@ def worker_group(worker_id: str) -> str:
     return f"worker.{safe}"
 
 
-def _command_message(command: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "worker.command", "command": command}
+WORKER_COMMAND = "worker.command"  # the message type a WorkerConsumer handles (its `worker_command`)
+
+
+@dataclass(frozen=True)
+class WorkerCommand:
+    """A command for the worker that holds an account, built by its sender (a service here, the IM
+    app for replies) and carried opaquely: `send_worker_command` puts `as_message()` (plain values:
+    the Redis layer carries it) in the worker's group, and the hub process holding the worker's socket
+    turns it into a protocol frame with the handler its `NAME` picks (the runtime wiring)."""
+
+    NAME: ClassVar[str] = ""
+    account_id: int
+
+    def as_message(self) -> dict[str, Any]:
+        return {"name": self.NAME, **asdict(self)}
+
+    @classmethod
+    def from_message(cls, data: dict[str, Any]) -> Self:
+        """The command of an `as_message()` dict; TypeError when a field is missing or unknown."""
+        return cls(**{key: value for key, value in data.items() if key != "name"})
+
+
+@dataclass(frozen=True)
+class AssignCommand(WorkerCommand):
+    """Take the account at this epoch (the hub adds its data and where its seq stands)."""
+
+    NAME: ClassVar[str] = "assign"
+    epoch: int
+
+
+@dataclass(frozen=True)
+class RevokeCommand(WorkerCommand):
+    """Stop crawling the account: its epoch moved on."""
+
+    NAME: ClassVar[str] = "revoke"
+    epoch: int
+
+
+@dataclass(frozen=True)
+class LoginStartCommand(WorkerCommand):
+    """Run a QR login of the account for this login session."""
+
+    NAME: ClassVar[str] = "login_start"
+    session_id: str
+
+
+@dataclass(frozen=True)
+class ResyncCommand(WorkerCommand):
+    """Forget what was delivered and send everything again."""
+
+    NAME: ClassVar[str] = "resync"
 
 
 def _group_send_now(group: str, message: dict[str, Any], *, what: str, detail: str) -> None:
@@ -57,33 +111,14 @@ def _group_send_now(group: str, message: dict[str, Any], *, what: str, detail: s
         logger.exception("channel layer send failed: %s %s", what, detail)
 
 
-def _describe(worker_id: str, command: dict[str, Any]) -> str:
-    return f"{command.get('name')} worker={worker_id} account_id={command.get('account_id')}"
-
-
-def send_worker_command(*, worker_id: str, command: dict[str, Any]) -> None:
+def send_worker_command(*, worker_id: str, command: WorkerCommand) -> None:
     """Send `command` to the worker's group once the current transaction commits (now, outside one).
-
-    Call from sync code only (a thread with no running event loop); async code uses
-    `asend_worker_command`.
-    """
+    Call from sync code only (a thread with no running event loop)."""
     group = worker_group(worker_id)
-    message = _command_message(dict(command))
-    detail = _describe(worker_id, command)
+    message = {"type": WORKER_COMMAND, "command": command.as_message()}
+    detail = f"{command.NAME} worker={worker_id} account_id={command.account_id}"
     logger.info("command queued: %s", detail)
     transaction.on_commit(lambda: _group_send_now(group, message, what="worker_command", detail=detail))
-
-
-async def asend_worker_command(*, worker_id: str, command: dict[str, Any]) -> None:
-    """Send `command` to the worker's group at once (async callers have no transaction to wait for)."""
-    layer = get_channel_layer()
-    detail = _describe(worker_id, command)
-    if layer is None:
-        send_failures["worker_command"] += 1
-        logger.error("no channel layer configured: worker_command %s dropped", detail)
-        return
-    await layer.group_send(worker_group(worker_id), _command_message(dict(command)))
-    logger.info("command sent: %s", detail)
 
 
 def _iso(value: Any) -> str | None:
@@ -100,16 +135,8 @@ def account_event_data(*, account: Any) -> dict[str, Any]:
 
         worker_id = Worker.objects.filter(pk=account.worker_id).values_list("worker_id", flat=True).first()
     return {
-        "id": account.pk,
+        **{name: getattr(account, name) for name in ACCOUNT_PUBLIC_FIELDS},
         "account_id": account.pk,
-        "platform": account.platform,
-        "nickname": account.nickname,
-        "platform_user_id": account.platform_user_id,
-        "avatar_url": account.avatar_url,
-        "status": account.status,
-        "login_status": account.login_status,
-        "runner_status": account.runner_status,
-        "last_error": account.last_error,
         "error_count": account.error_count,
         "worker_id": worker_id,
         "epoch": account.epoch,
@@ -121,7 +148,7 @@ def account_event_data(*, account: Any) -> dict[str, Any]:
 
 def publish_account_event(*, account: Any) -> None:
     """Tell every hub process (and so every agent who sees it) the account's state, after commit."""
-    message = {"type": "account.event", "account": account_event_data(account=account)}
+    message = {"type": ACCOUNT_EVENT, "account": account_event_data(account=account)}
     detail = f"account_id={account.pk} platform={account.platform}"
     transaction.on_commit(
         lambda: _group_send_now(ACCOUNTS_GROUP, message, what="account_event", detail=detail)

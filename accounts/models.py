@@ -29,6 +29,13 @@ class LoginStatus(models.TextChoices):
     EXPIRED = "expired", "Expired"
 
 
+# What everyone who may see an account may know of it: who it is, and how its crawling goes. The IM API's
+# account rows, account events and the management API start with these (no storage state, no tokens).
+ACCOUNT_IDENTITY_FIELDS = ("id", "platform", "nickname", "platform_user_id", "avatar_url", "status")
+ACCOUNT_HEALTH_FIELDS = ("login_status", "runner_status", "last_error")
+ACCOUNT_PUBLIC_FIELDS = (*ACCOUNT_IDENTITY_FIELDS, *ACCOUNT_HEALTH_FIELDS)
+
+
 class AccountQuerySet(models.QuerySet["Account"]):
     def active(self) -> AccountQuerySet:
         return self.filter(status=AccountStatus.ACTIVE)

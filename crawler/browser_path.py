@@ -36,8 +36,10 @@ def _playwright_chromium() -> str | None:
 
 
 def chromium_executable() -> str | None:
-    """Path of the Chromium to launch: $IMHUB_CHROMIUM, Playwright's own, or a system Chromium."""
-    explicit = os.environ.get("IMHUB_CHROMIUM")
+    """Path of the Chromium to launch: the `IMHUB_CHROMIUM` setting, Playwright's own, or a system Chromium."""
+    from django.conf import settings
+
+    explicit = settings.IMHUB_CHROMIUM
     if explicit:
         return explicit if Path(explicit).exists() else None
     own = _playwright_chromium()
@@ -59,6 +61,7 @@ def chromium_launch_args() -> list[str]:
 
 
 if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imhub.settings")
     path = chromium_executable()
     if not path:
         sys.exit(1)

@@ -16,14 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from crawler.outbox import Outbox, outbox_append, outbox_forget_hashes
-
-ID_FIELDS = {
-    "contents": "content_id",
-    "comments": "comment_id",
-    "conversations": "conversation_id",
-    "messages": "message_id",
-    "notifications": "notification_id",
-}
+from datasync.protocol import ENTITY_ID_FIELDS
 
 
 def record_hash(record: dict[str, Any]) -> str:
@@ -54,7 +47,7 @@ class DataManager:
 
 def data_submit(*, manager: DataManager, kind: str, records: list[BaseModel] | list[dict[str, Any]]) -> int:
     """Dedupe `records` by id, keep the new or changed ones, queue them durably; returns how many."""
-    id_field = ID_FIELDS[kind]
+    id_field = ENTITY_ID_FIELDS[kind]
     known = manager.known(kind)
     changed: dict[str, dict[str, Any]] = {}
     digests: dict[str, str] = {}

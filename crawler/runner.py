@@ -1,4 +1,4 @@
-"""Per-account runner (design section 6): login check, jittered crawl interval, backoff classes.
+"""Per-account runner (docs/architecture.md, "Runner"): login check, jittered crawl interval, backoff classes.
 
 - transient errors (anything unexpected): exponential backoff with jitter, reported with the message;
 - login expired: report `expired` and stop crawling until a login succeeds or a new state arrives;

@@ -1,4 +1,4 @@
-"""Process statistics for heartbeats and benchmarks: RSS and PSS of this process and all its descendants."""
+"""Process statistics for heartbeats and benchmarks (bench/): RSS and PSS of a process and all its descendants."""
 
 from __future__ import annotations
 
@@ -74,3 +74,13 @@ def rss_tree_bytes(pid: int | None = None) -> int:
     if not Path("/proc").exists():
         return 0
     return sum(_rss(p) for p in _tree(pid or os.getpid()))
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and the pids of all its descendants (empty where /proc is not available)."""
+    return _tree(pid) if Path("/proc").exists() else []
+
+
+def process_memory(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) of one process in bytes; (0, 0) when it is gone or /proc cannot be read."""
+    return _rss(pid), _pss(pid)

@@ -13,6 +13,7 @@ import json
 import logging
 import socket
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +30,20 @@ from datasync.protocol import (
     Assignment,
     BaseFrame,
     Comment,
+    DataSyncAckPayload,
     DataSyncFrame,
+    ErrorPayload,
     HeartbeatFrame,
+    LoginStartPayload,
     LoginStatusFrame,
     Message,
+    RegisterAckPayload,
     RegisterFrame,
+    ReplyRequestPayload,
     ReplyResultFrame,
+    ResyncPayload,
+    TaskAssignPayload,
+    TaskRevokePayload,
 )
 
 logger = logging.getLogger("crawler.worker")
@@ -131,7 +140,7 @@ class Worker:
             return
         await handler(self, frame.payload)
 
-    async def on_register_ack(self, payload: Any) -> None:
+    async def on_register_ack(self, payload: RegisterAckPayload) -> None:
         self.heartbeat_interval = payload.heartbeat_interval
         held = {a.account.id for a in payload.assignments}
         for account_id in [a for a in self.runners if a not in held]:
@@ -143,24 +152,24 @@ class Worker:
         for account_id in list(self.runners):
             await self.outbox_pump(account_id)  # resend everything unacked, in seq order
 
-    async def on_assign(self, payload: Any) -> None:
+    async def on_assign(self, payload: TaskAssignPayload) -> None:
         await self.assignment_apply(payload.assignment)
 
-    async def on_revoke(self, payload: Any) -> None:
+    async def on_revoke(self, payload: TaskRevokePayload) -> None:
         runner = self.runners.get(payload.account_id)
         if runner is not None and payload.epoch >= runner.epoch:
             logger.info("%s revoked (epoch %d)", runner.tag, payload.epoch)
             await self.account_release(payload.account_id)
 
-    async def on_login_start(self, payload: Any) -> None:
+    async def on_login_start(self, payload: LoginStartPayload) -> None:
         self.spawn(
             self.login_handle(payload.session_id, payload.account_id), name=f"login-{payload.account_id}"
         )
 
-    async def on_reply_request(self, payload: Any) -> None:
+    async def on_reply_request(self, payload: ReplyRequestPayload) -> None:
         self.spawn(self.reply_handle(payload), name=f"reply-{payload.reply_id}")
 
-    async def on_resync(self, payload: Any) -> None:
+    async def on_resync(self, payload: ResyncPayload) -> None:
         runner = self.runners.get(payload.account_id)
         if runner is None:
             return
@@ -169,7 +178,7 @@ class Worker:
         runner.memory.forget()
         runner.wake_now()
 
-    async def on_sync_ack(self, payload: Any) -> None:
+    async def on_sync_ack(self, payload: DataSyncAckPayload) -> None:
         outbox = self.outboxes.get(payload.account_id)
         if outbox is None:
             return
@@ -178,7 +187,7 @@ class Worker:
         self.sent_upto[payload.account_id] = max(self.sent_upto.get(payload.account_id, 0), payload.seq)
         await self.outbox_pump(payload.account_id)
 
-    async def on_error(self, payload: Any) -> None:
+    async def on_error(self, payload: ErrorPayload) -> None:
         self.counters["errors"] += 1
         logger.error("hub refused frame %s: %s %s", payload.ref, payload.code, payload.message)
 
@@ -281,7 +290,7 @@ class Worker:
             return
         await runner.login_run(session_id=session_id, send=send)
 
-    async def reply_handle(self, payload: Any) -> None:
+    async def reply_handle(self, payload: ReplyRequestPayload) -> None:
         runner = self.runners.get(payload.account_id)
         self.counters["replies"] += 1
         if runner is None:
@@ -377,7 +386,8 @@ def reply_result_frame(
     )
 
 
-HANDLERS = {
+# hub frame type -> the handler of its (typed) payload
+HANDLERS: dict[str, Callable[[Worker, Any], Awaitable[None]]] = {
     "master:register:ack": Worker.on_register_ack,
     "master:task:assign": Worker.on_assign,
     "master:task:revoke": Worker.on_revoke,

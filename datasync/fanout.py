@@ -20,7 +20,6 @@ from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 FANOUT_GROUP = "datasync.fanout"
-ACCOUNTS_GROUP = "imhub.accounts"
 MESSAGE_TYPE = "datasync.fanout"
 PROCESS_ID = uuid.uuid4().hex
 KINDS = ("sync", "read_mark", "reply_status", "account_status")

@@ -1,9 +1,10 @@
-"""One function per worker frame type; the WorkerConsumer parses a frame and calls `frame_handle`.
+"""One function per worker frame type; the WorkerConsumer parses a frame and calls `frame_stage`.
 
 Handlers are sync (they run in a worker thread, off the event loop), take keyword-only arguments and
 return an `Outcome`: the frames to send back. Every refusal is a `ProtocolError` with a stable code;
-nothing of a refused frame is applied. The table of frame type -> handler is the runtime's wiring
-(`datasync/wiring.py`), one handler per type.
+nothing of a refused frame is applied. The table of frame type -> handler is the runtime's wiring, one
+handler per type: the core's in `datasync/wiring.py`, the IM app's `worker:reply:result` in
+`datasync/im/wiring.py`.
 
 Sync rules (`worker:data:sync`):
 - the worker must hold the account at the frame's epoch (`account_holder_verify`), else
@@ -29,7 +30,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from datasync import persistence, replies, stats
+from datasync import persistence, stats
 from datasync.models import SyncState
 from datasync.protocol import (
     PROTOCOL_VERSION,
@@ -40,19 +41,15 @@ from datasync.protocol import (
     DataSyncFrame,
     ErrorCode,
     HeartbeatFrame,
-    LoginStartFrame,
     LoginStatusFrame,
     ProtocolError,
     RegisterAckFrame,
     RegisterFrame,
-    ReplyRequestFrame,
-    ReplyResultFrame,
     ResyncFrame,
-    TaskAssignFrame,
-    TaskRevokeFrame,
     error_frame,
 )
 from datasync.runtime import runtime
+from datasync.store import Change
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +93,7 @@ def _refuse(exc: Exception, *, ref: str) -> ProtocolError:
 
 
 @contextlib.contextmanager
-def _refusals(*, ref: str) -> Iterator[None]:
+def service_refusals(*, ref: str) -> Iterator[None]:
     """A service's refusal (an exception with a `code`: AccountsError, ReplyError) becomes a ProtocolError;
     anything else propagates (the consumer answers `internal_error`)."""
     try:
@@ -164,7 +161,7 @@ def account_status_record(*, session: WorkerSession, frame: AccountStatusFrame) 
     from accounts import services
 
     p = frame.payload
-    with _refusals(ref=frame.id):
+    with service_refusals(ref=frame.id):
         account = services.account_record_status(
             worker=session.worker,
             account_id=p.account_id,
@@ -191,7 +188,7 @@ def login_status_record(*, session: WorkerSession, frame: LoginStatusFrame) -> O
     from accounts import services
 
     p = frame.payload
-    with _refusals(ref=frame.id):
+    with service_refusals(ref=frame.id):
         services.login_session_update(
             worker=session.worker,
             session_id=p.session_id,
@@ -206,21 +203,28 @@ def login_status_record(*, session: WorkerSession, frame: LoginStatusFrame) -> O
     return Outcome()
 
 
-def reply_result_record(*, session: WorkerSession, frame: ReplyResultFrame) -> Outcome:
-    """`worker:reply:result`: finish the reply (`replies.reply_record_result`); a refusal keeps the row."""
-    with _refusals(ref=frame.id):
-        replies.reply_record_result(worker=session.worker, result=frame.payload)
-    return Outcome()
+@dataclass(frozen=True)
+class SyncPrepared:
+    """A sync frame's records made ready before its transaction (`sync_prepare`)."""
+
+    upserts: persistence.PreparedUpserts
+    deleted: dict[str, list[str]]
 
 
-def _sync_prepared(frame: DataSyncFrame) -> tuple[persistence.PreparedUpserts, dict[str, list[str]]]:
+def sync_prepare(frame: DataSyncFrame) -> SyncPrepared:
+    """The CPU work on a sync frame that needs no database: its records dumped, merged within the frame
+    and, on PostgreSQL, written as COPY text (`upserts_prepare`); the row stamp (`updated_ms`) is the
+    time of this step. The WorkerConsumer runs it while the connection's previous frame commits."""
     p = frame.payload
     upserts = persistence.upserts_prepare(account_id=p.account_id, upserts=p.entities.model_dump())
-    return upserts, p.deleted.model_dump()
+    return SyncPrepared(upserts=upserts, deleted=p.deleted.model_dump())
 
 
-def sync_apply(*, session: WorkerSession, frame: DataSyncFrame) -> Outcome:
-    """Apply one `worker:data:sync` frame durably (see the module docstring for the rules)."""
+def sync_apply(
+    *, session: WorkerSession, frame: DataSyncFrame, prepared: SyncPrepared | None = None
+) -> Outcome:
+    """Apply one `worker:data:sync` frame durably (see the module docstring for the rules); its
+    records as `sync_prepare` made them ready (done here when not given)."""
     started = time.perf_counter()
     from accounts import services
 
@@ -256,22 +260,22 @@ def sync_apply(*, session: WorkerSession, frame: DataSyncFrame) -> Outcome:
             )
         now = timezone.now()
         now_ms = int(now.timestamp() * 1000)
-        upserts, deleted = frame._prepared or _sync_prepared(frame)
-        applied = persistence.entities_upsert_prepared(upserts)
-        removed = persistence.entities_delete(account_id=account_id, deleted=deleted)
+        ready = prepared or sync_prepare(frame)
+        applied = persistence.entities_upsert_prepared(ready.upserts)
+        removed = persistence.entities_delete(account_id=account_id, deleted=ready.deleted)
         items = sum(len(v) for v in applied.values())
         deletions = sum(len(v) for v in removed.values())
         revision = persistence.sync_state_advance(
             account_id=account_id, epoch=p.epoch, seq=p.seq, at=now, items=items, deleted=deletions
         )
-    change = {
-        "account_id": account_id,
-        "seq": p.seq,
-        "upserts": applied,
-        "deleted": removed,
-        "applied_at": now_ms,
-        "revision": revision,
-    }
+    change = Change(
+        account_id=account_id,
+        seq=p.seq,
+        upserts=applied,
+        deleted=removed,
+        applied_at=now_ms,
+        revision=revision,
+    )
 
     def publish() -> None:
         try:
@@ -287,25 +291,17 @@ def sync_apply(*, session: WorkerSession, frame: DataSyncFrame) -> Outcome:
 # ---- dispatch ----------------------------------------------------------------------------------------
 
 
-def frame_handle(*, session: WorkerSession, frame: BaseFrame) -> Outcome:
-    """Handle one parsed worker frame completely (`frame_stage`, then its publish step)."""
-    outcome = frame_stage(session=session, frame=frame)
-    outcome.publish_run()
-    return outcome
+def frame_prepare(*, frame: BaseFrame) -> Any:
+    """CPU work on a frame ahead of its handler, with no database access and no effect, by type through
+    the runtime's table of preparers (`sync_prepare` for sync frames); None for a frame without one."""
+    preparer = runtime.wiring.frame_preparers.get(type(frame).TYPE)
+    return preparer(frame) if preparer is not None else None
 
 
-def frame_prepare(*, frame: BaseFrame) -> None:
-    """CPU work on a frame ahead of its handler, with no database access and no effect: the
-    WorkerConsumer runs it while the connection's previous frame commits. A sync frame's records are
-    dumped, merged within the frame and, on PostgreSQL, written as COPY text (`upserts_prepare`);
-    the row stamp (`updated_ms`) is then the time of this step."""
-    if isinstance(frame, DataSyncFrame) and frame._prepared is None:
-        frame._prepared = _sync_prepared(frame)
-
-
-def frame_stage(*, session: WorkerSession, frame: BaseFrame) -> Outcome:
-    """Dispatch one parsed worker frame by type, through the runtime's table of frame handlers; a
-    durably applied sync frame comes back with its publish step still to run (`Outcome.publish`)."""
+def frame_stage(*, session: WorkerSession, frame: BaseFrame, prepared: Any = None) -> Outcome:
+    """Dispatch one parsed worker frame by type, through the runtime's table of frame handlers (a frame
+    `frame_prepare` made something ready for gets it as `prepared`); a durably applied sync frame comes
+    back with its publish step still to run (`Outcome.publish`)."""
     frame_type = type(frame).TYPE
     if frame_type != "worker:register" and not session.registered:
         raise ProtocolError(ErrorCode.NOT_REGISTERED, "send worker:register first", ref=frame.id)
@@ -314,32 +310,6 @@ def frame_stage(*, session: WorkerSession, frame: BaseFrame) -> Outcome:
         raise ProtocolError(
             ErrorCode.UNEXPECTED_FRAME, f"{frame_type} is not a frame a worker sends", ref=frame.id
         )
+    if prepared is not None:
+        return handler(session=session, frame=frame, prepared=prepared)
     return handler(session=session, frame=frame)
-
-
-# ---- commands from the hub to a worker -------------------------------------------------------------
-
-
-def command_frame(*, command: dict[str, Any]) -> BaseFrame | None:
-    """Translate a command dict from `accounts.commands` into the hub frame for the worker."""
-    name = command.get("name")
-    if name == "assign":
-        from accounts.models import Account
-
-        account = Account.objects.get(pk=command["account_id"])
-        return TaskAssignFrame.build(assignment=assignment_build(account=account))
-    if name == "revoke":
-        return TaskRevokeFrame.build(account_id=command["account_id"], epoch=command["epoch"])
-    if name == "login_start":
-        return LoginStartFrame.build(session_id=str(command["session_id"]), account_id=command["account_id"])
-    if name == "resync":
-        return ResyncFrame.build(account_id=command["account_id"])
-    if name == "reply_request":
-        return ReplyRequestFrame.build(
-            reply_id=str(command["reply_id"]),
-            account_id=command["account_id"],
-            target=command["target"],
-            text=command["text"],
-        )
-    logger.error("unknown worker command %r dropped", name)
-    return None

@@ -1,8 +1,8 @@
 """Durable truth of the hub: one row per synced entity, and per-account sync state.
 
 An Entity row holds the full protocol record (the platform's current state after the merge) plus the
-few columns needed to upsert and load it. Hub-owned state (read marks, handled flags, replies) lives in
-other tables, so worker data can never overwrite it.
+few columns needed to upsert and load it. Agent-owned state (read marks, replies) lives in the IM app's
+tables (`datasync.im.models`), so worker data can never overwrite it.
 """
 
 from __future__ import annotations
@@ -67,9 +67,3 @@ class SyncState(models.Model):
 
     def __str__(self) -> str:
         return f"sync state of account #{self.account_id}: seq {self.last_seq}"
-
-
-# Hub-owned agent state (read marks, replies) lives in its own module, owned by the IM API.
-from datasync.models_im import ReadMark, ReadMarkTarget, ReplyRequest, ReplyStatus  # noqa: E402
-
-__all__ = ["Entity", "ReadMark", "ReadMarkTarget", "ReplyRequest", "ReplyStatus", "SyncState"]

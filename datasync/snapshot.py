@@ -47,7 +47,7 @@ def database_name() -> str:
 
 
 def snapshot_path() -> Path | None:
-    raw = getattr(settings, "IMHUB_SNAPSHOT_PATH", "")
+    raw = settings.IMHUB_SNAPSHOT_PATH
     return Path(raw) if raw else None
 
 

@@ -61,7 +61,7 @@ def stats_snapshot_own() -> dict[str, Any]:
 def _redis() -> Any:
     """A Redis client for ``REDIS_URL`` (one per process), or None without Redis."""
     global _client, _client_url
-    url = getattr(settings, "REDIS_URL", "")
+    url = settings.REDIS_URL
     if not url:
         return None
     with _client_lock:

@@ -1,24 +1,23 @@
-"""The one wiring point of a hub process: everything it runs besides serving requests, listed once.
+"""What the sync core runs in a hub process besides serving requests, listed once.
 
-`DatasyncConfig.ready()` calls `runtime.build(hub_wiring())` in every process that sets Django up (a
-hub process, a management command, the test run). Nothing registers itself on
-import: a frame handler, fan-out handler, loader or periodic job that is not listed here does not run.
-The runtime starts the loaders and periodic jobs only in a serving process (`runtime.start()`).
+The project composes this with each app's wiring (`imhub/wiring.py`) and builds the runtime with it in
+every process that sets Django up (`ImhubConfig.ready()`). Nothing registers itself on import: a frame
+handler, fan-out handler, loader or periodic job that is not listed in a wiring does not run. The runtime
+starts the loaders and periodic jobs only in a serving process (`runtime.start()`).
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 
+from accounts.commands import AssignCommand, LoginStartCommand, ResyncCommand, RevokeCommand
 from accounts.services import workers_expire_silent
-from datasync import events, handlers, readmarks, replies, stats_share
-from datasync.api.visibility import visibility_invalidate
-from datasync.bench.data import bench_dataset_loader
+from datasync import commands, handlers, stats_share
 from datasync.runtime import Wiring, runtime
 
 
-def hub_wiring() -> Wiring:
-    """The hub's frame handlers, fan-out handlers, start-up loaders and periodic jobs."""
+def core_wiring() -> Wiring:
+    """The worker frames and commands the core handles, and the core's periodic jobs."""
     return Wiring(
         # worker frame type -> the one handler of it (datasync/handlers.py)
         frame_handlers={
@@ -27,22 +26,18 @@ def hub_wiring() -> Wiring:
             "worker:account:status": handlers.account_status_record,
             "worker:data:sync": handlers.sync_apply,
             "worker:login:status": handlers.login_status_record,
-            "worker:reply:result": handlers.reply_result_record,
         },
-        # fan-out kind -> what every hub process does with each message of it
-        fanout_handlers={
-            "sync": (events.new_items_publish,),
-            "read_mark": (readmarks.read_mark_fanout_apply,),
-            "reply_status": (events.reply_status_publish,),
-            # agents hear of it; the IM API's visibility and account-row caches are dropped
-            "account_status": (events.account_status_publish, visibility_invalidate),
+        # the CPU work on a sync frame, done while the connection's previous frame commits
+        frame_preparers={"worker:data:sync": handlers.sync_prepare},
+        # worker command -> the hub frame it becomes (datasync/commands.py)
+        command_frames={
+            AssignCommand: commands.assign_frame,
+            RevokeCommand: commands.revoke_frame,
+            LoginStartCommand: commands.login_start_frame,
+            ResyncCommand: commands.resync_frame,
         },
-        # after the entity rows: replay read marks; the benchmark's synthetic dataset (only when
-        # IMHUB_BENCH_DATASET is set, else it does nothing)
-        loaders=(readmarks.read_marks_load, bench_dataset_loader),
         periodic=(
             (workers_expire_silent, float(settings.IMHUB_HEARTBEAT_INTERVAL)),
-            (replies.replies_dispatch_pending, replies.DISPATCH_INTERVAL),
             # the start-up snapshot (datasync/snapshot.py), rewritten when the data changed
             (runtime.snapshot_save, float(settings.IMHUB_SNAPSHOT_INTERVAL)),
             # this process's sync counters into Redis, for /metrics scraped from any process

@@ -1,4 +1,5 @@
-"""ASGI entry point: the IM read lane, then Django for HTTP; WebSockets through Channels' auth stack."""
+"""ASGI entry point: the IM read lane, then Django for HTTP; WebSockets routed by Channels (each consumer
+authenticates its own clients: workers by their token, agents as the IM API does)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,10 @@ from django.conf import settings  # noqa: E402
 
 sys.setswitchinterval(settings.IMHUB_GIL_SWITCH_INTERVAL)
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
-from datasync.api.lane import read_lane  # noqa: E402
+from datasync.im.api.lane import read_lane  # noqa: E402
 from datasync.runtime import runtime_asgi_wrapper  # noqa: E402
 from imhub.metrics import api_latency_observe  # noqa: E402
 from imhub.routing import websocket_urlpatterns  # noqa: E402
@@ -26,7 +26,7 @@ from imhub.routing import websocket_urlpatterns  # noqa: E402
 application = ProtocolTypeRouter(
     {
         "http": ASGIStaticFilesHandler(django_asgi_app),
-        "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
+        "websocket": URLRouter(websocket_urlpatterns),
     }
 )
 # Each hub process loads its DataStore and joins the fan-out at start-up (ASGI lifespan), or on its first

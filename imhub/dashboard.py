@@ -21,8 +21,9 @@ from django.utils import timezone
 
 from accounts.models import Account, Worker
 from datasync.models import Entity
+from datasync.protocol import ENTITY_KINDS
 
-KINDS = ("contents", "comments", "conversations", "messages", "notifications")
+KINDS = ENTITY_KINDS
 CHART_MINUTES = 60
 
 
@@ -36,9 +37,9 @@ class ChartBar:
 
 
 def _item_counts(account_ids: list[int]) -> dict[int, dict[str, int]]:
-    from datasync.runtime import get_store, runtime
+    from datasync.runtime import runtime
 
-    store = get_store()
+    store = runtime.store
     if store is not None and runtime.ready:
         return {account_id: store.account_totals(account_id) for account_id in account_ids}
     counts: dict[int, dict[str, int]] = {account_id: dict.fromkeys(KINDS, 0) for account_id in account_ids}
@@ -94,7 +95,7 @@ def dashboard_context() -> dict[str, Any]:
     """Everything the dashboard shows; a plain function so tests can check it directly."""
     accounts = list(Account.objects.select_related("worker", "team").order_by("id"))
     counts = _item_counts([a.pk for a in accounts])
-    heartbeat = float(getattr(settings, "IMHUB_HEARTBEAT_INTERVAL", 10.0))
+    heartbeat = float(settings.IMHUB_HEARTBEAT_INTERVAL)
     load = dict(
         Account.objects.filter(worker__isnull=False)
         .values_list("worker_id")

@@ -3,10 +3,11 @@
 Starts the Douyin simulator, the hub and one crawler worker as child processes (through
 `imhub.processes`, as the end-to-end tests do), prepares demo users and accounts, logs every account in
 through the QR flow (confirming each scan through the simulator's control API, as a phone would), then
-prints a live status table until Ctrl-C, when every
-process it started is stopped. `--duration S` runs for a bounded time and exits non-zero unless data
-flowed end to end (every account logged in, every kind of item in the hub, and a DM injected into the
-simulator reaching the IM API).
+prints a live status table until Ctrl-C, when every process it started is stopped.
+
+`--duration S` is the check mode: it runs at most S seconds and exits as soon as data has flowed end
+to end (every account logged in, every kind of item in the hub, then a DM injected into the simulator
+reaching the IM API): 0 then, 1 when S runs out first.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import shutil
 import signal
 import sys
 import time
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +27,10 @@ from imhub.processes import (
     ROOT,
     ManagedProcess,
     ProcessError,
+    RequestError,
     child_env,
     free_port,
-    http_json,
+    http_ok,
     hub_start,
     manage,
     simulator_start,
@@ -48,17 +51,20 @@ class DemoError(RuntimeError):
     """The demo could not reach a state it needs; the message says which and where to look."""
 
 
-def http(method: str, url: str, *, body: Any = None, token: str | None = None, timeout: float = 10.0) -> Any:
-    """One JSON request; returns the decoded body, raises DemoError on a non-2xx answer."""
-    headers = {"Authorization": f"Token {token}"} if token else None
-    try:
-        status, payload = http_json(method, url, body=body, headers=headers, timeout=timeout)
-    except OSError as exc:
-        raise DemoError(f"{method} {url} failed: {exc}") from None
-    if not 200 <= status < 300:
-        detail = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
-        raise DemoError(f"{method} {url} -> HTTP {status}: {detail[:300]}")
-    return payload if payload != "" else None
+def display_width(text: str) -> int:
+    """Columns a terminal gives `text`: East Asian wide and full-width characters (Chinese) take two."""
+    return sum(2 if unicodedata.east_asian_width(char) in ("W", "F") else 1 for char in text)
+
+
+def cell(text: str, width: int) -> str:
+    """`text` cut to fit `width` terminal columns (leaving one for the gap) and padded to exactly `width`."""
+    out, used = "", 0
+    for char in text:
+        columns = display_width(char)
+        if used + columns > width - 1:
+            break
+        out, used = out + char, used + columns
+    return out + " " * (width - used)
 
 
 class Demo:
@@ -73,10 +79,8 @@ class Demo:
         self.hub_url = f"http://{self.host}:{self.port}"
         self.sim_url = f"http://{self.host}:{self.sim_port}"
         self.setup: dict[str, Any] = {}
-        self.env = child_env(
-            IMHUB_VAR_DIR=str(self.var_dir),
-            IMHUB_HEARTBEAT_INTERVAL=os.environ.get("IMHUB_HEARTBEAT_INTERVAL", "5"),
-        )
+        # heartbeats every 5 s unless the environment says otherwise: the dashboard follows sooner
+        self.env = child_env(IMHUB_VAR_DIR=str(self.var_dir), defaults={"IMHUB_HEARTBEAT_INTERVAL": "5"})
 
     # ---- helpers ---------------------------------------------------------------------------------
 
@@ -90,20 +94,25 @@ class Demo:
         """Poll until `predicate()` is truthy; DemoError when time runs out or any child exits."""
         try:
             return wait_until(
-                predicate, timeout=timeout, interval=0.5, what=what, watch=self.children, retry=(DemoError,)
+                predicate,
+                timeout=timeout,
+                interval=0.5,
+                what=what,
+                watch=self.children,
+                retry=(DemoError, RequestError),
             )
         except TimeoutError as exc:
             hint = f"\n{child.name} log ({child.log_path}):\n{child.log_tail(15)}" if child else ""
             raise DemoError(f"{exc}{hint}") from None
 
     def admin_api(self, method: str, path: str, body: Any = None) -> Any:
-        return http(method, f"{self.hub_url}{path}", body=body, token=self.setup["admin"]["token"])
+        return http_ok(method, f"{self.hub_url}{path}", body=body, token=self.setup["admin"]["token"])
 
     def agent_api(self, method: str, path: str, body: Any = None) -> Any:
-        return http(method, f"{self.hub_url}{path}", body=body, token=self.setup["agent"]["token"])
+        return http_ok(method, f"{self.hub_url}{path}", body=body, token=self.setup["agent"]["token"])
 
     def sim(self, method: str, path: str, body: Any = None) -> Any:
-        return http(method, f"{self.sim_url}/__sim__{path}", body=body)
+        return http_ok(method, f"{self.sim_url}/__sim__{path}", body=body)
 
     # ---- steps -----------------------------------------------------------------------------------
 
@@ -218,7 +227,7 @@ class Demo:
 
     def print_table(self, rows: list[dict[str, Any]]) -> None:
         now = time.strftime("%H:%M:%S")
-        header = f"{'id':>3} {'account':<14} {'login':<13} {'runner':<10} " + " ".join(
+        header = f"{'id':>3} {cell('account', 14)} {'login':<13} {'runner':<10} " + " ".join(
             f"{k[:8]:>8}" for k in KINDS
         )
         lines = [f"--- {now} ---", header + "  last sync  error"]
@@ -227,7 +236,7 @@ class Demo:
             synced = row.get("last_sync_at")
             last_sync = f"{max(0, int(time.time() - synced / 1000))}s ago" if synced else "never"
             lines.append(
-                f"{row['id']:>3} {str(row.get('nickname', ''))[:12]:<14} {row.get('login_status', ''):<13} "
+                f"{row['id']:>3} {cell(str(row.get('nickname', '')), 14)} {row.get('login_status', ''):<13} "
                 f"{row.get('runner_status') or '-'!s:<10} "
                 + " ".join(f"{counts.get(k, 0):>8}" for k in KINDS)
                 + f"  {last_sync:<9}  {str(row.get('last_error') or '')[:60]}"
@@ -315,12 +324,19 @@ class Demo:
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imhub.settings")
+    from django.conf import settings
+
     parser = argparse.ArgumentParser(prog="./run.sh demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--accounts", type=int, default=3, help="demo accounts (default 3)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")), help="hub port")
+    parser.add_argument("--port", type=int, default=settings.PORT, help="hub port")
     parser.add_argument("--sim-port", type=int, default=8100, help="simulator port")
     parser.add_argument(
-        "--duration", type=float, default=0, help="seconds to run, then check data flowed and exit"
+        "--duration",
+        type=float,
+        default=0,
+        help="check mode: run at most this many seconds; exit 0 as soon as data flowed end to end, 1 if "
+        "the time runs out first (default: run until Ctrl-C)",
     )
     parser.add_argument("--interval", type=float, default=15.0, help="crawl interval per account, seconds")
     parser.add_argument(

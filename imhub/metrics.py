@@ -187,11 +187,9 @@ def _database_metrics() -> Iterable[Metric]:
 
 
 def _store_metrics() -> Iterable[Metric]:
-    try:
-        from datasync.runtime import get_store
-    except ImportError:
-        return
-    store = get_store()
+    from datasync.runtime import runtime
+
+    store = runtime.store
     if store is None:
         return
     items = GaugeMetricFamily(
@@ -208,7 +206,7 @@ REGISTRY.register(HubCollector())
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """`GET /metrics` in the Prometheus text format; with IMHUB_METRICS_TOKEN set, a bearer token is required."""
-    token = getattr(settings, "IMHUB_METRICS_TOKEN", "")
+    token = settings.IMHUB_METRICS_TOKEN
     if token:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(given, token):

@@ -42,11 +42,19 @@ def manage_command(*args: str) -> list[str]:
 
 
 def hub_command(
-    *, port: int, host: str = HOST, env: dict[str, str] | None = None, processes: int = 1
+    *,
+    port: int,
+    host: str = HOST,
+    env: dict[str, str] | None = None,
+    processes: int = 1,
+    app: str = serve.APPLICATION,
 ) -> list[str]:
-    """The hub's server command (`imhub.serve.hub_command`: `IMHUB_SERVER` in ``env`` picks the server)."""
+    """The hub's server command (`imhub.serve.hub_command`: `IMHUB_SERVER` in ``env`` picks the server);
+    ``app``: another ASGI application under the same server (the benchmarks' entry points)."""
     server = (env or {}).get("IMHUB_SERVER") or None
-    return serve.hub_command(port=port, host=host, python=PYTHON, env=env, processes=processes, server=server)
+    return serve.hub_command(
+        port=port, host=host, python=PYTHON, env=env, processes=processes, server=server, app=app
+    )
 
 
 def simulator_command(
@@ -75,10 +83,15 @@ def worker_command(*, worker_id: str, hub_url: str, data_dir: Path, extra: Seque
     )
 
 
-def child_env(*, drop: Iterable[str] = (), **extra: str) -> dict[str, str]:
-    """The environment of a child: this process's, minus pytest's variables and `drop`, plus `extra`."""
+def child_env(
+    *, drop: Iterable[str] = (), defaults: dict[str, str] | None = None, **extra: str
+) -> dict[str, str]:
+    """The environment of a child: this process's, minus pytest's variables and `drop`, with `defaults`
+    where it has no value of its own, plus `extra`."""
     dropped = set(drop)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_") and k not in dropped}
+    for name, value in (defaults or {}).items():
+        env.setdefault(name, value)
     env.update({"DJANGO_SETTINGS_MODULE": "imhub.settings", "PYTHONUNBUFFERED": "1"})
     env.update(extra)
     return env
@@ -139,12 +152,16 @@ class ManagedProcess:
         except OSError:
             return ""
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM the process group, SIGKILL it after `timeout` seconds."""
+    def stop(self, timeout: float = 10.0, *, group: bool = True) -> None:
+        """SIGTERM the process group (or, ``group=False``, the main process only, as a service manager
+        stopping a server would: it stops its own workers), SIGKILL the group after `timeout` seconds."""
         if self.proc is None or self.proc.poll() is not None:
             return
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
+            if group:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            else:
+                os.kill(self.proc.pid, signal.SIGTERM)
         try:
             self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -291,3 +308,23 @@ def http_json(
         return status, json.loads(text)
     except ValueError:
         return status, text
+
+
+class RequestError(ProcessError):
+    """A JSON request to one of the processes got no answer, or an answer other than 2xx."""
+
+
+def http_ok(
+    method: str, url: str, *, body: Any = None, token: str | None = None, timeout: float = 10.0
+) -> Any:
+    """One JSON request (with a DRF token when given); the decoded body (None when empty), RequestError
+    when nothing answered or the answer is not 2xx."""
+    headers = {"Authorization": f"Token {token}"} if token else None
+    try:
+        status, payload = http_json(method, url, body=body, headers=headers, timeout=timeout)
+    except OSError as exc:
+        raise RequestError(f"{method} {url} failed: {exc}") from None
+    if not 200 <= status < 300:
+        detail = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
+        raise RequestError(f"{method} {url} -> HTTP {status}: {detail[:300]}")
+    return payload if payload != "" else None

@@ -20,7 +20,6 @@ import os
 import sys
 
 SERVERS = ("uvicorn", "granian", "daphne")
-DEFAULT_SERVER = "granian"
 APPLICATION = "imhub.asgi:application"
 
 
@@ -29,8 +28,10 @@ class ServeError(ValueError):
 
 
 def hub_server() -> str:
-    """The server to use: ``IMHUB_SERVER`` or the default."""
-    return os.environ.get("IMHUB_SERVER") or DEFAULT_SERVER
+    """The server to use: the ``IMHUB_SERVER`` setting."""
+    from django.conf import settings
+
+    return str(settings.IMHUB_SERVER)
 
 
 def hub_command(
@@ -43,14 +44,17 @@ def hub_command(
     env: dict[str, str] | None = None,
     app: str = APPLICATION,
 ) -> list[str]:
-    """The argv that serves the hub (or, for benchmarks, ``app``) on ``host:port`` with ``server``."""
+    """The argv that serves the hub (or, for benchmarks, ``app``) on ``host:port`` with ``server``;
+    ``env``: the environment the server will run with (default: this process's settings)."""
+    from django.conf import settings
+
     server = server or hub_server()
-    environ = os.environ if env is None else env
+    redis_url = settings.REDIS_URL if env is None else env.get("REDIS_URL", "")
     if server not in SERVERS:
         raise ServeError(f"unknown server {server!r}; choose one of {', '.join(SERVERS)}")
     if processes < 1:
         raise ServeError("--processes must be at least 1")
-    if processes > 1 and app == APPLICATION and not environ.get("REDIS_URL"):
+    if processes > 1 and app == APPLICATION and not redis_url:
         raise ServeError(
             "several hub processes need REDIS_URL (channels-redis): the in-memory channel layer "
             "cannot carry the fan-out between processes"
@@ -73,11 +77,14 @@ def hub_command(
 
 
 def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imhub.settings")
+    from django.conf import settings
+
     parser = argparse.ArgumentParser(prog="python -m imhub.serve", description=__doc__.split("\n\n")[0])
     parser.add_argument("--server", choices=SERVERS, default=hub_server())
-    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    parser.add_argument("--processes", type=int, default=int(os.environ.get("IMHUB_PROCESSES", "1")))
+    parser.add_argument("--host", default=settings.HOST)
+    parser.add_argument("--port", type=int, default=settings.PORT)
+    parser.add_argument("--processes", type=int, default=settings.IMHUB_PROCESSES)
     parser.add_argument("--app", default=APPLICATION, help=argparse.SUPPRESS)  # benchmarks: another app
     args = parser.parse_args(argv)
     try:

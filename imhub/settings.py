@@ -26,7 +26,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Behind a TLS-terminating proxy: the header (Django's META name) and value saying the request was https,
 # e.g. HTTP_X_FORWARDED_PROTO,https. Only when the proxy always sets it and the hub is not reachable
-# directly (a client could send it). The read lane applies it the same way (datasync/api/lane.py).
+# directly (a client could send it). The read lane applies it the same way (datasync/im/api/lane.py).
 _proxy_ssl_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
 SECURE_PROXY_SSL_HEADER = (
     (_proxy_ssl_header[0], _proxy_ssl_header[1]) if len(_proxy_ssl_header) == 2 else None
@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "imhub",
     "accounts",
     "datasync",
+    "datasync.im",
     "crawler",
 ]
 
@@ -161,7 +162,7 @@ IMHUB_REPLY_DEADLINE = env.float("IMHUB_REPLY_DEADLINE", default=300.0)
 IMHUB_EVENT_BUFFER = env.int("IMHUB_EVENT_BUFFER", default=10000)
 IMHUB_LOGIN_SESSION_TTL = env.float("IMHUB_LOGIN_SESSION_TTL", default=300.0)
 # The ASGI read lane answers the IM API's GET routes for JSON clients without Django's request path
-# (datasync/api/lane.py); 0 sends every request through Django + DRF (for comparison and debugging).
+# (datasync/im/api/lane.py); 0 sends every request through Django + DRF (for comparison and debugging).
 IMHUB_READ_LANE = env.bool("IMHUB_READ_LANE", default=True)
 # Start-up snapshot of the DataStore (datasync/snapshot.py): where each hub process keeps it ("" turns
 # it off) and how often a serving process rewrites it when its data changed (also once at shutdown).
@@ -175,6 +176,19 @@ IMHUB_SNAPSHOT_INTERVAL = env.float("IMHUB_SNAPSHOT_INTERVAL", default=300.0)
 IMHUB_GIL_SWITCH_INTERVAL = env.float("IMHUB_GIL_SWITCH_INTERVAL", default=0.005)
 # Optional bearer token required by /metrics (empty: open, e.g. behind a private network).
 IMHUB_METRICS_TOKEN = env.str("IMHUB_METRICS_TOKEN", default="")
+
+# Serving (`./run.sh hub`, `python -m imhub.serve`, the demo, the e2e tests): the ASGI server, the
+# processes sharing one port (more than 1 needs REDIS_URL), and where `./run.sh hub` listens.
+IMHUB_SERVER = env.str("IMHUB_SERVER", default="granian")
+IMHUB_PROCESSES = env.int("IMHUB_PROCESSES", default=1)
+HOST = env.str("HOST", default="127.0.0.1")
+PORT = env.int("PORT", default=8000)
+
+# Worker side (`manage.py runworker_crawler`): the worker's token (printed once by `create_worker`), the
+# Chromium to launch ("" : Playwright's own if installed, else the system's) and the Douyin origin.
+IMHUB_WORKER_TOKEN = env.str("IMHUB_WORKER_TOKEN", default="")
+IMHUB_CHROMIUM = env.str("IMHUB_CHROMIUM", default="")
+IMHUB_DOUYIN_BASE_URL = env.str("IMHUB_DOUYIN_BASE_URL", default="https://creator.douyin.com")
 
 # Logging: one line per event on the console; level from LOG_LEVEL.
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()

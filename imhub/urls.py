@@ -1,8 +1,6 @@
-"""Root URL configuration: admin, health, APIs (each app adds its own routes)."""
+"""Root URL configuration: admin, health, metrics, API docs, then each app's own routes."""
 
 from __future__ import annotations
-
-from importlib.util import find_spec
 
 from django.contrib import admin
 from django.urls import include, path
@@ -20,13 +18,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api-auth/", include("rest_framework.urls")),
-    path("inbox/", include("datasync.inbox.urls")),
+    path("api/manage/", include("accounts.api.urls")),  # the management API (staff)
+    path("api/", include("datasync.api.urls")),  # the sync core's stats
+    path("", include("datasync.im.urls")),  # the IM API (/api/im/) and the inbox page (/inbox/)
 ]
-
-# App URL modules are added when they exist, so each app owns its routes.
-for _module, _prefix in (
-    ("accounts.api.urls", "api/manage/"),
-    ("datasync.api.urls", "api/"),
-):
-    if find_spec(_module.rsplit(".", 1)[0]) is not None and find_spec(_module) is not None:
-        urlpatterns.append(path(_prefix, include(_module)))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
@@ -67,8 +68,32 @@ def fresh_database(postgres_url: str) -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database of each engine in turn: a SQLite file in the test's directory, then a
+    PostgreSQL database of its own (for code run in a process of its own against either engine)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'engine.sqlite3'}"
+    return str(request.getfixturevalue("fresh_database"))
+
+
 @pytest.fixture
 def fresh_redis_url(redis_url: str) -> str:
     """``redis_url`` on a random logical db, so that other test runs on the same server do not share
     the fan-out group or the stats snapshots."""
     return urlunparse(urlparse(redis_url)._replace(path=f"/{random.randint(1, 15)}"))
+
+
+@pytest.fixture
+def rewire() -> Iterator[Callable[..., None]]:
+    """``rewire(**changes)``: this process's runtime rebuilt with its wiring changed (the public
+    ``runtime.build``, so the wiring is checked), for one test; its own wiring again afterwards."""
+    from datasync.runtime import runtime
+
+    original = runtime.wiring
+
+    def apply(**changes: object) -> None:
+        runtime.build(dataclasses.replace(runtime.wiring, **changes))  # type: ignore[arg-type]
+
+    yield apply
+    runtime.build(original)

@@ -6,13 +6,11 @@ from typing import Any
 
 from rest_framework import serializers
 
-from accounts.models import Account, LoginSession, Worker
+from accounts.models import ACCOUNT_HEALTH_FIELDS, ACCOUNT_IDENTITY_FIELDS, Account, LoginSession, Worker
 
 # What the worker reports and the services maintain: read-only here, in this order in the output.
 ACCOUNT_STATUS_FIELDS = [
-    "login_status",
-    "runner_status",
-    "last_error",
+    *ACCOUNT_HEALTH_FIELDS,
     "error_count",
     "last_status_at",
     "next_run_at",
@@ -29,12 +27,7 @@ class AccountSerializer(serializers.ModelSerializer[Account]):
     class Meta:
         model = Account
         fields = [
-            "id",
-            "platform",
-            "nickname",
-            "platform_user_id",
-            "avatar_url",
-            "status",
+            *ACCOUNT_IDENTITY_FIELDS,
             *ACCOUNT_STATUS_FIELDS,
             "worker_id",
             "epoch",

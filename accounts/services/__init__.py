@@ -1,6 +1,6 @@
 """Assignment, worker lifecycle, account status and QR login: the only functions other modules call.
 
-Rules (docs/architecture.md, DESIGN.md section 4):
+Rules (docs/architecture.md, "accounts"):
 - active accounts go to online workers that have capacity and the platform, least loaded first;
 - every new assignment of an account (first one, or a move) bumps its `epoch`;
 - taking an account away sends `revoke` (with the epoch it held) to the old holder, giving one sends

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.commands import publish_account_event, send_worker_command
+from accounts.commands import ResyncCommand, publish_account_event, send_worker_command
 from accounts.models import (
     Account,
     AccountStatus,
@@ -124,7 +124,7 @@ def account_request_resync(*, account: Account) -> None:
     if account.worker_id is None:
         raise AccountsError("not_assigned", "no worker holds this account, so none can resync it")
     holder = Worker.objects.get(pk=account.worker_id)
-    send_worker_command(worker_id=holder.worker_id, command={"name": "resync", "account_id": account.pk})
+    send_worker_command(worker_id=holder.worker_id, command=ResyncCommand(account_id=account.pk))
 
 
 def account_assignment_data(*, account: Account) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
-from accounts.commands import publish_account_event, send_worker_command
+from accounts.commands import AssignCommand, RevokeCommand, publish_account_event, send_worker_command
 from accounts.models import (
     Account,
     LoginStatus,
@@ -106,7 +106,7 @@ def _revoke(account: Account) -> None:
     holder = Worker.objects.filter(pk=account.worker_id).values_list("worker_id", flat=True).first()
     if holder is not None:
         send_worker_command(
-            worker_id=holder, command={"name": "revoke", "account_id": account.pk, "epoch": account.epoch}
+            worker_id=holder, command=RevokeCommand(account_id=account.pk, epoch=account.epoch)
         )
     logger.info(
         "account revoked: account_id=%s platform=%s worker=%s epoch=%s",
@@ -165,7 +165,7 @@ def _assign_pending(*, quiet_worker: Worker | None = None, avoid: dict[int, int]
         if quiet_worker is None or chosen.pk != quiet_worker.pk:
             send_worker_command(
                 worker_id=chosen.worker_id,
-                command={"name": "assign", "account_id": account.pk, "epoch": account.epoch},
+                command=AssignCommand(account_id=account.pk, epoch=account.epoch),
             )
     # One UPDATE per worker rather than per account (a failover or start-up assigns many at once);
     # the rows are locked, so epoch + 1 in the database is the epoch computed above.

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.commands import publish_account_event, send_worker_command
+from accounts.commands import LoginStartCommand, publish_account_event, send_worker_command
 from accounts.models import (
     LOGIN_FINAL_STATUSES,
     Account,
@@ -57,7 +57,7 @@ def login_start(*, account: Account, user: Any = None) -> LoginSession:
             publish_account_event(account=account)
             send_worker_command(
                 worker_id=holder.worker_id,
-                command={"name": "login_start", "session_id": str(session.id), "account_id": account.pk},
+                command=LoginStartCommand(account_id=account.pk, session_id=str(session.id)),
             )
     logger.info(
         "login started: account_id=%s platform=%s session=%s status=%s",

@@ -1,1 +1,1 @@
-"""HTTP API of datasync: the stats endpoint and the IM API (DRF)."""
+"""HTTP API of the sync core: the operator's stats endpoint (the agents' IM API is `datasync.im.api`)."""

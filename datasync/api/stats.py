@@ -1,4 +1,4 @@
-"""`GET /api/datasync/stats/`: the operator's first figures (design section 3), staff only."""
+"""`GET /api/datasync/stats/`: the operator's first figures (docs/operations.md), staff only."""
 
 from __future__ import annotations
 

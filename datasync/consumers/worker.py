@@ -25,7 +25,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import close_old_connections
 
-from datasync import handlers, stats
+from datasync import commands, handlers, stats
 from datasync.protocol import (
     BaseFrame,
     DataSyncFrame,
@@ -35,6 +35,7 @@ from datasync.protocol import (
     error_frame,
     parse_frame,
 )
+from datasync.runtime import runtime
 
 logger = logging.getLogger(__name__)
 
@@ -149,34 +150,39 @@ class WorkerConsumer(AsyncWebsocketConsumer):
         stats.stats_frame_received(frame_type=type(frame).TYPE)
         if self._queue is None:
             self._queue = asyncio.Queue(maxsize=QUEUE_FRAMES)
-            prepared: asyncio.Queue[BaseFrame] = asyncio.Queue(maxsize=1)
+            prepared: asyncio.Queue[tuple[BaseFrame, Any]] = asyncio.Queue(maxsize=1)
             self._preparer = asyncio.create_task(self._prepare(self._queue, prepared))
             self._processor = asyncio.create_task(self._process(prepared))
         await self._queue.put(frame)  # a full queue stops reading this socket: backpressure
 
-    async def _prepare(self, queue: asyncio.Queue[BaseFrame], prepared: asyncio.Queue[BaseFrame]) -> None:
+    async def _prepare(
+        self, queue: asyncio.Queue[BaseFrame], prepared: asyncio.Queue[tuple[BaseFrame, Any]]
+    ) -> None:
         """`handlers.frame_prepare` of the next frame (in a thread) while `_process` handles the one
-        before: a sync frame's records are ready when its transaction starts."""
+        before: a sync frame's records are ready when its transaction starts. The prepared state stays
+        here, beside the frame, until its handler gets it."""
+        preparers = runtime.wiring.frame_preparers
         while True:
             frame = await queue.get()
-            if isinstance(frame, DataSyncFrame):  # the only frames with work to prepare: no thread hop else
+            ready = None
+            if type(frame).TYPE in preparers:  # frames with nothing to prepare take no thread hop
                 try:
-                    await _in_frame_thread(handlers.frame_prepare)(frame=frame)
+                    ready = await _in_frame_thread(handlers.frame_prepare)(frame=frame)
                 except Exception:  # the handler does the work again and reports what fails
                     logger.exception("preparing %s failed", type(frame).TYPE)
-            await prepared.put(frame)
+            await prepared.put((frame, ready))
 
-    async def _process(self, queue: asyncio.Queue[BaseFrame]) -> None:
+    async def _process(self, queue: asyncio.Queue[tuple[BaseFrame, Any]]) -> None:
         """Frames in order, with one overlap: a sync frame's transaction commits (in a thread) while
         the previous sync frame's change goes to the store and out (its publish step, in another
         thread), so the database and the hub's CPU work at the same time. Every frame's answer (ack or
         error) still goes out in frame order, and an ack only after its change is in the store.
         Any other frame first waits for the pending publish."""
         while True:
-            frame = await queue.get()
+            frame, ready = await queue.get()
             if not isinstance(frame, DataSyncFrame):
                 await self._publish_wait()
-            outcome, refusal = await self._stage(frame)
+            outcome, refusal = await self._stage(frame, ready)
             await self._publish_wait()
             if refusal is not None:
                 await self._refuse(*refusal)
@@ -190,12 +196,14 @@ class WorkerConsumer(AsyncWebsocketConsumer):
         if task is not None:
             await task
 
-    async def _stage(self, frame: BaseFrame) -> tuple[handlers.Outcome | None, _Refusal | None]:
+    async def _stage(self, frame: BaseFrame, ready: Any) -> tuple[handlers.Outcome | None, _Refusal | None]:
         """`handlers.frame_stage` in a thread; a refusal comes back to be sent in order."""
         assert self.session is not None
         account_id = getattr(frame.payload, "account_id", None)
         try:
-            outcome = await _in_frame_thread(handlers.frame_stage)(session=self.session, frame=frame)
+            outcome = await _in_frame_thread(handlers.frame_stage)(
+                session=self.session, frame=frame, prepared=ready
+            )
         except ProtocolError as exc:
             return None, (exc.code, exc.message, exc.ref or frame.id, account_id)
         except Exception:
@@ -251,10 +259,10 @@ class WorkerConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=dump_frame(error_frame(code, message, ref=ref)))
 
     async def worker_command(self, event: dict[str, Any]) -> None:
-        """A command dict from `accounts.commands.send_worker_command`, sent down as a hub frame."""
+        """A worker command (`accounts.commands.send_worker_command`), sent down as its hub frame."""
         command = event.get("command") or {}
         try:
-            frame = await _in_thread(handlers.command_frame)(command=command)
+            frame = await _in_thread(commands.command_frame)(message=command)
         except Exception:
             logger.exception(
                 "command %s for worker %s account_id=%s failed",

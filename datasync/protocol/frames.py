@@ -1,4 +1,4 @@
-"""Typed frames of the hub <-> worker WebSocket protocol (design section 2).
+"""Typed frames of the hub <-> worker WebSocket protocol (docs/protocol.md).
 
 Every frame is `{"type": "<area>:<verb>", "id": "<unique per sender>", "ts": <epoch ms>, "payload": {...}}`.
 `Frame.build(**payload)` makes a frame with a fresh id and the current time.
@@ -10,7 +10,7 @@ import time
 import uuid
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field
 
 from datasync.protocol.records import (
     Comment,
@@ -44,8 +44,6 @@ class BaseFrame(BaseModel):
     id: str = Field(min_length=1, max_length=100)
     ts: EpochMs
     payload: Any
-    # not on the wire: work a receiver did on this frame ahead of handling it (the hub's frame_prepare)
-    _prepared: Any = PrivateAttr(default=None)
 
     @classmethod
     def build(cls, *, frame_id: str | None = None, **payload: Any) -> Self:

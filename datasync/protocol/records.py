@@ -1,4 +1,4 @@
-"""Entity records carried by `worker:data:sync` (design section 2).
+"""Entity records carried by `worker:data:sync` (docs/protocol.md).
 
 Ids are the platform's own strings, unique within an account. Every time is integer epoch
 milliseconds, UTC; platform parsers convert units once, before a record is built.
@@ -13,6 +13,15 @@ from pydantic import BaseModel, ConfigDict, Field
 EpochMs = int
 EntityKind = Literal["contents", "comments", "conversations", "messages", "notifications"]
 ENTITY_KINDS: tuple[EntityKind, ...] = ("contents", "comments", "conversations", "messages", "notifications")
+# kind -> the field holding a record's id (unique within the account and kind); a record of the kind is
+# called by the id field's name without "_id" (a "comment" of "comments")
+ENTITY_ID_FIELDS: dict[str, str] = {
+    "contents": "content_id",
+    "comments": "comment_id",
+    "conversations": "conversation_id",
+    "messages": "message_id",
+    "notifications": "notification_id",
+}
 
 
 class Record(BaseModel):

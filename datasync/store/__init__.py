@@ -1,11 +1,11 @@
-"""DataStore: each hub process's in-memory read model of every account's data (design section 3).
+"""DataStore: each hub process's in-memory read model of every account's data (docs/architecture.md).
 
 Pure Python, no Django, no I/O. One lock guards all state; every public method holds it only for the
 index work (records are converted to compact items before the lock is taken). Every list query is
 answered from sorted indexes with bisect, never by scanning an account's items.
 
-Changes come in the applied-change shape of docs/architecture.md:
-``{"account_id", "seq", "upserts": {kind: [record dict]}, "deleted": {kind: [id]}, "applied_at"}``.
+Changes come as `Change` (``store/change.py``): the account, its upserted records by kind (after the
+merge) and its deleted ids by kind, with the seq and revision they bring the account to.
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from bisect import bisect_left
 from collections.abc import Callable
 from typing import Any
 
+from datasync.protocol.records import ENTITY_ID_FIELDS, ENTITY_KINDS
 from datasync.store.account import KIND_OF_RANK, RANK, AccountIndex
 from datasync.store.bulk import AccountRows, account_rows
+from datasync.store.change import Applied, Change
 from datasync.store.cursor import cursor_decode, cursor_encode, page_keys
 from datasync.store.errors import StoreNotFound, StoreQueryError
 from datasync.store.items import (
@@ -28,16 +30,9 @@ from datasync.store.items import (
     person_dict,
 )
 
-__all__ = ["CONTENT_ORDERINGS", "KINDS", "DataStore", "StoreNotFound", "StoreQueryError"]
+__all__ = ["CONTENT_ORDERINGS", "KINDS", "Applied", "Change", "DataStore", "StoreNotFound", "StoreQueryError"]
 
-KINDS: tuple[str, ...] = ("contents", "comments", "conversations", "messages", "notifications")
-_ID_FIELD = {
-    "contents": "content_id",
-    "comments": "comment_id",
-    "conversations": "conversation_id",
-    "messages": "message_id",
-    "notifications": "notification_id",
-}
+KINDS: tuple[str, ...] = ENTITY_KINDS  # the wire's kinds, in the wire's order
 _ITEM_CLASS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "contents": ContentItem,
     "comments": CommentItem,
@@ -79,11 +74,9 @@ class DataStore:
 
     # ---- writes ------------------------------------------------------------------------------------
 
-    def apply_change(self, change: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    def apply_change(self, change: Change) -> list[tuple[str, dict[str, Any]]]:
         """Apply one applied change; returns ``(kind, record)`` for each record that was new."""
-        account_id = int(change["account_id"])
-        upserts = change.get("upserts") or {}
-        deleted = change.get("deleted") or {}
+        account_id, upserts, deleted = change.account_id, change.upserts, change.deleted
         unknown = (set(upserts) | set(deleted)) - set(KINDS)
         if unknown:
             raise ValueError(f"unknown entity kinds in change: {sorted(unknown)}")
@@ -100,8 +93,7 @@ class DataStore:
             for kind in KINDS:
                 for ident in deleted.get(kind) or ():
                     self._delete(index, kind, str(ident))
-            revision = change.get("revision")
-            index.revision_applied(int(revision) if revision is not None else None)
+            index.revision_applied(change.revision)
         return new
 
     def account_install(self, index: AccountIndex, *, revision: int | None) -> None:
@@ -136,7 +128,7 @@ class DataStore:
             return index.upsert_conversation(item)
         if kind == "messages":
             return index.upsert_message(item)
-        ident = str(item[_ID_FIELD[kind]])
+        ident = str(item[ENTITY_ID_FIELDS[kind]])
         new = ident not in index.notifications
         index.notifications[ident] = item
         return new

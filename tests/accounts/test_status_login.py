@@ -351,7 +351,7 @@ def test_a_failing_channel_layer_is_logged_and_counted(
     before = commands.send_failures["worker_command"]
     # when a command is sent after commit
     with django_capture_on_commit_callbacks(execute=True):
-        commands.send_worker_command(worker_id="w1", command={"name": "resync", "account_id": 7})
+        commands.send_worker_command(worker_id="w1", command=commands.ResyncCommand(account_id=7))
     # then the failure is counted and logged with the worker and account
     assert commands.send_failures["worker_command"] == before + 1
     assert "channel layer send failed: worker_command resync worker=w1 account_id=7" in caplog.text

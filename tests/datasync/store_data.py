@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from datasync.store import Change
+
 T0 = 1_700_000_000_000
 
 
@@ -72,17 +74,11 @@ def message(
 
 def change(
     account_id: int, seq: int = 1, deleted: dict[str, list[str]] | None = None, **upserts: Any
-) -> dict[str, Any]:
-    return {
-        "account_id": account_id,
-        "seq": seq,
-        "upserts": upserts,
-        "deleted": deleted or {},
-        "applied_at": T0,
-    }
+) -> Change:
+    return Change(account_id=account_id, seq=seq, upserts=upserts, deleted=deleted or {}, applied_at=T0)
 
 
-def known_change(account_id: int) -> dict[str, Any]:
+def known_change(account_id: int) -> Change:
     """Two works, three top-level comments (one by the author), one reply, two conversations, four messages."""
     return change(
         account_id,

@@ -12,10 +12,9 @@ from datasync.persistence import (
     entities_upsert,
     entity_counts,
     record_merge,
-    store_load_rows,
-    sync_states_load,
+    store_load_account,
 )
-from datasync.store import DataStore
+from datasync.store import Change, DataStore
 from tests.datasync.records import comment, conversation, message
 
 pytestmark = pytest.mark.django_db
@@ -94,8 +93,8 @@ def test_delete_removes_only_the_named_ids_of_that_account() -> None:
     }
 
 
-def test_load_streams_every_row_into_the_store_in_chunks() -> None:
-    # given two accounts with rows and a sync state
+def test_an_accounts_rows_are_reloaded_into_the_store_in_chunks() -> None:
+    # given two accounts with rows and a sync state (a fan-out gap reloads one account)
     first = Account.objects.create(nickname="a")
     second = Account.objects.create(nickname="b")
     entities_upsert(account_id=first.id, upserts={"comments": [comment(f"k{i}") for i in range(7)]})
@@ -105,24 +104,18 @@ def test_load_streams_every_row_into_the_store_in_chunks() -> None:
     )
     SyncState.objects.create(account=first, last_seq=4)
 
-    # when the rows are loaded into a store with a small chunk size
+    # when the first account's rows are loaded into a store with a small chunk size
     store = DataStore()
-    changes: list[dict] = []
+    changes: list[Change] = []
 
-    def apply(change: dict) -> None:
+    def apply(change: Change) -> None:
         changes.append(change)
         store.apply_change(change)
 
-    count = store_load_rows(apply=apply, last_seqs=sync_states_load(), chunk_size=3)
+    count = store_load_account(account_id=first.id, apply=apply, chunk_size=3)
 
-    # then every row is there and chunks never mix accounts
-    assert count == 10
+    # then every row of that account is there, in chunks at its seq, and nothing of the other
+    assert count == 7
     assert store.account_totals(first.id)["comments"] == 7
-    assert store.account_totals(second.id)["messages"] == 2
-    assert store.account_totals(second.id)["conversations"] == 1
-    assert [(c["account_id"], c["seq"]) for c in changes] == [
-        (first.id, 4),
-        (first.id, 4),
-        (first.id, 4),
-        (second.id, 0),
-    ]
+    assert store.account_totals(second.id)["messages"] == 0
+    assert [(c.account_id, c.seq, c.revision) for c in changes] == [(first.id, 4, None)] * 3

@@ -79,7 +79,7 @@ other.delete()
 from datasync.models import Entity
 out["other_rows"] = Entity.objects.filter(account_id=other.id).count()
 rows = {}
-for _, kind, record in persistence._rows_in_order(chunk_size=2):
+for _, kind, record in persistence.rows_in_order(chunk_size=2):
     rows[record.get("comment_id") or record.get("message_id") or record.get("conversation_id")] = record
 out["ids"] = sorted(rows)
 out["k2"] = {k: rows["k2"].get(k, "absent") for k in ("likes", "text", "reply_to_reply_id")}
@@ -91,9 +91,8 @@ out["odd_ok"] = [
 ]
 loading = Runtime()
 loading.build(Wiring())
-loading.store = DataStore()
-loading._accepting = True
-loading._load_blocking()
+loading.loading()
+loading.load_now()
 out["totals"] = loading.store.account_totals(account.id)
 out["revision"] = loading.store.account_revisions()[account.id]
 print(json.dumps(out))

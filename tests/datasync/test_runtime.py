@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,25 +15,20 @@ from datasync import fanout, stats
 from datasync.models import SyncState
 from datasync.persistence import entities_upsert
 from datasync.runtime import Runtime, Wiring, runtime
-from datasync.store import DataStore
+from datasync.store import Applied, Change
 from tests.datasync.records import comment
 
 
-def _with_sync_handler(monkeypatch: pytest.MonkeyPatch, fn: Any) -> None:
+def _with_sync_handler(rewire: Callable[..., None], fn: Any) -> None:
     """This process's wiring with `fn` as one more `sync` fan-out handler, for one test."""
-    wiring = runtime.wiring
-    handlers = {**wiring.fanout_handlers, "sync": (*wiring.fanout_handlers["sync"], fn)}
-    monkeypatch.setattr(runtime, "_wiring", dataclasses.replace(wiring, fanout_handlers=handlers))
+    handlers = runtime.wiring.fanout_handlers
+    rewire(fanout_handlers={**handlers, "sync": (*handlers["sync"], fn)})
 
 
-def _change(account_id: int, seq: int, *ids: str) -> dict[str, Any]:
-    return {
-        "account_id": account_id,
-        "seq": seq,
-        "upserts": {"comments": [comment(i) for i in ids]},
-        "deleted": {},
-        "applied_at": 1,
-    }
+def _change(account_id: int, seq: int, *ids: str) -> Change:
+    return Change(
+        account_id=account_id, seq=seq, upserts={"comments": [comment(i) for i in ids]}, applied_at=1
+    )
 
 
 @pytest.mark.django_db
@@ -44,19 +39,18 @@ def test_changes_buffered_during_the_load_are_replayed_only_when_newer() -> None
     SyncState.objects.create(account=account, last_seq=2)
     seen: list[tuple[int, list[Any]]] = []
 
-    def on_sync(data: dict[str, Any]) -> None:
-        seen.append((data["seq"], data["new"]))
+    def on_sync(applied: Applied) -> None:
+        seen.append((applied.change.seq, applied.new))
 
     loading = Runtime()
     loading.build(Wiring(fanout_handlers={"sync": (on_sync,)}))
-    loading.store = DataStore()
-    loading._accepting = True
+    loading.loading()
 
     # when changes with seq 1 (older), 2 (the loaded one) and 3 (newer) arrive before the load finishes
     loading.deliver(kind="sync", data=_change(account.id, 1, "k0"))
     loading.deliver(kind="sync", data=_change(account.id, 2, "k2"))
     loading.deliver(kind="sync", data=_change(account.id, 3, "k3"))
-    loading._load_blocking()
+    loading.load_now()
 
     # then seq 1 is skipped, seq 2 is re-applied with nothing new, seq 3 adds k3
     assert loading.ready
@@ -75,7 +69,7 @@ async def test_a_change_from_another_process_reaches_this_store_through_the_grou
     await runtime.ensure_ready()
     try:
         # when another process publishes a sync change to the fan-out group
-        message = fanout.fanout_message(kind="sync", data=_change(41, 1, "k1", "k2"))
+        message = fanout.fanout_message(kind="sync", data=_change(41, 1, "k1", "k2").as_message())
         message["origin"] = "another-process"
         await get_channel_layer().group_send(fanout.FANOUT_GROUP, message)
         for _ in range(200):
@@ -91,18 +85,18 @@ async def test_a_change_from_another_process_reaches_this_store_through_the_grou
 
 @pytest.mark.django_db(transaction=True)
 async def test_this_processs_own_sync_messages_are_not_applied_twice(
-    monkeypatch: pytest.MonkeyPatch,
+    rewire: Callable[..., None],
 ) -> None:
     # given a started runtime and a handler counting sync dispatches
     await runtime.stop()
     seen: list[int] = []
-    _with_sync_handler(monkeypatch, lambda data: seen.append(data["seq"]))
+    _with_sync_handler(rewire, lambda applied: seen.append(applied.change.seq))
     await runtime.ensure_ready()
     try:
         # when a change is delivered locally and also comes back through the group with our origin
         change = _change(42, 1, "k1")
         runtime.deliver(kind="sync", data=change)
-        message = fanout.fanout_message(kind="sync", data=change)
+        message = fanout.fanout_message(kind="sync", data=change.as_message())
         await get_channel_layer().group_send(fanout.FANOUT_GROUP, message)
         await fanout.fanout_publish(kind="read_mark", data={"account_id": 42})
         for _ in range(100):
@@ -115,7 +109,9 @@ async def test_this_processs_own_sync_messages_are_not_applied_twice(
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_a_failed_load_is_retried_until_the_store_is_ready(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_failed_load_is_retried_until_the_store_is_ready(
+    monkeypatch: pytest.MonkeyPatch, rewire: Callable[..., None]
+) -> None:
     # given a loader that fails on the first attempt
     await runtime.stop()
     calls: list[int] = []
@@ -125,8 +121,8 @@ async def test_a_failed_load_is_retried_until_the_store_is_ready(monkeypatch: py
         if len(calls) == 1:
             raise RuntimeError("database went away")
 
-    monkeypatch.setattr(runtime, "_wiring", dataclasses.replace(runtime.wiring, loaders=(flaky,)))
-    monkeypatch.setattr("datasync.runtime.LOAD_RETRY", 0.01)
+    rewire(loaders=(flaky,))
+    monkeypatch.setattr("datasync.runtime.process.LOAD_RETRY", 0.01)
     try:
         # when the runtime starts
         await runtime.ensure_ready(timeout=30)
@@ -159,7 +155,7 @@ async def test_a_seq_gap_in_the_fan_out_is_counted_and_the_account_reloaded() ->
     try:
         # when seq 4 and then seq 6 arrive from another process
         for change in (_change(account_id, 4, "k1"), _change(account_id, 6, "k3")):
-            message = fanout.fanout_message(kind="sync", data=change)
+            message = fanout.fanout_message(kind="sync", data=change.as_message())
             message["origin"] = "another-process"
             await get_channel_layer().group_send(fanout.FANOUT_GROUP, message)
         for _ in range(500):

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 
 from accounts.models import Account
+from bench.data import bench_account_change
 from datasync import persistence, snapshot
-from datasync.bench.data import bench_account_change
+from datasync.im.replies import reply_entity_apply
 from datasync.models import SyncState
-from datasync.replies import reply_entity_apply
 from datasync.runtime import Runtime, Wiring
-from datasync.store import DataStore
+from datasync.store import Change, DataStore
 from datasync.store.account import AccountIndex
 from datasync.store.bulk import account_build
 from datasync.store.items import CommentItem, ContentItem, ConversationItem, MessageItem
@@ -45,12 +45,12 @@ def _store_state(store: DataStore) -> dict[int, dict[str, Any]]:
 def test_the_one_pass_build_equals_applying_the_records_one_by_one() -> None:
     # given an account's records: works, comments with replies, conversations, messages in both directions
     change = bench_account_change(account_id=7, items=3000)
-    change["upserts"]["conversations"].append(conversation("lonely", last_message_at=5))
+    change.upserts["conversations"].append(conversation("lonely", last_message_at=5))
     one_by_one = DataStore()
     one_by_one.apply_change(change)
 
     # when the same records are built in one pass
-    records = change["upserts"]
+    records = change.upserts
     built = account_build(
         7,
         contents=[ContentItem(r) for r in records["contents"]],
@@ -104,9 +104,8 @@ def _runtime(path: Path | None, settings: Any) -> Runtime:
     settings.IMHUB_SNAPSHOT_PATH = str(path) if path else ""
     loading = Runtime()
     loading.build(Wiring())
-    loading.store = DataStore()
-    loading._accepting = True
-    loading._load_blocking()
+    loading.loading()
+    loading.load_now()
     return loading
 
 
@@ -186,13 +185,7 @@ def test_an_account_holding_a_change_of_unknown_revision_is_not_written(
     loaded = _runtime(path, settings)
     loaded.deliver(
         kind="sync",
-        data={
-            "account_id": a.id,
-            "seq": 2,
-            "upserts": {"comments": [comment("x")]},
-            "deleted": {},
-            "applied_at": 1,
-        },
+        data=Change(account_id=a.id, seq=2, upserts={"comments": [comment("x")]}, applied_at=1),
     )
 
     # when it writes its snapshot, only the account it can vouch for is in it
@@ -208,9 +201,8 @@ def test_a_buffered_change_is_replayed_only_above_the_loaded_revision(settings: 
     settings.IMHUB_SNAPSHOT_PATH = ""
     loading = Runtime()
     seen: list[int] = []
-    loading.build(Wiring(fanout_handlers={"sync": (lambda data: seen.append(data["revision"]),)}))
-    loading.store = DataStore()
-    loading._accepting = True
+    loading.build(Wiring(fanout_handlers={"sync": (lambda applied: seen.append(applied.change.revision),)}))
+    loading.loading()
 
     # when changes of revisions 2 (an older version of a2, read by the load already) and 3 arrive
     # while it loads
@@ -218,16 +210,11 @@ def test_a_buffered_change_is_replayed_only_above_the_loaded_revision(settings: 
     for revision, record in ((2, old), (3, comment("a3"))):
         loading.deliver(
             kind="sync",
-            data={
-                "account_id": a.id,
-                "seq": revision,
-                "upserts": {"comments": [record]},
-                "deleted": {},
-                "applied_at": 1,
-                "revision": revision,
-            },
+            data=Change(
+                account_id=a.id, seq=revision, upserts={"comments": [record]}, applied_at=1, revision=revision
+            ),
         )
-    loading._load_blocking()
+    loading.load_now()
 
     # then only revision 3 is replayed: the stored a2 is not overwritten by the older buffered one
     assert seen == [3]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -311,8 +311,28 @@ async def test_commands_from_the_channel_layer_go_down_as_hub_frames(held: Held)
     await comm.disconnect()
 
 
+async def test_a_command_no_wiring_knows_is_dropped_and_logged(
+    held: Held, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given a registered worker
+    comm, _ = await _registered(held)
+    from accounts.commands import ResyncCommand, worker_group
+
+    layer = get_channel_layer()
+    # when an unknown command, then a known one, reach its group
+    unknown = {"name": "reboot", "account_id": held.account.id}
+    await layer.group_send(worker_group("w1"), {"type": "worker.command", "command": unknown})
+    known = ResyncCommand(account_id=held.account.id).as_message()
+    await layer.group_send(worker_group("w1"), {"type": "worker.command", "command": known})
+
+    # then only the known one becomes a frame, and the unknown one is logged with its account
+    assert (await _recv(comm))["type"] == "master:resync"
+    assert f"unknown worker command 'reboot' dropped: account_id={held.account.id}" in caplog.text
+    await comm.disconnect()
+
+
 async def test_an_unexpected_handler_failure_is_internal_error_and_the_connection_stays(
-    held: Held, monkeypatch: pytest.MonkeyPatch
+    held: Held, rewire: Callable[..., None]
 ) -> None:
     # given a registered worker and a heartbeat handler that blows up
     comm, _ = await _registered(held)
@@ -320,9 +340,7 @@ async def test_an_unexpected_handler_failure_is_internal_error_and_the_connectio
     def broken(**kwargs: Any) -> None:
         raise RuntimeError("boom")
 
-    wiring = runtime.wiring
-    frame_handlers = {**wiring.frame_handlers, "worker:heartbeat": broken}
-    monkeypatch.setattr(runtime, "_wiring", dataclasses.replace(wiring, frame_handlers=frame_handlers))
+    rewire(frame_handlers={**runtime.wiring.frame_handlers, "worker:heartbeat": broken})
 
     # when a heartbeat arrives, then a sync
     await comm.send_to(text_data=dump_frame(HeartbeatFrame.build(frame_id="hb-9")))

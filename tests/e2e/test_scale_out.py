@@ -22,6 +22,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from crawler.browser_path import chromium_executable
+from datasync.protocol import ENTITY_ID_FIELDS
 from tests.crawler.support import Stack, crawler_stack, im_ids, truth_ids, wait_synced
 from tests.support.processes import Hub, make_hub, wait_until
 
@@ -33,13 +34,8 @@ LIVE_RATE = 30.0  # new comments/DMs per minute per account in the simulator
 LIVE_ITEMS = 12  # live items measured for the fan-out lag
 # The issue's functional requirement (issue 13): an item reaches every agent within 1 s of its ack.
 MAX_LAG = 1.0
-ID_FIELDS = {
-    "content": "content_id",
-    "comment": "comment_id",
-    "conversation": "conversation_id",
-    "message": "message_id",
-    "notification": "notification_id",
-}
+# an event's record kind ("comment") -> its id field
+ID_FIELDS = {field.removesuffix("_id"): field for field in ENTITY_ID_FIELDS.values()}
 
 
 class Agent:

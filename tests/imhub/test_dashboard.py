@@ -79,3 +79,19 @@ def test_dashboard_renders_for_staff_and_redirects_others() -> None:
     assert "Items synced per minute" in body
     index = client.get("/admin/")
     assert "/admin/dashboard/" in index.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_error_count_shows_beside_a_current_error_only() -> None:
+    # given an account that logged in after the crawl attempted before its login counted one error,
+    # and one in error now
+    Account.objects.create(nickname="已登录", login_status=LoginStatus.LOGGED_IN, error_count=1)
+    Account.objects.create(nickname="出错", last_error="risk: captcha", error_count=2)
+    staff = User.objects.create_user("ops", password="pw-12345678", is_staff=True)
+    client = Client()
+    client.force_login(staff)
+    # when the dashboard is shown
+    body = client.get("/admin/dashboard/").content.decode()
+    # then only the current error carries its count
+    assert "risk: captcha <small>(2×)</small>" in body
+    assert "(1×)" not in body

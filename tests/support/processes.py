@@ -47,7 +47,9 @@ __all__ = [
 
 def base_env(**extra: str) -> dict[str, str]:
     """The environment for a child process: this one's, minus test-only settings, plus `extra`."""
-    return child_env(drop=("DATABASE_URL", "REDIS_URL"), **{"LOG_LEVEL": "INFO", **extra})
+    env = child_env(drop=("DATABASE_URL", "REDIS_URL"))
+    env.update({"LOG_LEVEL": "INFO", **extra})
+    return env
 
 
 @dataclass

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 import sys
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from crawler.worker import Worker
@@ -49,11 +49,11 @@ class Command(BaseCommand):
         parser.add_argument("--max-concurrent-crawls", type=int, default=4)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        token = os.environ.get("IMHUB_WORKER_TOKEN", "")
+        token = settings.IMHUB_WORKER_TOKEN
         if not token:
             raise CommandError("set IMHUB_WORKER_TOKEN to the worker's token (manage.py create_worker)")
         logging.basicConfig(
-            level=os.environ.get("LOG_LEVEL", "INFO"),
+            level=settings.LOG_LEVEL,
             format="%(asctime)s %(levelname)s %(name)s %(message)s",
             stream=sys.stderr,
             force=True,

@@ -11,7 +11,6 @@ changes, in docs/architecture.md ("Douyin surface variants").
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 
@@ -47,14 +46,11 @@ DEFAULT_BASE_URL = "https://creator.douyin.com"
 
 
 def base_url() -> str:
-    """The creator-center origin, from `IMHUB_DOUYIN_BASE_URL` (Django settings first when configured)."""
-    try:
-        from django.conf import settings
+    """The creator-center origin: the `IMHUB_DOUYIN_BASE_URL` setting (the real site's without Django)."""
+    from django.conf import settings
 
-        configured = getattr(settings, "IMHUB_DOUYIN_BASE_URL", None) if settings.configured else None
-    except ImportError:
-        configured = None
-    return (configured or os.environ.get("IMHUB_DOUYIN_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+    configured = settings.IMHUB_DOUYIN_BASE_URL if settings.configured else ""
+    return (configured or DEFAULT_BASE_URL).rstrip("/")
 
 
 # Pages

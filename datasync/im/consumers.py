@@ -1,0 +1,138 @@
+"""InboxConsumer at ``/ws/im/``: live events for an agent's accounts. Transport only.
+
+Authentication and visibility are the IM API's own (``api.auth.credentials_user``,
+``api.visibility.visible_account_ids_async``): the session cookie (browser) or ``Authorization: Token
+<key>`` (DRF token, for non-browser clients); anonymous connections are closed with 4401, a session
+connection from a page of a host this hub does not serve (Origin) with 4403. ``?last_event_id=N``
+resumes after event N when it is still in this process's buffer, else the client gets
+``{"type": "resync_required"}`` and should reload over the IM API. After any replay the client gets
+``{"type": "ready", "last_event_id": n}``, then events as they happen:
+``{"event_id", "type": "new_item"|"read_mark"|"reply_status"|"account_status", "account_id", "data"}``.
+Only events of accounts the user may see are sent (the set is taken at connect time).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from datasync.im.api.auth import credentials_user
+from datasync.im.api.visibility import visible_account_ids_async
+from datasync.im.events import AgentEvent, event_buffer, loop_subscriber
+
+logger = logging.getLogger(__name__)
+
+UNAUTHORIZED = 4401
+FORBIDDEN_ORIGIN = 4403
+
+
+def _same_origin(scope: dict[str, Any]) -> bool:
+    """True unless a browser says the page comes from a host this hub does not serve.
+
+    Browsers always send Origin on WebSockets; non-browser clients usually send none and cannot
+    carry a victim's cookie anyway, so a missing Origin is accepted.
+    """
+    from django.conf import settings
+    from django.http.request import split_domain_port, validate_host
+
+    headers = dict(scope.get("headers") or ())
+    origin = headers.get(b"origin", b"").decode("latin-1")
+    if not origin:
+        return True
+    origin_host = urlparse(origin).netloc
+    if origin_host and origin_host == headers.get(b"host", b"").decode("latin-1"):
+        return True
+    domain, _ = split_domain_port(origin_host)
+    return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
+
+
+class InboxConsumer(AsyncJsonWebsocketConsumer):
+    """One agent's live event stream."""
+
+    user: Any = None
+    visible: frozenset[int] | None = None
+    queue: asyncio.Queue[AgentEvent] | None = None
+    subscriber: Any = None
+    pump: asyncio.Task[None] | None = None
+
+    async def connect(self) -> None:
+        headers = dict(self.scope.get("headers") or ())
+        user, how = await credentials_user(
+            cookie=headers.get(b"cookie", b"").decode("latin-1"),
+            authorization=headers.get(b"authorization", b"").decode("latin-1"),
+        )
+        await self.accept()
+        if how == "session" and not _same_origin(self.scope):
+            # a session cookie sent by a page of another site (cross-site WebSocket hijacking)
+            await self.close(code=FORBIDDEN_ORIGIN)
+            return
+        if user is None:
+            await self.close(code=UNAUTHORIZED)
+            return
+        self.user = user
+        self.visible = await visible_account_ids_async(user)
+        self.queue = asyncio.Queue()
+        self.subscriber = loop_subscriber(self.queue)
+        event_buffer.subscribe(self.subscriber)
+        last_sent = await self._replay(_last_event_id(self.scope))
+        self.pump = asyncio.create_task(self._pump(last_sent))
+
+    async def _replay(self, last_event_id: int | None) -> int:
+        if last_event_id is None:
+            last_sent = event_buffer.last_id
+        else:
+            missed = event_buffer.since(last_event_id)
+            if missed is None:
+                await self.send_json({"type": "resync_required"})
+                last_sent = event_buffer.last_id
+            else:
+                for event in missed:
+                    if self._visible(event):
+                        await self.send_json(event.as_json())
+                last_sent = missed[-1].event_id if missed else last_event_id
+        await self.send_json({"type": "ready", "last_event_id": last_sent})
+        return last_sent
+
+    async def _pump(self, last_sent: int) -> None:
+        assert self.queue is not None
+        while True:
+            event = await self.queue.get()
+            if event.event_id <= last_sent:
+                continue  # already sent during the replay
+            last_sent = event.event_id
+            if self._visible(event):
+                await self.send_json(event.as_json())
+
+    def _visible(self, event: AgentEvent) -> bool:
+        return self.visible is None or event.account_id in self.visible
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong", "last_event_id": event_buffer.last_id})
+        else:
+            await self.send_json(
+                {"type": "error", "code": "unknown_message", "message": "only ping is accepted"}
+            )
+
+    async def disconnect(self, code: int) -> None:
+        if self.subscriber is not None:
+            event_buffer.unsubscribe(self.subscriber)
+        if self.pump is not None:
+            self.pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.pump
+
+
+def _last_event_id(scope: dict[str, Any]) -> int | None:
+    values = parse_qs((scope.get("query_string") or b"").decode("latin-1")).get("last_event_id")
+    if not values:
+        return None
+    try:
+        return max(0, int(values[0]))
+    except ValueError:
+        return 0

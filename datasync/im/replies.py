@@ -1,0 +1,270 @@
+"""Reply lifecycle: an agent's reply is recorded pending, sent to the worker holding the account, and
+finished by the worker's ``worker:reply:result`` (sent with the platform's id, or failed).
+
+Rules: a reply is dispatched at most once (``dispatched_at`` is set in the same
+transaction that sends it) and never re-sent automatically; a reply nobody could take within
+``settings.IMHUB_REPLY_DEADLINE`` seconds fails with ``no_worker``; rows are never deleted. A sent
+reply's entity (the created comment or message) is stored like synced data and enters the DataStore at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.commands import WorkerCommand, send_worker_command
+from datasync import persistence
+from datasync.fanout import fanout_publish_sync
+from datasync.im.models import ReplyRequest, ReplyStatus
+from datasync.runtime import runtime
+from datasync.store import Change, DataStore, StoreQueryError
+
+logger = logging.getLogger(__name__)
+
+TARGET_KINDS = ("comment", "work", "message")
+MAX_TEXT = 2000
+DISPATCH_INTERVAL = 1.0
+
+
+@dataclass(frozen=True)
+class ReplyRequestCommand(WorkerCommand):
+    """Perform this reply on the platform (the worker answers with `worker:reply:result`)."""
+
+    NAME: ClassVar[str] = "reply_request"
+    reply_id: str
+    target: dict[str, Any]
+    text: str
+
+
+class ReplyError(Exception):
+    """A worker's result the hub refuses (the worker-frame handler turns it into ``master:error``)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# target kind -> (the id field it needs, what that reply is called in the error)
+TARGET_IDS = {
+    "comment": ("comment_id", "a comment reply"),
+    "work": ("content_id", "a work comment"),
+    "message": ("conversation_id", "a message"),
+}
+
+
+def reply_target_check(*, store: DataStore, account_id: int, target: dict[str, Any]) -> dict[str, Any]:
+    """The full target for a reply, checked against the store; StoreQueryError / StoreNotFound otherwise."""
+    kind = target.get("kind")
+    if not isinstance(kind, str) or kind not in TARGET_IDS:
+        raise StoreQueryError("target.kind", f"must be one of {', '.join(TARGET_KINDS)}")
+    field, called = TARGET_IDS[kind]
+    ident = str(target.get(field) or "")
+    if not ident:
+        raise StoreQueryError(f"target.{field}", f"required for {called}")
+    full: dict[str, Any] = {"kind": kind, "content_id": None, "comment_id": None, "conversation_id": None}
+    full[field] = ident
+    if kind == "comment":
+        full["content_id"] = store.comment_get(account_id=account_id, comment_id=ident)["content_id"]
+    elif kind == "work":
+        store.content_get(account_id=account_id, content_id=ident)
+    else:
+        store.conversation_get(account_id=account_id, conversation_id=ident)
+    return full
+
+
+def reply_create(
+    *, store: DataStore, account: Any, user: Any, target: dict[str, Any], text: str, idempotency_key: str
+) -> tuple[ReplyRequest, bool]:
+    """Record a pending reply and try to dispatch it; returns (reply, created).
+
+    The same idempotency key on the same account returns the existing reply and sends nothing.
+    """
+    existing = ReplyRequest.objects.filter(account=account, idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing, False
+    text = text.strip()
+    if not text or len(text) > MAX_TEXT:
+        raise StoreQueryError("text", f"must be 1 to {MAX_TEXT} characters")
+    full = reply_target_check(store=store, account_id=account.id, target=target)
+    try:
+        with transaction.atomic():
+            reply = ReplyRequest.objects.create(
+                account=account,
+                target_kind=full["kind"],
+                content_id=full["content_id"] or "",
+                comment_id=full["comment_id"] or "",
+                conversation_id=full["conversation_id"] or "",
+                text=text,
+                idempotency_key=idempotency_key,
+                created_by=user if getattr(user, "is_authenticated", False) else None,
+            )
+    except IntegrityError:  # a concurrent request with the same key won
+        return ReplyRequest.objects.get(account=account, idempotency_key=idempotency_key), False
+    reply_publish_status(reply=reply)
+    _dispatch_logged(reply_id=reply.id, account=account)
+    return reply, True
+
+
+def reply_dispatch(*, reply_id: Any) -> bool:
+    """Send a pending, never-dispatched reply to the worker holding its account; True if sent."""
+    with transaction.atomic():
+        # lock the reply row only: PostgreSQL refuses FOR UPDATE on the nullable side of the outer join
+        # to the account's worker ("FOR UPDATE cannot be applied to the nullable side of an outer join")
+        reply = (
+            ReplyRequest.objects.select_for_update(of=("self",))
+            .select_related("account__worker")
+            .get(pk=reply_id)
+        )
+        worker = reply.account.worker
+        if reply.status != ReplyStatus.PENDING or reply.dispatched_at is not None:
+            return False
+        if worker is None or worker.status != "online":
+            return False
+        reply.dispatched_at = timezone.now()
+        reply.worker_id = worker.worker_id
+        reply.save(update_fields=["dispatched_at", "worker_id", "updated_at"])
+        _send_worker_command(
+            worker_id=worker.worker_id,
+            command=ReplyRequestCommand(
+                account_id=reply.account_id, reply_id=str(reply.id), target=reply.target, text=reply.text
+            ),
+        )
+    logger.info("reply %s dispatched: account_id=%s worker=%s", reply.id, reply.account_id, worker.worker_id)
+    return True
+
+
+def replies_dispatch_pending(*, now: Any = None) -> dict[str, int]:
+    """Periodic job: dispatch waiting replies whose account now has a worker; fail those past the deadline."""
+    now = now or timezone.now()
+    deadline = now - timedelta(seconds=float(settings.IMHUB_REPLY_DEADLINE))
+    waiting = ReplyRequest.objects.filter(status=ReplyStatus.PENDING, dispatched_at__isnull=True)
+    expired = 0
+    for reply in waiting.filter(created_at__lt=deadline).select_related("account"):
+        if reply_finish(
+            reply_id=reply.id,
+            status=ReplyStatus.FAILED,
+            error_code="no_worker",
+            error_message=f"no worker took the account within {settings.IMHUB_REPLY_DEADLINE:g} s",
+            only_undispatched=True,
+        ):
+            expired += 1
+            logger.warning(
+                "reply %s failed no_worker: account_id=%s platform=%s",
+                reply.id,
+                reply.account_id,
+                reply.account.platform,
+            )
+    sent = 0
+    for reply in waiting.select_related("account"):
+        sent += _dispatch_logged(reply_id=reply.id, account=reply.account)
+    return {"dispatched": sent, "expired": expired}
+
+
+def _dispatch_logged(*, reply_id: Any, account: Any) -> bool:
+    """reply_dispatch; a failure leaves the reply pending (the periodic job retries) and is logged."""
+    try:
+        return reply_dispatch(reply_id=reply_id)
+    except Exception:
+        logger.exception(
+            "reply %s dispatch failed: account_id=%s platform=%s", reply_id, account.id, account.platform
+        )
+        return False
+
+
+def reply_finish(
+    *,
+    reply_id: Any,
+    status: str,
+    platform_reply_id: str = "",
+    error_code: str = "",
+    error_message: str = "",
+    only_undispatched: bool = False,
+) -> ReplyRequest | None:
+    """Move a pending reply to sent/failed once; returns it, or None if it was no longer pending."""
+    with transaction.atomic():
+        reply = ReplyRequest.objects.select_for_update().get(pk=reply_id)
+        if reply.status != ReplyStatus.PENDING or (only_undispatched and reply.dispatched_at is not None):
+            return None
+        reply.status = status
+        reply.platform_reply_id = platform_reply_id
+        reply.error_code = error_code
+        reply.error_message = error_message
+        reply.finished_at = timezone.now()
+        reply.save()
+    reply_publish_status(reply=reply)
+    return reply
+
+
+def reply_record_result(*, worker: Any, result: Any) -> ReplyRequest:
+    """Apply a worker's ``worker:reply:result`` payload (protocol ReplyResultPayload).
+
+    Raises ReplyError (``unknown_reply``, ``not_assigned``, ``already_finished``) for a result the hub
+    cannot accept; the row is left unchanged then.
+    """
+    reply = ReplyRequest.objects.select_related("account").filter(pk=_uuid_or_none(result.reply_id)).first()
+    if reply is None:
+        raise ReplyError("unknown_reply", f"no reply {result.reply_id}")
+    if reply.worker_id != worker.worker_id:
+        raise ReplyError("not_assigned", f"reply {reply.id} was not sent to worker {worker.worker_id}")
+    finished = reply_finish(
+        reply_id=reply.id,
+        status=ReplyStatus.SENT if result.status == "sent" else ReplyStatus.FAILED,
+        platform_reply_id=result.platform_reply_id or "",
+        error_code=result.error_code or ("" if result.status == "sent" else "failed"),
+        error_message=result.error_message,
+    )
+    if finished is None:
+        raise ReplyError("already_finished", f"reply {reply.id} is already {reply.status}")
+    if finished.status == ReplyStatus.FAILED:
+        logger.warning(
+            "reply %s failed on the worker: account_id=%s platform=%s code=%s message=%s",
+            reply.id,
+            reply.account_id,
+            reply.account.platform,
+            finished.error_code,
+            finished.error_message,
+        )
+    if result.status == "sent" and result.entity is not None:
+        reply_entity_apply(account_id=reply.account_id, entity=result.entity.model_dump(mode="json"))
+    return finished
+
+
+def reply_entity_apply(*, account_id: int, entity: dict[str, Any]) -> None:
+    """Store a sent reply's comment or message like synced data and apply it to every store at once."""
+    kind = "comments" if "comment_id" in entity else "messages"
+    now_ms = int(time.time() * 1000)
+    with transaction.atomic():
+        seq, revision = persistence.revision_bump(account_id=account_id)
+        applied = persistence.entities_upsert(account_id=account_id, upserts={kind: [entity]}, now_ms=now_ms)
+    runtime.change_publish(
+        change=Change(account_id=account_id, seq=seq, upserts=applied, applied_at=now_ms, revision=revision)
+    )
+
+
+def reply_publish_status(*, reply: ReplyRequest) -> None:
+    try:
+        fanout_publish_sync(kind="reply_status", data=reply.as_status())
+    except Exception:
+        logger.exception("reply_status fan-out failed: reply=%s account_id=%s", reply.id, reply.account_id)
+
+
+def _send_worker_command(*, worker_id: str, command: WorkerCommand) -> None:
+    """``accounts.commands.send_worker_command`` (sends after the transaction commits)."""
+    send_worker_command(worker_id=worker_id, command=command)
+
+
+def _uuid_or_none(value: str) -> Any:
+    import uuid
+
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None

@@ -1,0 +1,233 @@
+"""Reply lifecycle: POST validation and idempotency, dispatch to the holding worker, deadline, results."""
+
+# ruff: noqa: F811  (pytest fixtures imported from tests.datasync.im.fixtures)
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Worker
+from datasync.im import replies
+from datasync.im.models import ReplyRequest
+from datasync.models import Entity
+from datasync.protocol.frames import ReplyResultPayload
+from tests.datasync.im.fixtures import Team, installed_store, team  # noqa: F401
+from tests.datasync.store_data import T0, comment
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sent(monkeypatch: Any) -> list[tuple[str, dict[str, Any]]]:
+    """The commands the hub sends to workers (accounts.commands is the transport; recorded here)."""
+    commands: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(
+        replies, "_send_worker_command", lambda *, worker_id, command: commands.append((worker_id, command))
+    )
+    return commands
+
+
+def _online_worker(team: Team) -> Worker:
+    worker = Worker.objects.create(worker_id="w1", status="online", platforms=["douyin"])
+    team.account.worker = worker
+    team.account.save()
+    return worker
+
+
+def _post(team: Team, **body: Any) -> Any:
+    payload = {
+        "account_id": team.account.id,
+        "target": {"kind": "comment", "comment_id": "c1"},
+        "text": "谢谢支持",
+        "idempotency_key": "k1",
+        **body,
+    }
+    return team.client(team.agent).post("/api/im/replies/", payload, format="json")
+
+
+def test_reply_is_recorded_and_sent_to_the_holding_worker(team: Team, sent: list) -> None:
+    # given
+    _online_worker(team)
+    # when
+    response = _post(team)
+    # then
+    assert response.status_code == 202
+    body = response.json()
+    assert body["status"] == "pending"
+    assert body["target"] == {
+        "kind": "comment",
+        "content_id": "w1",
+        "comment_id": "c1",
+        "conversation_id": None,
+    }
+    assert body["dispatched_at"] is not None
+    assert [(worker_id, command.as_message()) for worker_id, command in sent] == [
+        (
+            "w1",
+            {
+                "name": "reply_request",
+                "reply_id": body["id"],
+                "account_id": team.account.id,
+                "target": {
+                    "kind": "comment",
+                    "content_id": "w1",
+                    "comment_id": "c1",
+                    "conversation_id": None,
+                },
+                "text": "谢谢支持",
+            },
+        )
+    ]
+
+
+def test_same_idempotency_key_returns_the_same_reply_and_sends_once(team: Team, sent: list) -> None:
+    # given
+    _online_worker(team)
+    first = _post(team)
+    # when
+    again = _post(team, text="a different text")
+    # then
+    assert again.status_code == 200
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["text"] == "谢谢支持"
+    assert len(sent) == 1
+    assert ReplyRequest.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "param"),
+    [
+        ({"target": {"kind": "email"}}, 400, "target.kind"),
+        ({"target": {"kind": ["comment"]}}, 400, "target.kind"),
+        ({"target": {"kind": "comment"}}, 400, "target.comment_id"),
+        ({"target": {"kind": "work"}}, 400, "target.content_id"),
+        ({"target": {"kind": "message"}}, 400, "target.conversation_id"),
+        ({"text": ""}, 400, "text"),
+        ({"text": "   "}, 400, "text"),
+        ({"idempotency_key": ""}, 400, "idempotency_key"),
+        ({"account_id": "x"}, 400, "account_id"),
+        ({"target": {"kind": "comment", "comment_id": "nope"}}, 404, None),
+        ({"target": {"kind": "work", "content_id": "nope"}}, 404, None),
+        ({"target": {"kind": "message", "conversation_id": "nope"}}, 404, None),
+    ],
+)
+def test_bad_reply_requests_change_nothing(
+    team: Team, sent: list, body: dict, status: int, param: Any
+) -> None:
+    # given
+    _online_worker(team)
+    # when
+    response = _post(team, **body)
+    # then
+    assert response.status_code == status
+    assert response.json().get("param") == param
+    assert ReplyRequest.objects.count() == 0
+    assert sent == []
+
+
+def test_reply_on_other_teams_account_is_404(team: Team, sent: list) -> None:
+    # when
+    response = _post(team, account_id=team.other_account.id)
+    # then
+    assert response.status_code == 404
+    assert ReplyRequest.objects.count() == 0
+
+
+def test_reply_waits_for_a_worker_then_is_dispatched_once(team: Team, sent: list) -> None:
+    # given a reply while no worker holds the account
+    reply_id = _post(team).json()["id"]
+    replies.replies_dispatch_pending()
+    assert sent == []
+    # when a worker takes the account
+    _online_worker(team)
+    first = replies.replies_dispatch_pending()
+    second = replies.replies_dispatch_pending()
+    # then it is sent exactly once
+    assert (first, second) == ({"dispatched": 1, "expired": 0}, {"dispatched": 0, "expired": 0})
+    assert [command.reply_id for _, command in sent] == [reply_id]
+
+
+def test_reply_without_worker_fails_no_worker_after_the_deadline(
+    team: Team, sent: list, settings: Any
+) -> None:
+    # given
+    settings.IMHUB_REPLY_DEADLINE = 60
+    reply_id = _post(team).json()["id"]
+    # when
+    outcome = replies.replies_dispatch_pending(now=timezone.now() + timedelta(seconds=61))
+    # then
+    status = team.client(team.agent).get(f"/api/im/replies/{reply_id}/").json()
+    assert outcome == {"dispatched": 0, "expired": 1}
+    assert (status["status"], status["error_code"]) == ("failed", "no_worker")
+    assert sent == []
+
+
+def test_sent_result_updates_the_reply_and_the_entity_enters_the_store(team: Team, sent: list) -> None:
+    # given a dispatched reply
+    worker = _online_worker(team)
+    reply_id = _post(team).json()["id"]
+    entity = comment("c9", content_id="w1", created_at=T0 + 9000, parent_id="c1", is_author=True)
+    # when the worker reports it sent
+    replies.reply_record_result(
+        worker=worker,
+        result=ReplyResultPayload.model_validate(
+            {"reply_id": reply_id, "status": "sent", "platform_reply_id": "c9", "entity": entity}
+        ),
+    )
+    # then
+    status = team.client(team.agent).get(f"/api/im/replies/{reply_id}/").json()
+    thread = (
+        team.client(team.agent)
+        .get("/api/im/discussions/", {"account_id": team.account.id, "parent_id": "c1"})
+        .json()
+    )
+    assert (status["status"], status["platform_reply_id"], status["error_code"]) == ("sent", "c9", None)
+    assert [c["comment_id"] for c in thread["results"]] == ["c9", "r1"]
+    assert Entity.objects.filter(account=team.account, kind="comments", platform_id="c9").exists()
+
+
+def test_failed_result_keeps_code_and_message_and_a_second_result_is_refused(team: Team, sent: list) -> None:
+    # given
+    worker = _online_worker(team)
+    reply_id = _post(team).json()["id"]
+    failed = ReplyResultPayload(reply_id=reply_id, status="failed", error_code="risk", error_message="验证码")
+    # when
+    replies.reply_record_result(worker=worker, result=failed)
+    with pytest.raises(replies.ReplyError) as again:
+        replies.reply_record_result(worker=worker, result=failed)
+    # then
+    reply = ReplyRequest.objects.get(pk=reply_id)
+    assert (reply.status, reply.error_code, reply.error_message) == ("failed", "risk", "验证码")
+    assert again.value.code == "already_finished"
+
+
+def test_result_from_another_worker_or_unknown_reply_is_refused(team: Team, sent: list) -> None:
+    # given
+    _online_worker(team)
+    reply_id = _post(team).json()["id"]
+    stranger = Worker.objects.create(worker_id="w2", status="online")
+    # when
+    with pytest.raises(replies.ReplyError) as wrong_worker:
+        replies.reply_record_result(
+            worker=stranger, result=ReplyResultPayload(reply_id=reply_id, status="sent")
+        )
+    with pytest.raises(replies.ReplyError) as unknown:
+        replies.reply_record_result(
+            worker=stranger, result=ReplyResultPayload(reply_id="nope", status="sent")
+        )
+    # then
+    assert (wrong_worker.value.code, unknown.value.code) == ("not_assigned", "unknown_reply")
+    assert ReplyRequest.objects.get(pk=reply_id).status == "pending"
+
+
+def test_reply_status_of_other_team_is_404(team: Team, sent: list) -> None:
+    # given
+    _online_worker(team)
+    reply_id = _post(team).json()["id"]
+    # when
+    response = team.client(team.other_agent).get(f"/api/im/replies/{reply_id}/")
+    # then
+    assert response.status_code == 404
