@@ -340,6 +340,9 @@ def command_frame(*, command: dict[str, Any]) -> BaseFrame | None:
             account_id=command["account_id"],
             target=command["target"],
             text=command["text"],
+            attempt=command.get("attempt", 1),
+            first_attempt_at=command.get("first_attempt_at"),
+            verify_first=command.get("verify_first", False),
         )
     logger.error("unknown worker command %r dropped", name)
     return None

@@ -35,6 +35,7 @@ from datasync.protocol.frames import (
 )
 from datasync.protocol.records import (
     ATTACHMENT_TYPES,
+    CONTENT_TYPES,
     ENTITY_KINDS,
     Attachment,
     Comment,
@@ -53,6 +54,7 @@ from datasync.protocol.records import (
 
 __all__ = [
     "ATTACHMENT_TYPES",
+    "CONTENT_TYPES",
     "ENTITY_KINDS",
     "FRAME_TYPES",
     "HUB_FRAMES",
