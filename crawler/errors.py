@@ -24,9 +24,18 @@ class LoginExpired(CrawlError):
 
 
 class RiskDetected(CrawlError):
-    """Captcha page, empty bodies or rate-limit codes: cool down before trying again."""
+    """Captcha or verification page, empty bodies, risk HTTP statuses or codes: cool down before
+    trying again (never "expired", never "surface changed")."""
 
     code = "risk"
+
+
+class LoginUncertain(RiskDetected):
+    """An answer that a logged-out session also gets (Douyin's status_code 8 on a read): the adapter
+    decides from login signals (login cookies, a redirect to the login page, the login card); without
+    one it is risk and cools down like any RiskDetected."""
+
+    code = "login_uncertain"
 
 
 class SurfaceChanged(CrawlError):
@@ -43,9 +52,23 @@ class SurfaceChanged(CrawlError):
 
 
 class ReplyFailed(CrawlError):
-    """A reply the platform refused or did not confirm."""
+    """A reply the platform refused, or that was never posted (result `failed`)."""
 
     code = "reply_failed"
+
+
+class ReplyThrottled(ReplyFailed):
+    """The platform refused a post with a risk signal (status 8 `评论失败，请稍后重试`, a risk code or
+    HTTP status): `failed` with code `throttled`, and the account goes on hold (cool-down)."""
+
+    code = "throttled"
+
+
+class ReplyUnknown(CrawlError):
+    """A reply that was (or may have been) posted without proof either way (result `unknown`): no
+    answer in time, an unreadable answer, the sent message not shown in time. Never retried blindly."""
+
+    code = "unknown"
 
 
 def error_text(exc: BaseException, *, limit: int = 300) -> str:

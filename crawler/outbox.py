@@ -1,4 +1,5 @@
-"""Durable per-account outbox (SQLite) plus the data manager's record hashes, in one file per account.
+"""Durable per-account outbox (SQLite) plus the data manager's record hashes, in one file per account
+(which also holds the reply journal, `crawler/replyjournal.py`).
 
 Every change leaves the worker as a `worker:data:sync` frame with a per-account `seq` that increases by
 one per frame. Frames are written here before they are sent and deleted only when the hub acks them
@@ -28,6 +29,8 @@ CREATE TABLE IF NOT EXISTS frames (seq INTEGER PRIMARY KEY, mode TEXT NOT NULL, 
 CREATE TABLE IF NOT EXISTS hashes (kind TEXT NOT NULL, id TEXT NOT NULL, hash TEXT NOT NULL,
                                    PRIMARY KEY (kind, id));
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS replies (reply_id TEXT PRIMARY KEY, phase TEXT NOT NULL, request TEXT NOT NULL,
+                                    result TEXT, updated_ms INTEGER NOT NULL);
 """
 
 

@@ -2,7 +2,9 @@
 
 - transient errors (anything unexpected): exponential backoff with jitter, reported with the message;
 - login expired: report `expired` and stop crawling until a login succeeds or a new state arrives;
-- risk (captcha, empty bodies, rate-limit codes): a longer cool-down;
+- risk (verification pages, empty bodies, risk codes and HTTP statuses, status 8 without a login
+  signal, a reply the platform refused with a risk signal): a longer cool-down, a hold: no crawl and
+  no reply until it ends (`hold_start`), reported as `cooldown`, never as expired;
 - the platform's surface changed (a page loaded but no known response or element came, or a response
   did not parse): `surface_changed`, naming the locator or field, with a sample saved under the
   worker's data dir (secrets stripped), retried with its own backoff. Records that did not parse are
@@ -93,6 +95,9 @@ class AccountRunner:
         self.crawls = 0
         self.had_state = False
         self.profile: Profile | None = None
+        self.failures = {"transient": 0, "risk": 0, "surface": 0}
+        self.hold_until = 0.0  # epoch s: no crawl and no reply before this (a risk signal's cool-down)
+        self.hold_reason = ""
         self.wake = asyncio.Event()
         self.busy = asyncio.Lock()
         self.task: asyncio.Task[None] | None = None
@@ -121,6 +126,34 @@ class AccountRunner:
 
     def wake_now(self) -> None:
         self.wake.set()
+
+    def on_hold(self) -> str:
+        """Why the account is cooling down after a risk signal ("" when it is not)."""
+        return self.hold_reason if time.time() < self.hold_until else ""
+
+    def hold_start(self, message: str) -> float:
+        """A risk signal: cool down (60 s doubling to 30 min, jittered); returns the delay. Until it
+        ends the runner neither crawls nor posts; the status says `cooldown` with the reason."""
+        self.failures["risk"] += 1
+        delay = jitter(backoff_seconds(kind="risk", failures=self.failures["risk"]))
+        self.hold_until = time.time() + delay
+        self.hold_reason = f"risk: {message}"
+        self.runner_status = "cooldown"
+        self.last_error = self.hold_reason
+        self.next_run_at = int(self.hold_until * 1000)
+        self.error_count += 1
+        logger.warning("%s %s; cooling down %.0fs", self.tag, self.last_error, delay)
+        return delay
+
+    async def risk_hold(self, message: str) -> None:
+        """`hold_start` from outside the crawl loop (a refused reply), reported at once."""
+        self.hold_start(message)
+        await self._report()
+
+    async def hold_wait(self) -> None:
+        """Sleep out a hold (a wake-up does not end it; stopping the runner does)."""
+        while (remaining := self.hold_until - time.time()) > 0:
+            await asyncio.sleep(remaining)
 
     async def _report(self) -> None:
         try:
@@ -177,8 +210,9 @@ class AccountRunner:
         )
 
     async def run(self) -> None:
-        failures = {"transient": 0, "risk": 0, "surface": 0}
+        failures = self.failures
         while True:
+            await self.hold_wait()
             self.wake.clear()
             delay: float | None
             async with self.busy:
@@ -192,10 +226,14 @@ class AccountRunner:
                     else:
                         queued = await self.crawl_once()
                     self.items_sent += queued
-                    failures = {"transient": 0, "risk": 0, "surface": 0}
                     self.last_error = ""
                     self.runner_status = "idle"
                     delay = jitter(self.account.monitor_interval)
+                    if self.on_hold():  # a reply met a risk signal during this crawl
+                        self.runner_status, self.last_error = "cooldown", self.hold_reason
+                        delay = max(delay, self.hold_until - time.time())
+                    else:
+                        failures.update(transient=0, risk=0, surface=0)
                     if self.drift:
                         # The crawl went on without them; the drift stays visible until a clean crawl.
                         self.runner_status = "surface_changed"
@@ -230,12 +268,7 @@ class AccountRunner:
                     logger.error("%s %s; retrying in %.0fs", self.tag, self.last_error, delay)
                     await self.pool.context_close(account_id=self.account_id)
                 except RiskDetected as exc:
-                    failures["risk"] += 1
-                    self.runner_status = "cooldown"
-                    self.last_error = f"risk: {exc.message}"
-                    self.error_count += 1
-                    delay = jitter(backoff_seconds(kind="risk", failures=failures["risk"]))
-                    logger.warning("%s %s; cooling down %.0fs", self.tag, self.last_error, delay)
+                    delay = self.hold_start(exc.message)
                 except Exception as exc:
                     failures["transient"] += 1
                     self.runner_status = "backoff"

@@ -20,9 +20,20 @@ from typing import Any
 from crawler.browser import BrowserPool
 from crawler.client import HubClient
 from crawler.datamanager import DataManager
-from crawler.errors import CrawlError, error_text
+from crawler.errors import CrawlError, ReplyFailed, ReplyThrottled, ReplyUnknown, RiskDetected, error_text
 from crawler.outbox import Outbox, outbox_ack, outbox_align, outbox_open
-from crawler.platforms import adapter_get, record_platform_id
+from crawler.platforms import ReplyJob, adapter_get, record_platform_id
+from crawler.replyjournal import (
+    DONE,
+    POSTING,
+    RECEIVED,
+    JournalEntry,
+    journal_done,
+    journal_entries,
+    journal_forget,
+    journal_posting,
+    journal_received,
+)
 from crawler.runner import AccountRunner
 from crawler.stats import memory_tree_bytes
 from datasync.protocol import (
@@ -45,6 +56,8 @@ from datasync.protocol import (
     TaskAssignPayload,
     TaskRevokePayload,
 )
+
+PROOF_SLACK_MS = 60_000  # the platform's clock and this worker's may differ by this much
 
 logger = logging.getLogger("crawler.worker")
 
@@ -89,6 +102,7 @@ class Worker:
         self.registered = asyncio.Event()
         self.tasks: set[asyncio.Task[Any]] = set()
         self.counters = {"frames_sent": 0, "frames_acked": 0, "errors": 0, "replies": 0}
+        self.replies_active: set[str] = set()  # reply ids this process is working on (not to settle)
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
@@ -151,6 +165,7 @@ class Worker:
         logger.info("registered as %s with %d accounts", self.worker_id, len(payload.assignments))
         for account_id in list(self.runners):
             await self.outbox_pump(account_id)  # resend everything unacked, in seq order
+            await self.replies_settle(account_id)
 
     async def on_assign(self, payload: TaskAssignPayload) -> None:
         await self.assignment_apply(payload.assignment)
@@ -291,9 +306,11 @@ class Worker:
         await runner.login_run(session_id=session_id, send=send)
 
     async def reply_handle(self, payload: ReplyRequestPayload) -> None:
+        """Post one reply, journaled from arrival to delivered result (see crawler/replyjournal.py)."""
         runner = self.runners.get(payload.account_id)
+        outbox = self.outboxes.get(payload.account_id)
         self.counters["replies"] += 1
-        if runner is None:
+        if runner is None or outbox is None:
             await self.client.send(
                 reply_result_frame(
                     reply_id=payload.reply_id,
@@ -301,28 +318,137 @@ class Worker:
                 )
             )
             return
+        if payload.reply_id in self.replies_active:
+            logger.warning(
+                "%s reply %s is already in hand; the repeat is ignored", runner.tag, payload.reply_id
+            )
+            return
+        self.replies_active.add(payload.reply_id)
+        try:
+            journal_received(outbox=outbox, request=payload)
+            frame = await self.reply_perform(runner, outbox, payload)
+            await self.reply_deliver(runner, outbox, frame)
+        finally:
+            self.replies_active.discard(payload.reply_id)
+
+    async def reply_perform(
+        self, runner: AccountRunner, outbox: Outbox, payload: ReplyRequestPayload
+    ) -> ReplyResultFrame:
+        """The reply's result: sent (proof), failed (refused, or never posted) or unknown (no proof
+        either way; also any error after send was pressed). A refusal with a risk signal holds the account."""
+        hold = runner.on_hold()
+        if hold:
+            return reply_result_frame(
+                reply_id=payload.reply_id,
+                error=CrawlError(f"the account is cooling down after a risk signal ({hold})", code="on_hold"),
+            )
+        posted = False
+
+        async def posting() -> None:
+            nonlocal posted
+            journal_posting(outbox=outbox, reply_id=payload.reply_id)
+            posted = True
+
+        job = ReplyJob(
+            target=payload.target,
+            text=payload.text,
+            first_attempt_at=payload.first_attempt_at,
+            verify_first=payload.verify_first,
+            posting=posting,
+        )
         try:
             context = await self.pool.context_get(account_id=runner.account_id)
-            entity = await runner.adapter.reply_send(
-                context=context, target=payload.target, text=payload.text
-            )
+            entity = await runner.adapter.reply_send(context=context, job=job)
+        except (ReplyThrottled, RiskDetected) as exc:
+            await runner.risk_hold(exc.message)
+            return reply_result_frame(reply_id=payload.reply_id, error=exc)
+        except (ReplyFailed, ReplyUnknown) as exc:  # refused (or never posted) / no proof either way
+            return reply_result_frame(reply_id=payload.reply_id, error=exc)
         except Exception as exc:
-            frame = reply_result_frame(reply_id=payload.reply_id, error=exc)
-            logger.error(
-                "%s reply %s failed: %s %s",
-                runner.tag,
-                payload.reply_id,
-                frame.payload.error_code,
-                frame.payload.error_message,
-            )
-            await self.client.send(frame)
-            return
-        frame = reply_result_frame(reply_id=payload.reply_id, entity=entity)
-        logger.info(
-            "%s reply %s sent (platform id %s)", runner.tag, payload.reply_id, frame.payload.platform_reply_id
-        )
-        await self.client.send(frame)
+            if posted:  # send was pressed: whether the platform took it is not known
+                unknown = ReplyUnknown(f"after send was pressed: {error_text(exc)}", code="interrupted")
+                return reply_result_frame(reply_id=payload.reply_id, error=unknown)
+            return reply_result_frame(reply_id=payload.reply_id, error=exc)
         runner.wake_now()
+        return reply_result_frame(reply_id=payload.reply_id, entity=entity)
+
+    async def reply_deliver(self, runner: AccountRunner, outbox: Outbox, frame: ReplyResultFrame) -> None:
+        """Journal the result, send it, and forget it once it has gone out (kept for a later resend
+        when the hub is not connected)."""
+        result = frame.payload
+        journal_done(outbox=outbox, result=result)
+        if result.status == "sent":
+            logger.info(
+                "%s reply %s sent (platform id %s)", runner.tag, result.reply_id, result.platform_reply_id
+            )
+        else:
+            logger.error(
+                "%s reply %s %s: %s %s",
+                runner.tag,
+                result.reply_id,
+                result.status,
+                result.error_code,
+                result.error_message,
+            )
+        if await self.client.send(frame):
+            journal_forget(outbox=outbox, reply_id=result.reply_id)
+
+    async def replies_settle(self, account_id: int) -> None:
+        """After a (re)connect: every journaled reply of the account that no task of this process holds
+        is settled (a stored result sent again; see crawler/replyjournal.py)."""
+        runner = self.runners.get(account_id)
+        outbox = self.outboxes.get(account_id)
+        if runner is None or outbox is None:
+            return
+        for entry in journal_entries(outbox=outbox):
+            if entry.reply_id in self.replies_active:
+                continue
+            if entry.phase == DONE and entry.result is not None:
+                if await self.client.send(ReplyResultFrame.build(**entry.result.model_dump())):
+                    journal_forget(outbox=outbox, reply_id=entry.reply_id)
+            elif entry.phase == RECEIVED:
+                never = CrawlError("the worker restarted before posting the reply", code="worker_restarted")
+                await self.reply_deliver(
+                    runner, outbox, reply_result_frame(reply_id=entry.reply_id, error=never)
+                )
+            elif entry.phase == POSTING:
+                self.replies_active.add(entry.reply_id)
+                self.spawn(self.reply_recover(runner, outbox, entry), name=f"reply-recover-{entry.reply_id}")
+
+    async def reply_recover(self, runner: AccountRunner, outbox: Outbox, entry: JournalEntry) -> None:
+        """A reply the worker died on after pressing send: `sent` if its thread shows it, else `unknown`."""
+        request = entry.request
+        found = None
+        try:
+            finder = getattr(runner.adapter, "reply_find", None)
+            if finder is not None:
+                context = await self.pool.context_get(account_id=runner.account_id)
+                found = await finder(
+                    context=context,
+                    target=request.target,
+                    text=request.text,
+                    since=entry.updated_ms - PROOF_SLACK_MS,
+                )
+        except Exception as exc:
+            logger.error(
+                "%s reply %s: looking for it after a restart failed: %s",
+                runner.tag,
+                entry.reply_id,
+                error_text(exc),
+            )
+        try:
+            if found is not None:
+                logger.info("%s reply %s found in its thread after a restart", runner.tag, entry.reply_id)
+                frame = reply_result_frame(reply_id=entry.reply_id, entity=found)
+            else:
+                unknown = ReplyUnknown(
+                    "the worker restarted after pressing send and found no proof in the thread",
+                    code="worker_restarted",
+                )
+                frame = reply_result_frame(reply_id=entry.reply_id, error=unknown)
+            await self.reply_deliver(runner, outbox, frame)
+        finally:
+            self.replies_active.discard(entry.reply_id)
 
     # ---- stats ---------------------------------------------------------------------------------
 
@@ -374,12 +500,16 @@ class Worker:
 def reply_result_frame(
     *, reply_id: str, entity: Comment | Message | None = None, error: BaseException | None = None
 ) -> ReplyResultFrame:
-    """The one `worker:reply:result` builder: `sent` with the created entity, or `failed` with the
-    error's code (a CrawlError's own, else `internal_error`) and message."""
+    """The one `worker:reply:result` builder: `sent` with the created entity (None: accepted, nothing
+    readable), `unknown` for a ReplyUnknown, or `failed` with the error's code (a CrawlError's own,
+    else `internal_error`) and message."""
     if error is not None:
         code = error.code if isinstance(error, CrawlError) else "internal_error"
         return ReplyResultFrame.build(
-            reply_id=reply_id, status="failed", error_code=code, error_message=error_text(error)
+            reply_id=reply_id,
+            status="unknown" if isinstance(error, ReplyUnknown) else "failed",
+            error_code=code,
+            error_message=error_text(error),
         )
     return ReplyResultFrame.build(
         reply_id=reply_id, status="sent", platform_reply_id=record_platform_id(entity), entity=entity

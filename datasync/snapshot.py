@@ -36,7 +36,7 @@ from datasync.store.items import CommentItem, ContentItem, ConversationItem, Mes
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 2  # 2: comments and messages carry attachments
+FORMAT = 3  # 2: comments and messages carry attachments; 3: contents carry platform_type
 MAGIC = "imhub-datastore-snapshot"
 
 

@@ -38,6 +38,27 @@ class DriftNote:
 
 
 @dataclass
+class ReplyJob:
+    """One reply for an adapter to post, and how to prove it.
+
+    `first_attempt_at` (epoch ms) is when the agent first asked: a proof found in the thread must be
+    at least that new (less a minute of clock slack). `verify_first` (a retry): look for such a proof
+    before posting, and return it instead of posting twice. `posting` is awaited right before send is
+    pressed (the worker journals the reply as in flight there).
+    """
+
+    target: ReplyTarget
+    text: str
+    first_attempt_at: int | None = None
+    verify_first: bool = False
+    posting: Callable[[], Awaitable[None]] | None = None
+
+    async def posting_mark(self) -> None:
+        if self.posting is not None:
+            await self.posting()
+
+
+@dataclass
 class CrawlMemory:
     """What an adapter remembers of one account between crawls; subclass it to add more."""
 
@@ -65,7 +86,17 @@ class PlatformAdapter(Protocol):
 
     def crawl(self, *, context: Any, memory: Any) -> AsyncIterator[Batch]: ...
 
-    async def reply_send(self, *, context: Any, target: ReplyTarget, text: str) -> Comment | Message: ...
+    async def reply_send(self, *, context: Any, job: ReplyJob) -> Comment | Message | None:
+        """Post `job`; the created record (None: accepted, but the answer named nothing readable).
+        Raises ReplyFailed / ReplyThrottled (not posted) or ReplyUnknown (no proof either way)."""
+        ...
+
+    async def reply_find(
+        self, *, context: Any, target: ReplyTarget, text: str, since: int
+    ) -> Comment | Message | None:
+        """The account's own comment or message in the target's thread with `text` (whitespace
+        ignored), created at or after `since` (epoch ms, less the clock slack); None when none is."""
+        ...
 
 
 ADAPTERS: dict[str, Callable[[], Any]] = {}

@@ -18,5 +18,11 @@ def reply_result_record(*, session: WorkerSession, frame: ReplyResultFrame) -> O
 def reply_request_frame(command: replies.ReplyRequestCommand) -> ReplyRequestFrame:
     """`master:reply:request` of a dispatched reply."""
     return ReplyRequestFrame.build(
-        reply_id=command.reply_id, account_id=command.account_id, target=command.target, text=command.text
+        reply_id=command.reply_id,
+        account_id=command.account_id,
+        target=command.target,
+        text=command.text,
+        attempt=command.attempt,
+        first_attempt_at=command.first_attempt_at,
+        verify_first=command.verify_first,
     )

@@ -65,6 +65,9 @@ class ReplyStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
+    # Posted or maybe posted, without proof either way: final, never retried by the hub; an agent's
+    # retry (``retry_of``) makes the worker look for the text in the thread before posting again.
+    UNKNOWN = "unknown", "Unknown"
 
 
 class ReplyRequest(models.Model):
@@ -83,6 +86,15 @@ class ReplyRequest(models.Model):
     error_code = models.CharField(max_length=64, blank=True, default="")
     error_message = models.TextField(blank=True, default="")
     worker_id = models.CharField(max_length=100, blank=True, default="", help_text="Worker it was sent to.")
+    retry_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="retries",
+        help_text="The earlier try (failed or unknown) that an agent retried with this one.",
+    )
+    attempt = models.PositiveSmallIntegerField(default=1, help_text="1 for a first try, n for the n-th.")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="replies"
     )
@@ -111,6 +123,13 @@ class ReplyRequest(models.Model):
             "conversation_id": self.conversation_id or None,
         }
 
+    def first_try(self) -> ReplyRequest:
+        """The first try of this reply (itself unless it is a retry)."""
+        reply = self
+        while reply.retry_of is not None:
+            reply = reply.retry_of
+        return reply
+
     def as_status(self) -> dict[str, object]:
         """What the API returns and the ``reply_status`` fan-out carries."""
         return {
@@ -120,6 +139,8 @@ class ReplyRequest(models.Model):
             "text": self.text,
             "idempotency_key": self.idempotency_key,
             "status": self.status,
+            "retry_of": str(self.retry_of_id) if self.retry_of_id else None,
+            "attempt": self.attempt,
             "platform_reply_id": self.platform_reply_id or None,
             "error_code": self.error_code or None,
             "error_message": self.error_message or None,

@@ -1,10 +1,13 @@
 """Reply lifecycle: an agent's reply is recorded pending, sent to the worker holding the account, and
-finished by the worker's ``worker:reply:result`` (sent with the platform's id, or failed).
+finished by the worker's ``worker:reply:result`` (sent with the platform's id, failed, or unknown).
 
 Rules: a reply is dispatched at most once (``dispatched_at`` is set in the same
 transaction that sends it) and never re-sent automatically; a reply nobody could take within
 ``settings.IMHUB_REPLY_DEADLINE`` seconds fails with ``no_worker``; rows are never deleted. A sent
 reply's entity (the created comment or message) is stored like synced data and enters the DataStore at once.
+``unknown`` (the worker posted, or may have posted, without proof either way) is final like ``failed``;
+only an agent retries, with a new reply naming the earlier one (``retry_of``): the worker is then asked
+to look for the text in the thread before posting (``verify_first``), so a reply is never posted twice.
 """
 
 from __future__ import annotations
@@ -41,6 +44,9 @@ class ReplyRequestCommand(WorkerCommand):
     reply_id: str
     target: dict[str, Any]
     text: str
+    attempt: int = 1
+    first_attempt_at: int | None = None  # epoch ms of the first try of this reply (a retry's original)
+    verify_first: bool = False  # a retry: look for the text in the thread before posting
 
 
 class ReplyError(Exception):
@@ -51,6 +57,9 @@ class ReplyError(Exception):
         self.code = code
         self.message = message
 
+
+# a worker's result status -> the reply's final status
+RESULT_STATUS = {"sent": ReplyStatus.SENT, "failed": ReplyStatus.FAILED, "unknown": ReplyStatus.UNKNOWN}
 
 # target kind -> (the id field it needs, what that reply is called in the error)
 TARGET_IDS = {
@@ -80,12 +89,38 @@ def reply_target_check(*, store: DataStore, account_id: int, target: dict[str, A
     return full
 
 
+RETRYABLE = (ReplyStatus.FAILED, ReplyStatus.UNKNOWN)
+
+
+def reply_retried(*, account: Any, retry_of: str, target: dict[str, Any], text: str) -> ReplyRequest:
+    """The earlier try an agent's retry names: same account, failed or unknown, same target and text;
+    StoreQueryError naming ``retry_of`` otherwise."""
+    earlier = ReplyRequest.objects.filter(pk=_uuid_or_none(retry_of), account=account).first()
+    if earlier is None:
+        raise StoreQueryError("retry_of", f"no reply {retry_of} on this account")
+    if earlier.status not in RETRYABLE:
+        raise StoreQueryError(
+            "retry_of", f"only a failed or unknown reply can be retried; it is {earlier.status}"
+        )
+    if earlier.target != target or earlier.text != text:
+        raise StoreQueryError("retry_of", "a retry repeats the earlier reply's target and text")
+    return earlier
+
+
 def reply_create(
-    *, store: DataStore, account: Any, user: Any, target: dict[str, Any], text: str, idempotency_key: str
+    *,
+    store: DataStore,
+    account: Any,
+    user: Any,
+    target: dict[str, Any],
+    text: str,
+    idempotency_key: str,
+    retry_of: str | None = None,
 ) -> tuple[ReplyRequest, bool]:
     """Record a pending reply and try to dispatch it; returns (reply, created).
 
     The same idempotency key on the same account returns the existing reply and sends nothing.
+    ``retry_of`` names the earlier try (failed or unknown) an agent retries (see ``reply_retried``).
     """
     existing = ReplyRequest.objects.filter(account=account, idempotency_key=idempotency_key).first()
     if existing is not None:
@@ -94,6 +129,7 @@ def reply_create(
     if not text or len(text) > MAX_TEXT:
         raise StoreQueryError("text", f"must be 1 to {MAX_TEXT} characters")
     full = reply_target_check(store=store, account_id=account.id, target=target)
+    earlier = reply_retried(account=account, retry_of=retry_of, target=full, text=text) if retry_of else None
     try:
         with transaction.atomic():
             reply = ReplyRequest.objects.create(
@@ -104,6 +140,8 @@ def reply_create(
                 conversation_id=full["conversation_id"] or "",
                 text=text,
                 idempotency_key=idempotency_key,
+                retry_of=earlier,
+                attempt=earlier.attempt + 1 if earlier is not None else 1,
                 created_by=user if getattr(user, "is_authenticated", False) else None,
             )
     except IntegrityError:  # a concurrent request with the same key won
@@ -120,7 +158,7 @@ def reply_dispatch(*, reply_id: Any) -> bool:
         # to the account's worker ("FOR UPDATE cannot be applied to the nullable side of an outer join")
         reply = (
             ReplyRequest.objects.select_for_update(of=("self",))
-            .select_related("account__worker")
+            .select_related("account__worker", "retry_of")
             .get(pk=reply_id)
         )
         worker = reply.account.worker
@@ -134,7 +172,13 @@ def reply_dispatch(*, reply_id: Any) -> bool:
         _send_worker_command(
             worker_id=worker.worker_id,
             command=ReplyRequestCommand(
-                account_id=reply.account_id, reply_id=str(reply.id), target=reply.target, text=reply.text
+                account_id=reply.account_id,
+                reply_id=str(reply.id),
+                target=reply.target,
+                text=reply.text,
+                attempt=reply.attempt,
+                first_attempt_at=int(reply.first_try().created_at.timestamp() * 1000),
+                verify_first=reply.retry_of_id is not None,
             ),
         )
     logger.info("reply %s dispatched: account_id=%s worker=%s", reply.id, reply.account_id, worker.worker_id)
@@ -188,7 +232,7 @@ def reply_finish(
     error_message: str = "",
     only_undispatched: bool = False,
 ) -> ReplyRequest | None:
-    """Move a pending reply to sent/failed once; returns it, or None if it was no longer pending."""
+    """Move a pending reply to sent/failed/unknown once; returns it, or None if it was no longer pending."""
     with transaction.atomic():
         reply = ReplyRequest.objects.select_for_update().get(pk=reply_id)
         if reply.status != ReplyStatus.PENDING or (only_undispatched and reply.dispatched_at is not None):
@@ -207,7 +251,7 @@ def reply_record_result(*, worker: Any, result: Any) -> ReplyRequest:
     """Apply a worker's ``worker:reply:result`` payload (protocol ReplyResultPayload).
 
     Raises ReplyError (``unknown_reply``, ``not_assigned``, ``already_finished``) for a result the hub
-    cannot accept; the row is left unchanged then.
+    cannot accept; the row is left unchanged then. ``unknown`` is kept as is (final, never re-sent).
     """
     reply = ReplyRequest.objects.select_related("account").filter(pk=_uuid_or_none(result.reply_id)).first()
     if reply is None:
@@ -216,17 +260,18 @@ def reply_record_result(*, worker: Any, result: Any) -> ReplyRequest:
         raise ReplyError("not_assigned", f"reply {reply.id} was not sent to worker {worker.worker_id}")
     finished = reply_finish(
         reply_id=reply.id,
-        status=ReplyStatus.SENT if result.status == "sent" else ReplyStatus.FAILED,
+        status=RESULT_STATUS[result.status],
         platform_reply_id=result.platform_reply_id or "",
-        error_code=result.error_code or ("" if result.status == "sent" else "failed"),
+        error_code=result.error_code or ("" if result.status == "sent" else result.status),
         error_message=result.error_message,
     )
     if finished is None:
         raise ReplyError("already_finished", f"reply {reply.id} is already {reply.status}")
-    if finished.status == ReplyStatus.FAILED:
+    if finished.status != ReplyStatus.SENT:
         logger.warning(
-            "reply %s failed on the worker: account_id=%s platform=%s code=%s message=%s",
+            "reply %s %s on the worker: account_id=%s platform=%s code=%s message=%s",
             reply.id,
+            finished.status,
             reply.account_id,
             reply.account.platform,
             finished.error_code,

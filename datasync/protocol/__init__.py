@@ -43,6 +43,7 @@ from datasync.protocol.frames import (
 )
 from datasync.protocol.records import (
     ATTACHMENT_TYPES,
+    CONTENT_TYPES,
     ENTITY_ID_FIELDS,
     ENTITY_KINDS,
     Attachment,
@@ -62,6 +63,7 @@ from datasync.protocol.records import (
 
 __all__ = [
     "ATTACHMENT_TYPES",
+    "CONTENT_TYPES",
     "ENTITY_ID_FIELDS",
     "ENTITY_KINDS",
     "FRAME_TYPES",

@@ -139,9 +139,16 @@ class LoginStatusFrame(BaseFrame):
     payload: LoginStatusPayload
 
 
+ReplyResultStatus = Literal["sent", "failed", "unknown"]
+
+
 class ReplyResultPayload(Record):
+    """A reply's outcome: `sent` (the platform accepted it: `entity` / `platform_reply_id` are its
+    proof), `failed` (the platform refused it, or it was never posted) or `unknown` (posted, or maybe
+    posted, without proof either way: never retried blindly; a retry checks the thread first)."""
+
     reply_id: str = Field(min_length=1)
-    status: Literal["sent", "failed"]
+    status: ReplyResultStatus
     platform_reply_id: str | None = None
     error_code: str = ""
     error_message: str = ""
@@ -224,10 +231,18 @@ class ReplyTarget(Record):
 
 
 class ReplyRequestPayload(Record):
+    """An agent's reply for the worker to post. `attempt` counts the agent's tries of the same reply
+    (1 = the first); on a retry `verify_first` asks the worker to look for the text in the thread
+    before posting (an own comment or message with the same text, whitespace ignored, created at or
+    after `first_attempt_at`, the first try's creation time) and report that as the proof instead."""
+
     reply_id: str = Field(min_length=1)
     account_id: int
     target: ReplyTarget
     text: str = Field(min_length=1)
+    attempt: int = Field(default=1, ge=1)
+    first_attempt_at: EpochMs | None = None
+    verify_first: bool = False
 
 
 class ReplyRequestFrame(BaseFrame):

@@ -72,11 +72,20 @@ class ReplyTo(Record):
     nickname: str = ""
 
 
+ContentType = Literal["video", "image", "live", "article", "other"]
+CONTENT_TYPES: tuple[str, ...] = ("video", "image", "live", "article", "other")
+
+
 class Content(Record):
-    """A work (video, image post, live, article) of the account."""
+    """A work (video, image post, live, article) of the account.
+
+    `type` is the kind the hub knows ("other" for a kind the adapter does not know); `platform_type` is
+    the platform's own type number (Douyin's `aweme_type`), kept as sent, unknown numbers too.
+    """
 
     content_id: str = Field(min_length=1)
-    type: Literal["video", "image", "live", "article"] = "video"
+    type: ContentType = "video"
+    platform_type: int | None = None
     title: str = ""
     description: str = ""
     cover_url: str = ""

@@ -32,6 +32,7 @@ CONTENT_ROW = (
     "shares",
     "favorites",
     "visibility",
+    "platform_type",
 )
 COMMENT_ROW = (
     "comment_id",
@@ -103,6 +104,7 @@ def _content(row: tuple[Any, ...]) -> ContentItem:
         item.shares,
         item.favorites,
         item.visibility,
+        item.platform_type,
     ) = row
     return item
 

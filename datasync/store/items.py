@@ -50,6 +50,7 @@ class ContentItem:
         "description",
         "favorites",
         "likes",
+        "platform_type",
         "published_at",
         "shares",
         "title",
@@ -63,6 +64,8 @@ class ContentItem:
         stats = record.get("stats") or {}
         self.content_id = str(record["content_id"])
         self.type = _intern(str(record.get("type", "video")))
+        platform_type = record.get("platform_type")
+        self.platform_type = int(platform_type) if platform_type is not None else None
         self.title = str(record.get("title", ""))
         self.description = str(record.get("description", ""))
         self.cover_url = str(record.get("cover_url", ""))
@@ -79,6 +82,7 @@ class ContentItem:
         return {
             "content_id": self.content_id,
             "type": self.type,
+            "platform_type": self.platform_type,
             "title": self.title,
             "description": self.description,
             "cover_url": self.cover_url,

@@ -107,7 +107,7 @@ def truth_ids(stack: Stack, uid: str) -> dict[str, list[str]]:
     truth = stack.sim.control("GET", f"accounts/{uid}/truth")
     return {
         "contents": sorted(truth["contents"]),
-        "comments": sorted(c["cid"] for c in truth["comments"]),
+        "comments": sorted(c["served_id"] for c in truth["comments"]),  # as the account's surface names them
         "conversations": sorted(c["conversation_id"] for c in truth["conversations"]),
         "messages": sorted(m["server_id"] for m in truth["messages"]),
     }

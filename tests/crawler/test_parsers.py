@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from crawler.errors import CrawlError, LoginExpired, RiskDetected
+from crawler.errors import CrawlError, LoginExpired, LoginUncertain, RiskDetected
 from crawler.platforms.douyin import parsers
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "douyin"
@@ -82,16 +82,25 @@ def test_replies_point_at_their_top_level_comment() -> None:
     assert all(c.parent_id not in (None, "0") for c in comments)
 
 
-def test_the_reply_answer_is_the_authors_comment() -> None:
-    info = load("comment_reply__ok.json")["comment_info"]
+def test_the_reply_answer_is_the_authors_comment_on_the_target_it_was_posted_to() -> None:
+    # given the captured answer: comment_info with the new id, text and time, and no work id
+    body = load("comment_reply__ok.json")
+    info = body["comment_info"]
 
-    comment = parsers.comment_parse(raw=info)
-
-    assert (comment.comment_id, comment.is_author, comment.parent_id) == (
-        info["cid"],
-        True,
-        info["reply_id"],
+    # when it is read for a reply to comment "7301" on work "7298"
+    platform_id, comment = parsers.reply_answer_parse(
+        body=body, status=200, content_id="7298", parent_id="7301", now_ms=1
     )
+
+    # then it is the account's own comment in that thread, with the platform's id and time
+    assert comment is not None
+    assert (platform_id, comment.comment_id, comment.content_id, comment.parent_id) == (
+        "7566864433692459826",
+        "7566864433692459826",
+        "7298",
+        "7301",
+    )
+    assert (comment.is_author, comment.text, comment.created_at) == (True, info["text"], 1_761_532_920_000)
 
 
 def test_messages_from_fiber_props_skip_system_notices() -> None:
@@ -125,14 +134,16 @@ def test_conversation_rows_take_the_peer_from_user_detail() -> None:
 @pytest.mark.parametrize(
     ("fixture", "error"),
     [
-        ("api__login_required.json", LoginExpired),
+        ("api__login_required.json", LoginUncertain),  # status 8: logged out or throttled
         ("api__risk.json", RiskDetected),
         ("api__rate_limited.json", RiskDetected),
     ],
 )
 def test_error_bodies_raise_their_class(fixture: str, error: type[Exception]) -> None:
-    with pytest.raises(error):
+    with pytest.raises(error) as raised:
         parsers.work_list_parse(body=load(fixture))
+    # a read never decides a logout by itself: that takes a login signal (crawler/platforms/douyin/site.py)
+    assert not isinstance(raised.value, LoginExpired)
 
 
 def test_an_empty_body_is_a_risk_signal_not_no_data() -> None:

@@ -231,3 +231,171 @@ def test_one_reply_result_builder_for_sent_and_failed_replies() -> None:
         "作品已设为私密",
     )
     assert (crashed.payload.error_code, crashed.payload.error_message) == ("internal_error", "page crashed")
+
+
+def test_reply_results_sent_failed_and_unknown() -> None:
+    from crawler.errors import ReplyThrottled, ReplyUnknown
+    from crawler.worker import reply_result_frame
+
+    unknown = reply_result_frame(reply_id="r4", error=ReplyUnknown("no answer in 15 s", code="no_answer"))
+    throttled = reply_result_frame(
+        reply_id="r5", error=ReplyThrottled("评论失败，请稍后重试 (status_code 8)")
+    )
+    accepted_blind = reply_result_frame(reply_id="r6")
+    assert (unknown.payload.status, unknown.payload.error_code) == ("unknown", "no_answer")
+    assert (throttled.payload.status, throttled.payload.error_code) == ("failed", "throttled")
+    assert (accepted_blind.payload.status, accepted_blind.payload.platform_reply_id) == ("sent", None)
+
+
+class ReplyAdapter(FakeAdapter):
+    """Replies by script (the text says what happens); `reply_find` finds "在途" in its thread."""
+
+    name = "fakereply"
+
+    async def crawl(self, *, context: object, memory: object) -> AsyncIterator[tuple[str, list[Any]]]:
+        return
+        yield  # an async generator that yields nothing
+
+    async def reply_send(self, *, context: object, job: Any) -> Any:
+        from crawler.errors import ReplyThrottled
+        from datasync.protocol import Message
+
+        if job.text == "throttle":
+            raise ReplyThrottled("评论失败，请稍后重试 (status_code 8)")
+        await job.posting_mark()
+        if job.text == "crash":
+            raise RuntimeError("page crashed")
+        return Message(message_id="m-ok", conversation_id="c", direction="out", text=job.text, created_at=1)
+
+    async def reply_find(self, *, context: object, target: Any, text: str, since: int) -> Any:
+        from datasync.protocol import Message
+
+        if text != "在途":
+            return None
+        return Message(
+            message_id="m-found", conversation_id="c", direction="out", text=text, created_at=since
+        )
+
+
+register_adapter("fakereply", ReplyAdapter)
+
+
+def _request(reply_id: str, text: str) -> Any:
+    from datasync.protocol.frames import ReplyRequestPayload
+
+    return ReplyRequestPayload.model_validate(
+        {
+            "reply_id": reply_id,
+            "account_id": 7,
+            "target": {"kind": "message", "conversation_id": "c"},
+            "text": text,
+        }
+    )
+
+
+def test_replies_are_journaled_and_a_restarted_worker_settles_each_one(tmp_path: Path) -> None:
+    from crawler.outbox import outbox_open
+    from crawler.replyjournal import journal_done, journal_entries, journal_posting, journal_received
+    from crawler.worker import reply_result_frame
+    from datasync.protocol import ReplyRequestFrame
+
+    # given a worker that died with three replies in its journal: one taken but never posted, one
+    # posted without a result, one whose result never went out
+    outbox = outbox_open(data_dir=tmp_path, account_id=7)
+    journal_received(outbox=outbox, request=_request("r-never", "没发出"))
+    journal_received(outbox=outbox, request=_request("r-posted", "在途"))
+    journal_posting(outbox=outbox, reply_id="r-posted")
+    journal_received(outbox=outbox, request=_request("r-done", "好的"))
+    journal_done(outbox=outbox, result=reply_result_frame(reply_id="r-done", error=RuntimeError("x")).payload)
+    outbox.close()
+
+    async def scenario() -> tuple[dict[str, Any], Any, list[Any]]:
+        port = free_port()
+        results: dict[str, Any] = {}
+        statuses: list[Any] = []
+        done = asyncio.Event()
+
+        async def handler(ws: ServerConnection) -> None:
+            async for raw in ws:
+                frame = parse_frame(raw)
+                kind = frame.type  # type: ignore[attr-defined]
+                if kind == "worker:register":
+                    fake = {
+                        "account": {"id": 7, "platform": "fakereply", "monitor_interval": 3600},
+                        "epoch": 1,
+                    }
+                    await ws.send(
+                        dump_frame(RegisterAckFrame.build(heartbeat_interval=30, assignments=[fake]))
+                    )
+                elif kind == "worker:account:status":
+                    statuses.append(frame.payload)
+                elif kind == "worker:reply:result":
+                    results[frame.payload.reply_id] = frame.payload
+                    # when new requests come: a throttled one, then one during the hold
+                    if set(results) == {"r-never", "r-posted", "r-done"}:
+                        request = _request("r-throttle", "throttle")
+                        await ws.send(dump_frame(ReplyRequestFrame.build(**request.model_dump())))
+                    elif frame.payload.reply_id == "r-throttle":
+                        request = _request("r-held", "ok")
+                        await ws.send(dump_frame(ReplyRequestFrame.build(**request.model_dump())))
+                    elif frame.payload.reply_id == "r-held":
+                        done.set()
+
+        worker = Worker(
+            worker_id="w1",
+            hub_url=f"ws://127.0.0.1:{port}",
+            token="t",
+            data_dir=tmp_path,
+            pool=FakePool(),  # type: ignore[arg-type]
+            platforms=("fakereply",),
+        )
+        task = asyncio.create_task(worker.run())
+        async with serve(handler, "127.0.0.1", port):
+            await asyncio.wait_for(done.wait(), timeout=30)
+        left = journal_entries(outbox=worker.outboxes[7])
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return results, statuses, left
+
+    results, statuses, left = asyncio.run(scenario())
+
+    # then each journaled reply is settled: never posted -> failed, posted -> found in its thread, and
+    # the stored result sent again
+    assert (results["r-never"].status, results["r-never"].error_code) == ("failed", "worker_restarted")
+    assert (results["r-posted"].status, results["r-posted"].platform_reply_id) == ("sent", "m-found")
+    assert (results["r-done"].status, results["r-done"].error_code) == ("failed", "internal_error")
+    # and a refusal with a risk signal is failed/throttled and holds the account: the next reply is not posted
+    assert (results["r-throttle"].status, results["r-throttle"].error_code) == ("failed", "throttled")
+    assert (results["r-held"].status, results["r-held"].error_code) == ("failed", "on_hold")
+    assert any(s.runner_status == "cooldown" and s.last_error.startswith("risk: 评论失败") for s in statuses)
+    assert left == []  # every result went out, nothing stays journaled
+
+
+def test_an_error_after_send_was_pressed_is_unknown_not_failed(tmp_path: Path) -> None:
+    async def scenario() -> Any:
+        worker = Worker(
+            worker_id="w1",
+            hub_url="ws://127.0.0.1:1",
+            token="t",
+            data_dir=tmp_path,
+            pool=FakePool(),  # type: ignore[arg-type]
+            platforms=("fakereply",),
+        )
+        from crawler.outbox import outbox_open
+        from crawler.runner import AccountRunner
+        from datasync.protocol import AssignmentAccount
+
+        outbox = outbox_open(data_dir=tmp_path, account_id=7)
+        runner = AccountRunner(
+            account=AssignmentAccount(id=7, platform="fakereply"),
+            epoch=1,
+            pool=worker.pool,
+            adapter=ReplyAdapter(),  # type: ignore[arg-type]
+            manager=None,  # type: ignore[arg-type]
+            host=worker,
+        )
+        return await worker.reply_perform(runner, outbox, _request("r-crash", "crash"))
+
+    frame = asyncio.run(scenario())
+    assert (frame.payload.status, frame.payload.error_code) == ("unknown", "interrupted")
+    assert frame.payload.error_message == "after send was pressed: page crashed"

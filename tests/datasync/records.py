@@ -46,6 +46,7 @@ def content(content_id: str, *, title: str = "作品", views: int = 0) -> dict[s
     return {
         "content_id": content_id,
         "type": "video",
+        "platform_type": 0,
         "title": title,
         "description": "",
         "cover_url": "",

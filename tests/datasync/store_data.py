@@ -13,6 +13,7 @@ def content(content_id: str, *, published_at: int, likes: int = 0, views: int = 
     return {
         "content_id": content_id,
         "type": "video",
+        "platform_type": 0,
         "title": f"title {content_id}",
         "description": "",
         "cover_url": "",

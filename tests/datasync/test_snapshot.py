@@ -17,7 +17,7 @@ from datasync.store import Change, DataStore
 from datasync.store.account import AccountIndex
 from datasync.store.bulk import account_build
 from datasync.store.items import CommentItem, ContentItem, ConversationItem, MessageItem
-from tests.datasync.records import comment, conversation, message
+from tests.datasync.records import comment, content, conversation, message
 
 
 def _index_state(index: AccountIndex) -> dict[str, Any]:
@@ -91,6 +91,7 @@ def _account_with_rows(nickname: str, ids: list[str], *, revision: int) -> Accou
     persistence.entities_upsert(
         account_id=account.id,
         upserts={
+            "contents": [content(f"{nickname}-w") | {"type": "other", "platform_type": 99}],
             "comments": [comment(i) for i in ids[1:]] + [comment(ids[0], attachments=[IMAGE])],
             "conversations": [conversation(f"{nickname}-c")],
             "messages": [voice],
@@ -133,9 +134,9 @@ def test_a_restart_takes_current_accounts_from_the_snapshot_and_stale_ones_from_
     assert second.load_report == {
         "snapshot": "snapshot read",
         "snapshot_accounts": 1,
-        "snapshot_rows": 5,
+        "snapshot_rows": 6,
         "database_accounts": 1,
-        "database_rows": 4,
+        "database_rows": 5,
     }
     reference = _runtime(None, settings)
     assert reference.load_report["database_accounts"] == 2
@@ -145,6 +146,9 @@ def test_a_restart_takes_current_accounts_from_the_snapshot_and_stale_ones_from_
     # and attachments come back from the snapshot as they went in
     assert second.store.comment_get(account_id=a.id, comment_id="a1")["attachments"] == [IMAGE]
     assert second.store.message_get(account_id=a.id, message_id="a-m")["attachments"] == [VOICE]
+    # and a work of a kind the adapter does not know keeps the platform's own type number
+    work = second.store.content_get(account_id=a.id, content_id="a-w")
+    assert (work["type"], work["platform_type"]) == ("other", 99)
 
 
 @pytest.mark.django_db

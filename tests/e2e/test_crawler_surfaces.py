@@ -1,8 +1,10 @@
 """End-to-end in every surface variant: one simulator, hub and worker for the module, each account
 served its own variant (`POST /__sim__/surface`), so each variant runs through the real adapter in
-Chromium. Known variants sync id for id; the bad record is skipped and reported; a variant no adapter
-knows turns its account `surface_changed` (API, admin, /metrics, a saved sample) while the others
-keep syncing; each login-QR variant logs an account in.
+Chromium. Known variants sync id for id (the captured item list and comment lists too); the default
+surface's captured shapes (every work type, image and sticker comments, reply answers without a work
+id) reach the IM API as the simulator's ground truth has them; the bad record is skipped and reported;
+a variant no adapter knows turns its account `surface_changed` (API, admin, /metrics, a saved sample)
+while the others keep syncing; each login-QR variant logs an account in.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -21,9 +24,10 @@ from tests.support.processes import http_json, wait_until
 
 pytestmark = pytest.mark.e2e
 
-KNOWN = ["ms_times", "reply_list_v2", "works_v2", "notice", "encoded_cid"]
-ACCOUNTS = [*KNOWN, "bad_record", "unknown", "qr"]
-SIZES = ("--works", "3", "--comments", "24", "--conversations", "3", "--messages", "12")
+KNOWN = ["ms_times", "reply_list_v2", "works_v2", "comment_list_v2", "notice", "encoded_cid"]
+ACCOUNTS = [*KNOWN, "default", "bad_record", "unknown", "empty_works", "empty_comments", "qr"]
+SIZES = ("--works", "6", "--comments", "30", "--conversations", "3", "--messages", "12")
+KINDS = {0: "video", 4: "video", 2: "image", 68: "image", 150: "image"}  # aweme_type -> type
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +36,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("surfaces")
     with crawler_stack(workdir, kinds=kinds, sim_args=SIZES, interval=20.0, start=False) as running:
         for name, uid in zip(ACCOUNTS, running.uids, strict=True):
-            surface = "default" if name == "qr" else name
+            surface = "default" if name in ("qr", "default") else name
             running.sim.control("POST", "surface", {"surface": surface, "uid": uid})
         running.worker_start()
         yield running
@@ -85,6 +89,118 @@ def test_each_known_variant_syncs_id_for_id(stack: Stack, variant: str) -> None:
         )
         served = next(r for r in replies if r["comment_id"] == third["cid"])
         assert (served["parent_id"], served["reply_to_reply_id"]) == (second["reply_id"], second["cid"])
+
+
+def _reply(stack: Stack, account_id: int, target: dict[str, Any], text: str) -> dict[str, Any]:
+    status, created = stack.api(
+        "POST",
+        "/api/im/replies/",
+        {"account_id": account_id, "target": target, "text": text, "idempotency_key": text},
+    )
+    assert status == 202, created
+    return wait_until(
+        lambda: (r := stack.api("GET", f"/api/im/replies/{created['id']}/")[1])["status"] != "pending" and r,
+        timeout=150,
+        what=f"reply {text!r} to finish",
+    )
+
+
+def test_every_work_type_is_read_and_the_platforms_number_kept(stack: Stack) -> None:
+    account_id, uid = _account(stack, "default")
+    wait_synced(stack, account_id, uid, timeout=240)
+    # when the account's works (aweme_type 0, 4, 68, 2, 150 and 101) are crawled
+    truth = stack.sim.control("GET", f"accounts/{uid}/truth")["content_types"]
+    works = {w["content_id"]: w for w in im_walk(stack, f"/api/im/contents/?account_id={account_id}")}
+    # then 0 and 4 are videos, 2, 68 and 150 image posts, 101 "other", each keeping its number
+    assert sorted(truth.values()) == [0, 2, 4, 68, 101, 150]
+    assert {aweme_id: (works[aweme_id]["type"], works[aweme_id]["platform_type"]) for aweme_id in truth} == {
+        aweme_id: (KINDS.get(number, "other"), number) for aweme_id, number in truth.items()
+    }
+
+
+def test_image_and_sticker_comments_reach_the_api_as_attachments(stack: Stack) -> None:
+    account_id, uid = _account(stack, "default")
+    wait_synced(stack, account_id, uid, timeout=240)
+    work = stack.sim.control("GET", f"accounts/{uid}/truth")["contents"][0]
+    # when a fan comments with an image and another with a sticker (no text)
+    image = stack.sim.control("POST", "inject/comment", {"uid": uid, "aweme_id": work, "media": "image"})
+    sticker = stack.sim.control("POST", "inject/comment", {"uid": uid, "aweme_id": work, "media": "sticker"})
+    wait_until(
+        lambda: {image["cid"], sticker["cid"]} <= set(im_ids(stack, account_id)["comments"]),
+        timeout=180,
+        what="the media comments",
+    )
+    # then the IM API has each with empty text and its media as typed attachments, as the platform served
+    # them; so do the image and sticker comments of the account's history
+    truth = stack.sim.control("GET", f"accounts/{uid}/truth?full=1")
+    served = {c["cid"]: c for c in truth["records"]["comments"]}
+    media = [c for c in truth["comments"] if c["media"]]
+    api = {
+        c["comment_id"]: c
+        for c in im_walk(stack, f"/api/im/discussions/?account_id={account_id}&content_id={work}")
+    }
+    for cid in (image["cid"], sticker["cid"]):
+        assert api[cid]["text"] == ""
+    assert [(a["type"], a["url"]) for a in api[image["cid"]]["attachments"]] == [
+        ("image", served[image["cid"]]["image_list"][0]["origin_url"]["url_list"][0])
+    ]
+    assert [(a["type"], a["url"]) for a in api[sticker["cid"]]["attachments"]] == [
+        ("sticker", served[sticker["cid"]]["sticker"]["static_url"]["url_list"][0])
+    ]
+    everything = {
+        row["id"]: row["record"]
+        for row in im_walk(stack, f"/api/im/unified-messages/?account_id={account_id}&types=comments")
+    }
+    assert media and {c["cid"]: [a["type"] for a in everything[c["cid"]]["attachments"]] for c in media} == {
+        c["cid"]: [c["media"]] for c in media
+    }
+
+
+def test_an_accepted_reply_whose_answer_names_no_work_is_sent_and_in_the_api(stack: Stack) -> None:
+    account_id, uid = _account(stack, "default")
+    wait_synced(stack, account_id, uid, timeout=240)
+    target = next(c for c in stack.sim.control("GET", f"accounts/{uid}/truth")["comments"] if c["level"] == 1)
+    # when an agent replies to a comment and the platform answers as captured (no aweme_id / item_id)
+    result = _reply(
+        stack,
+        account_id,
+        {"kind": "comment", "content_id": target["aweme_id"], "comment_id": target["cid"]},
+        "谢谢支持 e2e-no-work-id",
+    )
+    # then the reply is sent with the platform's id, posted once, and the IM API has it in the thread
+    posts = [e for e in stack.sim.control("GET", "log")["log"] if e.get("text") == "谢谢支持 e2e-no-work-id"]
+    assert (result["status"], result["error_code"]) == ("sent", None), result
+    assert [(e["kind"], e["cid"]) for e in posts] == [("comment_reply", result["platform_reply_id"])]
+    thread = im_walk(stack, f"/api/im/discussions/?account_id={account_id}&parent_id={target['cid']}")
+    mine = next(c for c in thread if c["comment_id"] == result["platform_reply_id"])
+    assert (mine["content_id"], mine["is_author"], mine["text"]) == (
+        target["aweme_id"],
+        True,
+        "谢谢支持 e2e-no-work-id",
+    )
+
+
+def test_a_reply_in_the_captured_comment_lists_finds_its_target_and_proves_it(stack: Stack) -> None:
+    account_id, uid = _account(stack, "comment_list_v2")
+    wait_synced(stack, account_id, uid, timeout=240)
+    truth = stack.sim.control("GET", f"accounts/{uid}/truth")
+    target = next(c for c in truth["comments"] if c["level"] == 2)
+    # when an agent replies to a reply, which the page names by an encrypted id only
+    result = _reply(
+        stack,
+        account_id,
+        {"kind": "comment", "content_id": target["aweme_id"], "comment_id": target["served_id"]},
+        "收到 e2e-captured-lists",
+    )
+    # then it is posted once into that thread and sent, named as the lists name it, held once by the hub
+    after = stack.sim.control("GET", f"accounts/{uid}/truth")
+    new = next(c for c in after["comments"] if c["text"] == "收到 e2e-captured-lists")
+    posts = [e for e in stack.sim.control("GET", "log")["log"] if e.get("text") == "收到 e2e-captured-lists"]
+    assert result["status"] == "sent", result
+    assert len(posts) == 1 and new["reply_id"] == target["reply_id"]
+    assert result["platform_reply_id"] == new["served_id"]
+    wait_synced(stack, account_id, uid, timeout=180)
+    assert im_ids(stack, account_id) == truth_ids(stack, uid)
 
 
 def test_a_reply_finds_its_comment_when_the_page_encodes_comment_ids(stack: Stack) -> None:
@@ -195,6 +311,31 @@ def test_an_unknown_variant_turns_the_account_surface_changed_while_the_others_k
     )
     assert stack.account(account_id)["runner_status"] == "surface_changed"
     assert stack.worker.alive()  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("variant", "expected"),
+    [
+        ("empty_works", "surface changed: works.work_list: the works response says 6 works but lists none"),
+        (
+            "empty_comments",
+            "surface changed: comments.comment_list: the comment panel shows 0 comments and the list says",
+        ),
+    ],
+)
+def test_a_list_that_yields_nothing_is_a_surface_change_not_a_silent_zero(
+    stack: Stack, variant: str, expected: str
+) -> None:
+    account_id, _ = _account(stack, variant)
+    # when the platform's list comes back empty while it says it holds items
+    account = wait_until(
+        lambda: (a := stack.account(account_id))["runner_status"] == "surface_changed" and a,
+        timeout=240,
+        what=f"the {variant} account's drift alarm",
+    )
+    # then the account reports a surface change naming the list and keeping a sample, never zero items
+    assert account["last_error"].startswith(expected), account["last_error"]
+    assert "(sample: surface/" in account["last_error"]
 
 
 @pytest.mark.parametrize("variant", ["qr_alt", "qr_aria", "qr_data_png", "qr_class"])

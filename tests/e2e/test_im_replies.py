@@ -8,6 +8,7 @@ its comment appears in the discussion at once. Team scoping holds against the re
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +140,9 @@ def test_reply_lifecycle_end_to_end(tmp_path: Path) -> None:
                     "conversation_id": None,
                 },
                 "text": "谢谢你的支持 🙏",
+                "attempt": 1,
+                "first_attempt_at": int(datetime.fromisoformat(posted["created_at"]).timestamp() * 1000),
+                "verify_first": False,
             }
 
             # when the same key is posted again, then the same reply comes back and nothing is re-sent

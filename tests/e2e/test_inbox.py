@@ -282,9 +282,14 @@ def test_a_refused_reply_shows_the_platforms_reason_and_retries_only_on_request(
     assert [e["kind"] for e in sends] == ["comment_reply_refused"]
     assert page.locator("#thread .reply-status[data-status=failed]").count() == 1
 
-    # when she presses retry, then it is sent as a new reply
+    # when she presses retry, then it is sent as a new reply naming the failed one (so the worker looks
+    # for the text in the thread before posting)
+    failed_id = page.get_attribute("#thread .reply-status[data-status=failed]", "data-reply-id")
     page.click("#thread .reply-status[data-status=failed] button.retry")
     page.wait_for_selector("#thread .reply-status[data-status=sent] .platform-id", timeout=90_000)
+    sent_id = page.get_attribute("#thread .reply-status[data-status=sent]", "data-reply-id")
+    retried = inbox.api(f"/api/im/replies/{sent_id}/")
+    assert (retried["retry_of"], retried["attempt"]) == (failed_id, 2)
     sends = [
         e for e in inbox.stack.sim.control("GET", "log")["log"] if "inbox-e2e-refused" in e.get("text", "")
     ]

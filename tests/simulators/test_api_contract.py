@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from crawler.simulators.douyin.data import IMAGE_TYPES, WORK_TYPES
+
 from .conftest import COMMENT_BASE, Sim, busiest_thread, busiest_work
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "douyin"
@@ -83,8 +85,9 @@ async def test_work_list_pages_follow_the_platform_shape(sim: Sim) -> None:
             isinstance(work["create_time"], int | str)
             and 1_000_000_000 < int(work["create_time"]) < 10_000_000_000
         )
-        assert work["aweme_type"] in (0, 68)
-        assert isinstance(work["duration"], int) and (work["duration"] == 0) == (work["aweme_type"] == 68)
+        assert work["aweme_type"] in WORK_TYPES
+        assert isinstance(work["duration"], int)
+        assert (work["duration"] == 0) == (work["aweme_type"] in IMAGE_TYPES)
         assert sorted(work["statistics"]) == [
             "aweme_id",
             "collect_count",
@@ -96,7 +99,8 @@ async def test_work_list_pages_follow_the_platform_shape(sim: Sim) -> None:
         assert work["video"]["cover"]["url_list"][0].startswith("https://")
     assert first["max_cursor"] == int(first["aweme_list"][-1]["create_time"]) * 1000
     assert {type(w["create_time"]) for w in works} == {int, str}
-    assert 68 in {w["aweme_type"] for w in works}
+    # every kind is served: videos (0, 4), image posts (2, 68, 150) and a number no adapter knows
+    assert {w["aweme_type"] for w in works} == set(WORK_TYPES)
     check_fixture("work_list__page1", first)
     check_fixture("work_list__last_page", second)
 
@@ -195,16 +199,18 @@ async def test_comment_reply_is_accepted_with_a_platform_id_and_appears_in_the_l
     answer = await sim.post_json(
         "/aweme/v1/creator/comment/reply/", {"item_id": aweme_id, "reply_id": target, "text": "谢谢支持🙏"}
     )
-    # then the answer carries comment_info with a new id, and the reply list shows it labelled 作者
+    # then the answer is the captured one: comment_info with the new id, text and time, and no work id
     assert (answer["status_code"], answer["status_msg"]) == (0, "")
-    new_id = answer["comment_info"]["comment_id"]
-    assert new_id.isdigit() and answer["comment_info"]["reply_id"] == target
+    info = answer["comment_info"]
+    new_id = info["comment_id"]
+    assert new_id.isdigit() and info["text"] == "谢谢支持🙏" and isinstance(info["create_time"], int)
+    assert not {"aweme_id", "item_id", "cid"} & set(info)
+    # and the reply list shows it labelled 作者
     replies = await sim.get_json(
         f"{COMMENT_BASE}/reply/", f"comment_id={target}&item_id={aweme_id}&cursor=0&count=50"
     )
     mine = [r for r in replies["comments"] if r["cid"] == new_id]
     assert [(r["text"], r["label_text"], r["user"]["uid"]) for r in mine] == [("谢谢支持🙏", "作者", sim.uid)]
-    answer["comment_info"]["create_time"] = 1764300000
     check_fixture("comment_reply__ok", answer)
 
 
@@ -237,8 +243,14 @@ async def test_reply_to_a_reply_lands_in_the_same_thread_naming_the_replied_user
     )
     # then the new comment sits under the top-level parent and names the replied user
     info = answer["comment_info"]
-    assert (info["reply_id"], info["reply_to_reply_id"], info["level"]) == (parent, reply, 2)
-    assert info["reply_to_username"] == world.users[world.comments[reply]["user_uid"]]["nickname"]
+    created = world.comments[info["comment_id"]]
+    assert (created["reply_id"], created["reply_to_reply_id"], created["level"], info["level"]) == (
+        parent,
+        reply,
+        2,
+        2,
+    )
+    assert created["reply_to_username"] == world.users[world.comments[reply]["user_uid"]]["nickname"]
     assert world.replies[parent][-1] == info["comment_id"]
 
 

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from crawler.simulators.douyin import SimConfig, Sizes, actions, create_app
 
 from .conftest import COMMENT_BASE, SIZES, Sim, busiest_work
+from .test_api_contract import check_fixture
 
 WORKS = "/janus/douyin/creator/pc/work_list"
 
@@ -231,6 +234,86 @@ async def test_risk_captcha_shows_the_captcha_page_and_empty_mode_empties_bodies
     assert "抖音号：" in page_in_empty_mode.text
 
 
+@pytest.mark.parametrize("status", [403, 429, 461, 471])
+async def test_http_risk_modes_answer_that_status_with_an_empty_body(sim: Sim, status: int) -> None:
+    await sim.login()
+    await sim.control("POST", "faults/risk", {"mode": f"http_{status}", "uid": sim.uid})
+    answer = await sim.get(WORKS, "status=0&count=1&max_cursor=0")
+    page = await sim.client.get("/creator-micro/home")
+    assert (answer.status_code, answer.content) == (status, b"")
+    assert "抖音号：" in page.text  # the pages are unchanged
+
+
+async def test_status_8_mode_answers_the_logout_code_to_a_live_session(sim: Sim) -> None:
+    token = await sim.login()
+    await sim.control("POST", "faults/risk", {"mode": "status_8", "uid": sim.uid})
+    answer = await sim.get_json(WORKS, "status=0&count=1&max_cursor=0")
+    page = await sim.client.get("/creator-micro/home")
+    # the API says 8 while the session still opens the pages: only login signals tell a logout
+    assert answer == {"status_code": 8, "status_msg": "用户未登录"}
+    assert page.status_code == 200 and "抖音号：" in page.text
+    assert sim.state.session_account(token) is not None
+
+
+async def test_verification_page_modes_each_show_one_signal(sim: Sim) -> None:
+    await sim.login()
+    await sim.control("POST", "faults/risk", {"mode": "verify_text", "uid": sim.uid})
+    text_only = await sim.client.get("/creator-micro/home")
+    await sim.control("POST", "faults/risk", {"mode": "verifycenter", "uid": sim.uid})
+    moved = await sim.client.get("/creator-micro/home")
+    center = await sim.client.get(moved.headers["location"])
+    await sim.control("POST", "faults/risk", {"mode": "captcha_iframe", "uid": sim.uid})
+    framed = await sim.client.get("/creator-micro/content/manage")
+    frame = await sim.client.get("/captcha/frame")
+    api = await sim.get_json(WORKS, "status=0&count=1&max_cursor=0")
+    # verify_text: only the words
+    assert "验证码" in text_only.text and "captcha" not in text_only.text
+    # verifycenter: only the address
+    assert moved.status_code == 302 and moved.headers["location"].startswith("/verifycenter/")
+    assert center.status_code == 200 and "验证码" not in center.text
+    # captcha_iframe: only the frame
+    assert '<iframe class="risk-frame-Wq1e2" src="/captcha/frame' in framed.text
+    assert "验证码" not in framed.text and "captcha_container" not in framed.text
+    assert frame.status_code == 200
+    assert api["status_code"] == 2154
+
+
+async def test_reply_throttle_answers_status_8_and_stores_nothing(sim: Sim) -> None:
+    await sim.login()
+    world = sim.world()
+    aweme_id = busiest_work(world)
+    before = len(world.comments)
+    await sim.control("POST", "faults/reply-throttle", {"uid": sim.uid})
+    answer = await sim.post_json(
+        "/aweme/v1/creator/comment/reply/", {"item_id": aweme_id, "reply_id": "0", "text": "你好"}
+    )
+    reads = await sim.get_json(WORKS, "status=0&count=1&max_cursor=0")
+    log = (await sim.control("GET", "log"))["log"]
+    assert answer == {"status_code": 8, "status_msg": "评论失败，请稍后重试"}
+    assert len(world.comments) == before and reads["status_code"] == 0
+    assert [(e["kind"], e["text"]) for e in log] == [("comment_reply_throttled", "你好")]
+    check_fixture("comment_reply__throttled", answer)
+
+
+async def test_slow_answers_store_the_reply_at_once_and_answer_late(sim: Sim) -> None:
+    await sim.login()
+    world = sim.world()
+    aweme_id = busiest_work(world)
+    await sim.control("POST", "faults/slow-answers", {"uid": sim.uid, "seconds": 0.2})
+    started = time.monotonic()
+    answer = await sim.post_json(
+        "/aweme/v1/creator/comment/reply/", {"item_id": aweme_id, "reply_id": "0", "text": "晚到的回答"}
+    )
+    waited = time.monotonic() - started
+    off = await sim.control("POST", "faults/slow-answers", {"uid": sim.uid, "seconds": 0})
+    assert (
+        answer["status_code"] == 0
+        and world.comments[answer["comment_info"]["comment_id"]]["text"] == "晚到的回答"
+    )
+    assert waited >= 0.2  # the fault's own contract (a floor, not a speed measurement)
+    assert off == {"slow_answers": {}}
+
+
 async def test_dm_fail_makes_sends_fail_and_logs_them(sim: Sim) -> None:
     # given failing DMs for the account
     await sim.login()
@@ -253,6 +336,12 @@ async def test_bad_control_input_is_a_400(sim: Sim) -> None:
     live = await sim.client.post("/__sim__/live", json={})
     missing = await sim.client.post("/__sim__/nope", json={})
     # then they answer 400/404 with a reason
-    assert (risk.status_code, risk.json()) == (400, {"error": "mode must be captcha, empty or off"})
+    assert (risk.status_code, risk.json()) == (
+        400,
+        {
+            "error": "mode must be one of captcha, verify_text, verifycenter, captcha_iframe, empty, "
+            "status_8, http_403, http_429, http_461, http_471 or off"
+        },
+    )
     assert live.status_code == 400
     assert missing.status_code == 404

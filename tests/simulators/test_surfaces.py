@@ -5,7 +5,11 @@ the crawler's contract tests parse). IMHUB_WRITE_FIXTURES=1 rewrites them.
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import quote
+
+from crawler.simulators.douyin.render import id_decrypt, id_encrypt
 
 from .conftest import COMMENT_BASE, Sim, busiest_thread, busiest_work
 from .test_api_contract import check_fixture
@@ -70,11 +74,15 @@ async def test_reply_list_v2_serves_replies_under_the_other_path_with_the_third_
     assert any(c["reply_to_reply_id"] != "0" for c in v2["comments"])
 
 
-async def test_works_v2_serves_the_second_works_api(sim: Sim) -> None:
+async def test_works_v2_serves_the_item_list_as_captured(sim: Sim) -> None:
     await sim.login()
+    moved = await sim.get("/aweme/v1/creator/item/list", "count=12&cursor=0")
     first = await sim.get_json("/aweme/v1/creator/item/list/", "count=12&cursor=0")
     second = await sim.get_json("/aweme/v1/creator/item/list/", f"count=12&cursor={first['cursor']}")
     check_fixture("work_item_list__works_v2", first)
+    # the path without the slash moves to the slash form, query kept
+    assert moved.status_code == 301
+    assert moved.headers["location"].startswith("/aweme/v1/creator/item/list/?count=12&cursor=0&")
     assert sorted(first) == [
         "cursor",
         "has_more",
@@ -84,8 +92,84 @@ async def test_works_v2_serves_the_second_works_api(sim: Sim) -> None:
         "total_count",
     ]
     assert (first["has_more"], second["has_more"], first["total_count"]) == (True, False, 20)
-    ids = [i["item_id"] for i in first["item_info_list"] + second["item_info_list"]]
-    assert sorted(ids) == sorted(w["aweme_id"] for w in sim.world().works)
+    assert isinstance(first["cursor"], str)
+    items = first["item_info_list"] + second["item_info_list"]
+    works = {w["aweme_id"]: w for w in sim.world().works}
+    # the id to use is item_id_plain; item_id is the encrypted form; the time is display text
+    assert sorted(i["item_id_plain"] for i in items) == sorted(works)
+    assert all(i["item_id"].startswith("@j") and i["item_id"] != i["item_id_plain"] for i in items)
+    first_item = items[0]
+    assert re.fullmatch(r"发布于\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}", first_item["create_time"])
+    assert {i["media_type"] for i in items} >= {4, 2}
+
+
+async def test_comment_list_v2_serves_the_captured_comment_apis(sim: Sim) -> None:
+    await sim.control("POST", "surface", {"surface": "comment_list_v2", "uid": sim.uid})
+    await sim.login()
+    world = sim.world()
+    parent = busiest_thread(world)
+    aweme_id = world.comments[parent]["aweme_id"]
+    item_id = id_encrypt(aweme_id)
+    # when the page asks for a work's comments and a thread's replies by their encrypted ids
+    page = await sim.get_json(
+        "/aweme/v1/creator/comment/list/", f"item_id={quote(item_id)}&sort=TIME&cursor=0&count=50"
+    )
+    replies = await sim.get_json(
+        "/aweme/v1/creator/comment/reply/list/",
+        f"comment_id={quote(id_encrypt(parent))}&item_id={quote(item_id)}&cursor=0&count=10",
+    )
+    check_fixture("comment_list__comment_list_v2", page)
+    check_fixture("comment_reply_list__comment_list_v2", replies)
+    # then both are comment_info_list with encrypted ids, string times and counts and no work id
+    assert sorted(page) == [
+        "comment_info_list",
+        "cursor",
+        "has_more",
+        "has_vcd_filter",
+        "status_code",
+        "status_msg",
+        "total_count",
+    ]
+    tops = [id_decrypt(c["comment_id"]) for c in page["comment_info_list"]]
+    assert tops == world.top_level[aweme_id][:50]
+    assert [id_decrypt(c["comment_id"]) for c in replies["comment_info_list"]] == world.replies[parent][:10]
+    for entry in page["comment_info_list"] + replies["comment_info_list"]:
+        assert isinstance(entry["create_time"], str) and isinstance(entry["digg_count"], str)
+        assert not {"aweme_id", "item_id", "cid"} & set(entry)
+        assert sorted(entry["user_info"]) == ["avatar_url", "screen_name", "user_id"]
+    assert {c["level"] for c in replies["comment_info_list"]} == {2}
+    truth = await sim.control("GET", f"accounts/{sim.uid}/truth")
+    assert {c["served_id"] for c in truth["comments"]} >= {c["comment_id"] for c in page["comment_info_list"]}
+    # and a reply posted to an encrypted id lands in that thread
+    answer = await sim.post_json(
+        "/aweme/v1/creator/comment/reply/",
+        {"item_id": item_id, "reply_id": id_encrypt(parent), "text": "收到"},
+    )
+    assert world.replies[parent][-1] == answer["comment_info"]["comment_id"]
+
+
+async def test_image_and_sticker_comments_carry_their_media_with_empty_text(sim: Sim) -> None:
+    await sim.login()
+    world = sim.world()
+    aweme_id = world.works[0]["aweme_id"]
+    image = await sim.control(
+        "POST", "inject/comment", {"uid": sim.uid, "aweme_id": aweme_id, "media": "image"}
+    )
+    sticker = await sim.control(
+        "POST", "inject/comment", {"uid": sim.uid, "aweme_id": aweme_id, "media": "sticker"}
+    )
+    page = await _comments(sim, aweme_id)
+    check_fixture("comment_list__media", {**page, "comments": page["comments"][:2]})
+    served = {c["cid"]: c for c in page["comments"]}
+    assert served[image["cid"]]["text"] == "" and served[sticker["cid"]]["text"] == ""
+    assert served[image["cid"]]["image_list"][0]["origin_url"]["url_list"][0].startswith("https://")
+    assert served[image["cid"]]["sticker"] is None
+    assert served[sticker["cid"]]["sticker"]["static_url"]["url_list"][0].endswith(".webp")
+    assert served[sticker["cid"]]["image_list"] is None
+    # and the generated history has some of each too
+    assert any(c["images"] for c in world.comments.values()) and any(
+        c["sticker"] for c in world.comments.values()
+    )
 
 
 async def test_notice_serves_every_fan_comment_as_a_notification(sim: Sim) -> None:
@@ -138,3 +222,13 @@ async def test_each_qr_variant_changes_only_the_login_card_markup(sim: Sim) -> N
     assert all('id="animate_qrcode_container"' not in cards[v] for v in cards if v != "default")
     assert 'aria-label="二维码"' in cards["qr_aria"] and 'alt="二维码"' not in cards["qr_aria"]
     assert "QRCode" in cards["qr_class"]
+
+
+async def test_empty_lists_keep_their_totals_while_listing_nothing(sim: Sim) -> None:
+    await sim.control("POST", "surface", {"surface": "empty_works,empty_comments", "uid": sim.uid})
+    await sim.login()
+    world = sim.world()
+    works = await sim.get_json("/janus/douyin/creator/pc/work_list", "status=0&count=12&max_cursor=0")
+    comments = await _comments(sim, busiest_work(world))
+    assert (works["aweme_list"], works["has_more"], works["total"]) == ([], 0, len(world.works))
+    assert (comments["comments"], comments["has_more"]) == ([], 0) and comments["total"] > 0

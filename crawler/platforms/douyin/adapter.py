@@ -15,11 +15,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from playwright.async_api import BrowserContext
 
+from crawler.errors import LoginUncertain
 from crawler.pagekit import tasks_merged
-from crawler.platforms import Batch, LoginReport, register_adapter
+from crawler.platforms import Batch, LoginReport, ReplyJob, register_adapter
 from crawler.platforms.douyin import chat, comments, login, replies, works
 from crawler.platforms.douyin import locators as L
-from crawler.platforms.douyin.site import DouyinMemory, Site
+from crawler.platforms.douyin.site import DouyinMemory, Site, login_uncertain_resolve
 from datasync.protocol import Comment, Content, Message, Profile, ReplyTarget
 
 logger = logging.getLogger("crawler.douyin")
@@ -48,12 +49,27 @@ class DouyinAdapter:
     ) -> Profile:
         return await login.login_run(self.site, context=context, report=report, timeout=timeout)
 
-    async def reply_send(
-        self, *, context: BrowserContext, target: ReplyTarget, text: str
-    ) -> Comment | Message:
-        return await replies.reply_send(self.site, context=context, target=target, text=text)
+    async def reply_send(self, *, context: BrowserContext, job: ReplyJob) -> Comment | Message | None:
+        try:
+            return await replies.reply_send(self.site, context=context, job=job)
+        except LoginUncertain as exc:  # a read before posting answered status 8
+            await login_uncertain_resolve(self.site, context, exc)
+
+    async def reply_find(
+        self, *, context: BrowserContext, target: ReplyTarget, text: str, since: int
+    ) -> Comment | Message | None:
+        return await replies.reply_find(self.site, context=context, target=target, text=text, since=since)
 
     async def crawl(self, *, context: BrowserContext, memory: DouyinMemory) -> AsyncIterator[Batch]:
+        """The surfaces' batches as they come (`crawl_surfaces`); an answer a logged-out session also
+        gets (status 8 on a read) is decided by the login signals: expired, or risk (cool down)."""
+        try:
+            async for batch in self.crawl_surfaces(context=context, memory=memory):
+                yield batch
+        except LoginUncertain as exc:
+            await login_uncertain_resolve(self.site, context, exc)
+
+    async def crawl_surfaces(self, *, context: BrowserContext, memory: DouyinMemory) -> AsyncIterator[Batch]:
         """Works first; then comments (of works whose count changed) and the chat, side by side in
         pages of the same context. Batches are yielded as they come."""
         found: list[Content] = []

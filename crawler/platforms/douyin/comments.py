@@ -1,4 +1,10 @@
-"""Douyin comments surface: the comment-management page (选择作品 picker, comment panel, replies)."""
+"""Douyin comments surface: the comment-management page (选择作品 picker, comment panel, replies).
+
+The page's comment and reply lists come in either shape (see `parsers.comments`); the captured one
+names no work and no parent, so each response is read with the work the page chose and the comment
+whose replies it asked for (`captured_comments`). A panel that shows comments, or a list that says it
+holds some, while the responses yield none is a surface change, never a silent zero.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from collections.abc import AsyncIterator
 from playwright.async_api import BrowserContext, Page
 
 from crawler.errors import CrawlError, SurfaceChanged
-from crawler.pagekit import ResponseTap, fiber_install, tasks_merged
+from crawler.pagekit import Captured, ResponseTap, fiber_install, tasks_merged
 from crawler.platforms import Batch, DriftNote
 from crawler.platforms.douyin import locators as L
 from crawler.platforms.douyin import parsers
@@ -31,11 +37,21 @@ def comment_tap(page: Page) -> ResponseTap:
     )
 
 
+def captured_comments(captured: Captured, *, content_id: str | None) -> parsers.Parsed[Comment]:
+    """One comment or reply list response, read with its context: `content_id` is the work the page
+    chose; a reply list's parent is the `comment_id` it asked for."""
+    asked = captured.query.get("comment_id") or [] if captured.name == "replies" else []
+    parent = asked[0] if asked else None
+    return parsers.comment_list_parse(
+        body=captured.body, status=captured.status, content_id=content_id, parent_id=parent
+    )
+
+
 def notices_take(tap: ResponseTap, drift: list[DriftNote]) -> list[Notification]:
     """Notifications from the notice API responses the page fetched (when it fetches them)."""
     found: list[Notification] = []
     for captured in tap.take("notices"):
-        parsed = parsers.notice_list_parse(body=captured.body)
+        parsed = parsers.notice_list_parse(body=captured.body, status=captured.status)
         drift.extend(parsed.skipped)
         found.extend(parsed.records)
     return found
@@ -61,10 +77,13 @@ async def work_pick(page: Page, tap: ResponseTap, content_id: str) -> None:
     for _ in range(200):
         await tap.settle(quiet=0.1)
         tap.take("picker")
+        # a card holds its work as `awemeId` (work_list picker) or as an item-list entry (`item_id_plain`)
         found = await page.evaluate(
             """([sel, id]) => {
-                const card = Array.from(document.querySelectorAll(sel)).find(
-                    (n) => { const p = window.__imhubFiberProps(n, "awemeId"); return p && String(p.awemeId) === id; });
+                const card = Array.from(document.querySelectorAll(sel)).find((n) => {
+                    const p = window.__imhubFiberProps(n, "awemeId"); if (p) return String(p.awemeId) === id;
+                    const q = window.__imhubFiberProps(n, "item");
+                    return !!(q && q.item && String(q.item.item_id_plain) === id); });
                 if (card) { card.scrollIntoView(); card.click(); return true; }
                 return false; }""",
             [L.WORK_CARD, content_id],
@@ -109,7 +128,7 @@ async def comments_crawl(
                     work = pending.get_nowait()
                     await work_pick(page, tap, work.content_id)
                     skipped = len(drift)
-                    found = await comments_load_all(page, tap, drift)
+                    found = await comments_load_all(page, tap, drift, content_id=work.content_id)
                     # A work with skipped records is not "seen": the next crawl reads it again.
                     await results.put((("comments", found), work if len(drift) == skipped else None))
                 await tap.settle(quiet=0.15)
@@ -138,21 +157,28 @@ async def comments_first_wait(tap: ResponseTap) -> None:
         )
 
 
-async def comments_load_all(page: Page, tap: ResponseTap, drift: list[DriftNote]) -> list[Comment]:
-    """Scroll the comment panel to its end, then open every 查看N条回复 until none is left."""
+async def comments_load_all(
+    page: Page, tap: ResponseTap, drift: list[DriftNote], *, content_id: str | None = None
+) -> list[Comment]:
+    """Scroll the comment panel to its end, then open every 查看N条回复 until none is left; the
+    chosen work is `content_id` (needed by the captured list shape, which does not name it)."""
     collected: list[Comment] = []
+    seen = {"skipped": 0, "declared": 0}
 
     def absorb() -> bool:
         more = False
         for captured in tap.take("comments"):
-            parsed = parsers.comment_list_parse(body=captured.body)
+            parsed = captured_comments(captured, content_id=content_id)
             collected.extend(parsed.records)
             drift.extend(parsed.skipped)
+            seen["skipped"] += len(parsed.skipped)
+            seen["declared"] = max(seen["declared"], parsers.comments_total(captured.body))
             more = parsed.has_more
         for captured in tap.take("replies"):
-            parsed = parsers.comment_list_parse(body=captured.body)
+            parsed = captured_comments(captured, content_id=content_id)
             collected.extend(parsed.records)
             drift.extend(parsed.skipped)
+            seen["skipped"] += len(parsed.skipped)
         return more
 
     await comments_first_wait(tap)
@@ -178,4 +204,13 @@ async def comments_load_all(page: Page, tap: ResponseTap, drift: list[DriftNote]
         absorb()
         if not clicked:
             break
+    if not collected and not seen["skipped"]:
+        shown = await page.locator(L.COMMENT_ITEM).count()
+        if shown or seen["declared"]:
+            raise SurfaceChanged(
+                f"the comment panel shows {shown} comments and the list says {seen['declared']}, "
+                "but the responses yielded none",
+                locator=f"comments.{L.COMMENT_LIST_API.name}",
+                sample={"page": L.COMMENTS_PATH, "content_id": content_id, "shown": shown},
+            )
     return collected

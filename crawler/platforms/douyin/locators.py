@@ -70,14 +70,20 @@ WORK_LIST_API = ApiLocator(
         ("item_list", re.compile(r"^/aweme/v1/creator/item/list/?$")),  # {item_info_list, cursor, ...}
     ),
 )
+# The captured creator APIs (`comment_info_list`: encrypted ids, no work id) beside the first ones.
 COMMENT_LIST_API = ApiLocator(
-    "comment_list", (("list_select", re.compile(rf"^{COMMENT_READ}/list/select/?$")),)
+    "comment_list",
+    (
+        ("list_select", re.compile(rf"^{COMMENT_READ}/list/select/?$")),
+        ("creator_list", re.compile(r"^/aweme/v1/creator/comment/list/?$")),
+    ),
 )
 COMMENT_REPLY_LIST_API = ApiLocator(
     "comment_reply_list",
     (
         ("list_reply", re.compile(rf"^{COMMENT_READ}/list/reply/?$")),
         ("reply_list", re.compile(rf"^{COMMENT_READ}/reply/list/?$")),
+        ("creator_reply_list", re.compile(r"^/aweme/v1/creator/comment/reply/list/?$")),
     ),
 )
 NOTICE_API = ApiLocator("notice", (("notice_detail", re.compile(r"^/aweme/v1/web/notice/detail/?$")),))
@@ -99,7 +105,13 @@ QR_IMAGE = SelectorLocator(
 )
 LOGGED_OUT_TEXTS = ("扫码登录", "验证码登录", "密码登录", "我是创作者")
 SCAN_HINT_TEXT = "需在手机上进行确认"
+LOGIN_COOKIES = ("sessionid", "sid_guard", "LOGIN_STATUS")  # none of them in the context: logged out
+
+# Risk control (DOUYIN-SURFACE.md "Risk signals"): any of these is a cool-down, never a logout or drift.
 CAPTCHA_SELECTORS = ("#captcha_container", ".captcha_verify_container")
+VERIFY_URL_RE = re.compile(r"verifycenter|captcha", re.IGNORECASE)  # a page's or a frame's address
+VERIFY_TEXT = "验证码"  # on a logged-in page (the login card's 验证码登录 is checked for first)
+RISK_HTTP_STATUSES = frozenset({403, 429, 461, 471})
 
 # Home / profile
 PROFILE_UNIQUE_ID = '[class*="unique_id-"]'
@@ -137,6 +149,7 @@ CHAT_HEADER_NAME = '[class*="box-header-name"]'
 CHAT_INPUT = '[class*="chat-input-"] [contenteditable="true"]'
 CHAT_SEND = '[class*="chat-input-"] button'
 
-# API status codes
-LOGIN_REQUIRED_CODES = frozenset({8})
+# API status codes. 8 is what a logged-out session gets, and also what a refused or throttled post gets
+# (`评论失败，请稍后重试`): on a read only the login signals above tell which; on a write it is a refusal.
+LOGIN_OR_RISK_CODES = frozenset({8})
 RISK_CODES = frozenset({2154, 2155})

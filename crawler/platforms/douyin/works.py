@@ -1,4 +1,8 @@
-"""Douyin works surface: the works-management page and its works responses (either works API)."""
+"""Douyin works surface: the works-management page and its works responses (either works API).
+
+A list that says it holds works but yields none (every page parsed, nothing kept, nothing skipped) is a
+surface change, never a silent zero.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ async def works_crawl(
     try:
         await page.goto(site.url(L.WORKS_PATH), wait_until="domcontentloaded")
         await page_state_check(page)
-        more, idle, pages = True, 0, 0
+        more, idle, pages, found, declared = True, 0, 0, 0, 0
         while more:
             if not await tap.wait_for("works", count=1, timeout=10):
                 idle += 1
@@ -46,12 +50,20 @@ async def works_crawl(
                 continue
             idle = 0
             for captured in tap.take("works"):
-                parsed = parsers.work_list_parse(body=captured.body)
+                parsed = parsers.work_list_parse(body=captured.body, status=captured.status)
                 drift.extend(parsed.skipped)
                 pages += 1
                 more = parsed.has_more
+                found += len(parsed.records) + len(parsed.skipped)
+                declared = max(declared, parsers.works_total(captured.body))
                 yield parsed.records
             if more:
                 await page.evaluate(SCROLL_JS)
+        if found == 0 and declared > 0:
+            raise SurfaceChanged(
+                f"the works response says {declared} works but lists none",
+                locator=f"works.{L.WORK_LIST_API.name}",
+                sample={"page": L.WORKS_PATH, "declared": declared},
+            )
     finally:
         await page.close()

@@ -12,6 +12,7 @@ from .data import World
 from .state import SimError, SimState
 
 REFUSED_DEFAULT = "作品已设为私密，暂时无法评论"
+THROTTLED = {"status_code": 8, "status_msg": "评论失败，请稍后重试"}  # a refused post, not a logout
 DM_FAIL_CODE = 7179
 DM_FAIL_MSG = "发送失败，对方已设置隐私权限"
 
@@ -22,13 +23,17 @@ def comment_count(world: World, aweme_id: str) -> int:
 
 
 def comment_reply(state: SimState, world: World, *, item_id: str, reply_id: str, text: str) -> dict[str, Any]:
-    """The page's 发送 on a comment editor: refused (status_code != 0) or a new comment by the author."""
+    """The page's 发送 on a comment editor: refused (status_code != 0) or a new comment by the author,
+    answered as captured (`comment_info` with the plain `comment_id`, no work id)."""
     text = text.strip()
     work = next((w for w in world.works if w["aweme_id"] == item_id), None)
     if work is None:
         return {"status_code": 2001, "status_msg": "作品不存在"}
     if not text:
         return {"status_code": 2002, "status_msg": "评论内容不能为空"}
+    if state.faults.for_uid(state.faults.reply_throttle, world.owner["uid"]):
+        state.log_event("comment_reply_throttled", uid=world.owner["uid"], aweme_id=item_id, text=text)
+        return dict(THROTTLED)
     if item_id in state.faults.refuse:
         state.log_event("comment_reply_refused", uid=world.owner["uid"], aweme_id=item_id, text=text)
         return {"status_code": 2060, "status_msg": state.faults.refuse[item_id]}
@@ -59,9 +64,7 @@ def comment_reply(state: SimState, world: World, *, item_id: str, reply_id: str,
         cid=comment["cid"],
         text=text,
     )
-    info = render.comment_item(world, comment, 0, state.surface_of(world.owner["uid"]) - {"bad_record"})
-    info["comment_id"] = comment["cid"]
-    return {"status_code": 0, "status_msg": "", "comment_info": info}
+    return {"status_code": 0, "status_msg": "", "comment_info": render.reply_answer(world, comment)}
 
 
 def message_send(state: SimState, world: World, *, conversation_id: str, text: str) -> dict[str, Any]:
@@ -99,8 +102,12 @@ def comment_inject(
     aweme_id: str | None = None,
     reply_to: str | None = None,
     text: str | None = None,
+    media: str | None = None,
 ) -> dict[str, Any]:
-    """A new comment by a fan (on `aweme_id`, or as a reply to comment `reply_to`)."""
+    """A new comment by a fan (on `aweme_id`, or as a reply to comment `reply_to`); `media` "image" or
+    "sticker" makes it an image or sticker comment with empty text."""
+    if media not in (None, "image", "sticker"):
+        raise SimError(400, "media must be image or sticker")
     rng = state.rng
     parent, target = None, None
     if reply_to:
@@ -123,9 +130,13 @@ def comment_inject(
         aweme_id=aweme_id,
         create_time=int(time.time()),
         parent=parent,
-        text=text,
+        text="" if media else text,
         reply_to_reply=target,
     )
+    if media == "image":
+        comment["images"] = [{"url": data.image_url(comment["cid"]), "width": 1080, "height": 1440}]
+    elif media == "sticker":
+        comment["sticker"] = {"id": "3601", "url": data.sticker_url("3601"), "width": 240, "height": 240}
     return {
         "cid": comment["cid"],
         "aweme_id": aweme_id,
@@ -226,14 +237,26 @@ def truth_counts(world: World) -> dict[str, int]:
     }
 
 
-def truth(world: World, *, full: bool = False) -> dict[str, Any]:
-    """Ground truth for one account: ids (and parents) of everything; `full` adds the rendered records."""
+def truth(world: World, *, full: bool = False, surface: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Ground truth for one account: ids (and parents) of everything; `full` adds the rendered records.
+    A comment's `served_id` is its id as the account's surface serves it (encrypted under
+    `comment_list_v2`, else the `cid`)."""
+    served = render.id_encrypt if "comment_list_v2" in surface else str
     result: dict[str, Any] = {
         "uid": world.owner["uid"],
         "counts": truth_counts(world),
         "contents": [w["aweme_id"] for w in world.works],
+        "content_types": {w["aweme_id"]: w["aweme_type"] for w in world.works},
         "comments": [
-            {"cid": c["cid"], "aweme_id": c["aweme_id"], "reply_id": c["reply_id"], "level": c["level"]}
+            {
+                "cid": c["cid"],
+                "served_id": served(c["cid"]),
+                "aweme_id": c["aweme_id"],
+                "reply_id": c["reply_id"],
+                "level": c["level"],
+                "text": c["text"],
+                "media": "image" if c.get("images") else "sticker" if c.get("sticker") else None,
+            }
             for c in world.comments.values()
         ],
         "conversations": [

@@ -1,7 +1,9 @@
 """The platform's JSON APIs as the pages call them: signed, session-bound, with risk and rate-limit faults.
 
-Status codes (see README.md): 0 ok; 8 用户未登录; 2154 risk (bad signature, captcha mode); 2155 rate
-limited; an empty 200 body for unsigned calls and in `empty` risk mode.
+Status codes (see README.md): 0 ok; 8 用户未登录 (also answered to a logged-in session in `status_8`
+risk mode, and `评论失败，请稍后重试` to a throttled comment reply); 2154 risk (bad signature, the page
+risk modes); 2155 rate limited; an empty 200 body for unsigned calls and in `empty` risk mode; HTTP
+403/429/461/471 with an empty body in the `http_<status>` risk modes.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from . import actions, render, signing
 from .data import World
 from .http import Request, Response, empty_response, json_response, redirect
 from .qr import qr_image_url
+from .render import id_decrypt
 from .state import SESSION_COOKIE, SimState
 
 LOGIN_REQUIRED = {"status_code": 8, "status_msg": "用户未登录"}
@@ -45,7 +48,11 @@ def api_gate(state: SimState, request: Request) -> World | Response:
     mode = state.risk_mode(world.owner["uid"])
     if mode == "empty":
         return empty_response()
-    if mode == "captcha":
+    if mode == "status_8":  # the code a logged-out session gets, while the session is fine
+        return json_response(LOGIN_REQUIRED)
+    if mode and mode.startswith("http_"):
+        return Response(status=int(mode[5:]), body=b"")
+    if mode is not None:  # a verification page on the pages; the APIs refuse
         return json_response(RISK)
     if state.rate_limited(token):
         return json_response(RATE_LIMITED)
@@ -64,6 +71,8 @@ def work_list(state: SimState, world: World, request: Request) -> Response:
     count = _int(request.params.get("count"), 12, low=1, high=50)
     cursor = _int(request.params.get("max_cursor"), 0)
     works, page = _works_page(world, cursor, count)
+    if "empty_works" in state.surface_of(world.owner["uid"]):
+        works, page = [], []  # the list is empty while `total` still counts every work
     counts = [actions.comment_count(world, w["aweme_id"]) for w in page]
     return json_response(
         {
@@ -79,7 +88,8 @@ def work_list(state: SimState, world: World, request: Request) -> Response:
 
 
 def item_list(state: SimState, world: World, request: Request) -> Response:
-    """The second works API (`works_v2`): `{item_info_list, cursor, has_more, total_count}`."""
+    """The comment page's work picker (`works_v2`, `comment_list_v2`) as captured:
+    `{item_info_list, cursor (a string), has_more, total_count}`."""
     count = _int(request.params.get("count"), 12, low=1, high=50)
     works, page = _works_page(world, _int(request.params.get("cursor"), 0), count)
     return json_response(
@@ -89,10 +99,51 @@ def item_list(state: SimState, world: World, request: Request) -> Response:
             "item_info_list": [
                 render.work_info_item(w, actions.comment_count(world, w["aweme_id"])) for w in page
             ],
-            "cursor": page[-1]["create_time"] * 1000 if page else 0,
+            "cursor": str(page[-1]["create_time"] * 1000 if page else 0),
             "has_more": len(works) > count,
             "total_count": len(world.works),
         }
+    )
+
+
+def _comment_info_page(world: World, cids: list[str], cursor: int, count: int, total: int) -> Response:
+    page = [world.comments[cid] for cid in cids[cursor : cursor + count]]
+    return json_response(
+        {
+            "status_code": 0,
+            "status_msg": "",
+            "comment_info_list": [
+                render.comment_info(world, c, len(world.replies.get(c["cid"], []))) for c in page
+            ],
+            "cursor": cursor + len(page),
+            "has_more": cursor + len(page) < len(cids),
+            "total_count": total,
+            "has_vcd_filter": False,
+        }
+    )
+
+
+def comment_list_v2(state: SimState, world: World, request: Request) -> Response:
+    """`/aweme/v1/creator/comment/list/?item_id=<encrypted>&sort=TIME` (`comment_list_v2`)."""
+    aweme_id = id_decrypt(request.params.get("item_id", ""))
+    return _comment_info_page(
+        world,
+        world.top_level.get(aweme_id, []),
+        _int(request.params.get("cursor"), 0),
+        _int(request.params.get("count"), 20, low=1, high=50),
+        actions.comment_count(world, aweme_id),
+    )
+
+
+def comment_reply_list_v2(state: SimState, world: World, request: Request) -> Response:
+    """`/aweme/v1/creator/comment/reply/list/?comment_id=<encrypted>` (`comment_list_v2`)."""
+    cids = world.replies.get(id_decrypt(request.params.get("comment_id", "")), [])
+    return _comment_info_page(
+        world,
+        cids,
+        _int(request.params.get("cursor"), 0),
+        _int(request.params.get("count"), 10, low=1, high=50),
+        len(cids),
     )
 
 
@@ -117,8 +168,10 @@ def notice_detail(state: SimState, world: World, request: Request) -> Response:
 def _comment_page(
     state: SimState, world: World, cids: list[str], cursor: int, count: int, total: int
 ) -> Response:
-    page = [world.comments[cid] for cid in cids[cursor : cursor + count]]
     surface = state.surface_of(world.owner["uid"])
+    if "empty_comments" in surface:
+        cids = []  # the list is empty while `total` still counts every comment
+    page = [world.comments[cid] for cid in cids[cursor : cursor + count]]
     return json_response(
         {
             "status_code": 0,
@@ -160,14 +213,18 @@ def comment_reply_list(state: SimState, world: World, request: Request) -> Respo
 
 
 def comment_reply(state: SimState, world: World, request: Request) -> Response:
+    """The 发送 of a comment editor; ids plain or encrypted. A slow-answers fault stores the reply at
+    once and holds the answer back."""
     body = request.json()
-    item_id = str(body.get("item_id") or body.get("aweme_id") or "")
-    reply_id = str(body.get("reply_id") or body.get("comment_id") or "0")
-    return json_response(
+    item_id = id_decrypt(str(body.get("item_id") or body.get("aweme_id") or ""))
+    reply_id = id_decrypt(str(body.get("reply_id") or body.get("comment_id") or "0"))
+    response = json_response(
         actions.comment_reply(
             state, world, item_id=item_id, reply_id=reply_id, text=str(body.get("text", ""))
         )
     )
+    response.delay = state.faults.for_uid(state.faults.slow_answers, world.owner["uid"]) or 0.0
+    return response
 
 
 def user_detail(state: SimState, world: World, request: Request) -> Response:
@@ -229,7 +286,9 @@ def im_message_send(state: SimState, world: World, request: Request) -> Response
     result = actions.message_send(
         state, world, conversation_id=str(body.get("conversation_id", "")), text=str(body.get("text", ""))
     )
-    return json_response(result)
+    response = json_response(result)
+    response.delay = state.faults.for_uid(state.faults.slow_answers, world.owner["uid"]) or 0.0
+    return response
 
 
 API_ROUTES: dict[tuple[str, str], ApiHandler] = {
@@ -237,7 +296,9 @@ API_ROUTES: dict[tuple[str, str], ApiHandler] = {
     ("GET", f"{COMMENT_BASE}/select/"): comment_list,
     ("GET", f"{COMMENT_BASE}/reply/"): comment_reply_list,
     ("GET", f"{COMMENT_READ}/reply/list/"): comment_reply_list,  # reply_list_v2
-    ("GET", "/aweme/v1/creator/item/list/"): item_list,  # works_v2
+    ("GET", "/aweme/v1/creator/item/list/"): item_list,  # works_v2, comment_list_v2 (the picker)
+    ("GET", "/aweme/v1/creator/comment/list/"): comment_list_v2,  # comment_list_v2
+    ("GET", "/aweme/v1/creator/comment/reply/list/"): comment_reply_list_v2,  # comment_list_v2
     ("GET", "/janus/douyin/creator/pc/work/list_next"): work_list,  # unknown (no adapter knows it)
     ("GET", "/aweme/v1/web/notice/detail/"): notice_detail,  # notice
     ("POST", "/aweme/v1/creator/comment/reply/"): comment_reply,
@@ -247,7 +308,14 @@ API_ROUTES: dict[tuple[str, str], ApiHandler] = {
     ("POST", "/sim-im/v1/message/send"): im_message_send,
 }
 # Paths the site answers with a 301 to the trailing-slash form (the query is kept).
-SLASH_REDIRECTS = {"/aweme/v1/creator/im/user_detail", f"{COMMENT_BASE}/reply", f"{COMMENT_READ}/reply/list"}
+SLASH_REDIRECTS = {
+    "/aweme/v1/creator/im/user_detail",
+    f"{COMMENT_BASE}/reply",
+    f"{COMMENT_READ}/reply/list",
+    "/aweme/v1/creator/item/list",
+    "/aweme/v1/creator/comment/list",
+    "/aweme/v1/creator/comment/reply/list",
+}
 
 
 def api_dispatch(state: SimState, request: Request) -> Response | None:

@@ -15,8 +15,20 @@ logger = logging.getLogger("crawler.simulators.douyin")
 MAX_BODY = 1 << 20
 
 
+# Risk modes shown on the pages (the API modes leave the pages alone).
+RISK_PAGES = {
+    "captcha": pages.captcha_page,
+    "verify_text": pages.verify_text_page,
+    "captcha_iframe": pages.captcha_iframe_page,
+}
+
+
 def page_dispatch(state: SimState, request: Request) -> Response | None:
     path = request.path
+    if path.startswith("/verifycenter/"):
+        return html_response(pages.verifycenter_page())
+    if path == "/captcha/frame":
+        return html_response(pages.captcha_frame())
     world = state.session_account(request.cookies.get(SESSION_COOKIE))
     if path == "/":
         if world is not None:
@@ -31,8 +43,11 @@ def page_dispatch(state: SimState, request: Request) -> Response | None:
         return None
     if world is None:
         return redirect("/")
-    if state.risk_mode(world.owner["uid"]) == "captcha":
-        return html_response(pages.captcha_page())
+    mode = state.risk_mode(world.owner["uid"])
+    if mode == "verifycenter":
+        return redirect("/verifycenter/captcha/v2?from=creator_center&next=" + path)
+    if mode in RISK_PAGES:
+        return html_response(RISK_PAGES[mode]())
     if path == "/creator-micro/home":
         return html_response(pages.home_page(world=world, secret=state.secret))
     if path in pages.APP_PAGES:
@@ -106,6 +121,8 @@ class SimulatorApp:
         except Exception:
             logger.exception("simulator error on %s %s", request.method, request.path)
             response = json_response({"status_code": 500, "status_msg": "服务器开小差了"}, status=500)
+        if response.delay:  # the state changed already; only the answer is late (slow-answers fault)
+            await asyncio.sleep(response.delay)
         await _send(send, response)
 
 

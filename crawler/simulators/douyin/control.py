@@ -12,7 +12,7 @@ from typing import Any
 
 from . import actions
 from .http import Request, Response, json_response
-from .state import SESSION_COOKIE, SimError, SimState, Ticket
+from .state import RISK_MODES, SESSION_COOKIE, SimError, SimState, Ticket
 from .surface import surface_name, surface_parse
 
 ControlHandler = Callable[..., Any]
@@ -45,7 +45,9 @@ def accounts_list(state: SimState, request: Request) -> Any:
 
 
 def account_truth(state: SimState, request: Request, uid: str) -> Any:
-    return actions.truth(state.world(uid), full=request.params.get("full") in ("1", "true"))
+    return actions.truth(
+        state.world(uid), full=request.params.get("full") in ("1", "true"), surface=state.surface_of(uid)
+    )
 
 
 def qr_tickets(state: SimState, request: Request) -> Any:
@@ -93,7 +95,12 @@ def inject_comment(state: SimState, request: Request) -> Any:
     body = request.json()
     world = state.world(_uid(body) or "")
     return actions.comment_inject(
-        state, world, aweme_id=body.get("aweme_id"), reply_to=body.get("reply_to"), text=body.get("text")
+        state,
+        world,
+        aweme_id=body.get("aweme_id"),
+        reply_to=body.get("reply_to"),
+        text=body.get("text"),
+        media=body.get("media"),
     )
 
 
@@ -125,8 +132,8 @@ def fault_rate_limit(state: SimState, request: Request) -> Any:
 def fault_risk(state: SimState, request: Request) -> Any:
     body = request.json()
     mode = body.get("mode")
-    if mode not in ("captcha", "empty", "off"):
-        raise SimError(400, "mode must be captcha, empty or off")
+    if mode not in (*RISK_MODES, "off"):
+        raise SimError(400, f"mode must be one of {', '.join(RISK_MODES)} or off")
     key = _uid(body, required=False) or "*"
     if mode == "off":
         state.faults.risk.pop(key, None)
@@ -154,6 +161,29 @@ def fault_dm_fail(state: SimState, request: Request) -> Any:
     else:
         state.faults.dm_fail.discard(key)
     return {"dm_fail": sorted(state.faults.dm_fail)}
+
+
+def fault_reply_throttle(state: SimState, request: Request) -> Any:
+    body = request.json()
+    key = _uid(body, required=False) or "*"
+    if body.get("enabled", True):
+        state.faults.reply_throttle.add(key)
+    else:
+        state.faults.reply_throttle.discard(key)
+    return {"reply_throttle": sorted(state.faults.reply_throttle)}
+
+
+def fault_slow_answers(state: SimState, request: Request) -> Any:
+    body = request.json()
+    seconds = body.get("seconds")
+    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or not 0 <= seconds <= 300:
+        raise SimError(400, "seconds (0 to 300; 0 = off) is required")
+    key = _uid(body, required=False) or "*"
+    if seconds:
+        state.faults.slow_answers[key] = float(seconds)
+    else:
+        state.faults.slow_answers.pop(key, None)
+    return {"slow_answers": state.faults.slow_answers}
 
 
 def faults_reset(state: SimState, request: Request) -> Any:
@@ -204,6 +234,8 @@ ROUTES: list[tuple[str, re.Pattern[str], ControlHandler]] = [
     ("POST", re.compile(r"/__sim__/faults/risk"), fault_risk),
     ("POST", re.compile(r"/__sim__/faults/refuse-replies"), fault_refuse_replies),
     ("POST", re.compile(r"/__sim__/faults/dm-fail"), fault_dm_fail),
+    ("POST", re.compile(r"/__sim__/faults/reply-throttle"), fault_reply_throttle),
+    ("POST", re.compile(r"/__sim__/faults/slow-answers"), fault_slow_answers),
     ("POST", re.compile(r"/__sim__/faults/reset"), faults_reset),
     ("GET", re.compile(r"/__sim__/log"), log_list),
     ("GET", re.compile(r"/__sim__/surface"), surface_get),

@@ -15,6 +15,11 @@ from typing import Any
 from . import vocab
 
 DAY = 86400
+# aweme_type: 0 and 4 are videos; 2, 68 and 150 image posts; 101 stands for a type no adapter knows
+# (sim). The newest works of an account take these in order, so every kind is served by default.
+WORK_TYPES = (0, 4, 68, 2, 150, 101)
+IMAGE_TYPES = frozenset({2, 68, 150})
+IMAGE_COMMENT_RATE, STICKER_COMMENT_RATE = 0.06, 0.04  # of generated comments (text often empty)
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,33 @@ def make_user(*, rng: random.Random, ids: IdMaker, nickname: str | None = None) 
     }
 
 
+def image_url(key: str) -> str:
+    digest = hashlib.md5(key.encode()).hexdigest()
+    return f"https://p3-pc-sign.douyinpic.com/tos-cn-i-0813/{digest}~tplv-dy-comment-origin.jpeg"
+
+
+def sticker_url(sticker_id: str) -> str:
+    return f"https://p3-pc-sign.douyinpic.com/obj/tos-cn-i-0004/sticker_{sticker_id}.webp"
+
+
+def comment_media(rng: random.Random, key: str) -> dict[str, Any]:
+    """What a generated comment carries besides text: sometimes an image (text mostly empty) or a
+    sticker (text empty), as comments on the real site do."""
+    roll = rng.random()
+    if roll < IMAGE_COMMENT_RATE:
+        return {
+            "images": [{"url": image_url(key), "width": rng.choice((720, 1080)), "height": 1440}],
+            "text": "" if rng.random() < 0.7 else None,
+        }
+    if roll < IMAGE_COMMENT_RATE + STICKER_COMMENT_RATE:
+        sticker_id = str(rng.randrange(10**6, 10**7))
+        return {
+            "sticker": {"id": sticker_id, "url": sticker_url(sticker_id), "width": 240, "height": 240},
+            "text": "",
+        }
+    return {}
+
+
 def sprinkle_emoji(text: str, rng: random.Random) -> str:
     if rng.random() < 0.45:
         return text + "".join(rng.choice(vocab.EMOJI) for _ in range(rng.randint(1, 3)))
@@ -114,18 +146,28 @@ def conversation_id_for(uid_a: str, uid_b: str) -> str:
     return f"0:1:{low}:{high}"
 
 
-def new_work(*, world: World, rng: random.Random, ids: IdMaker, create_time: int) -> dict[str, Any]:
+def work_type_pick(rng: random.Random, index: int) -> int:
+    """The newest works take every kind in turn (WORK_TYPES); later ones are mostly videos."""
+    if index < len(WORK_TYPES):
+        return WORK_TYPES[index]
+    roll = rng.random()
+    return 68 if roll < 0.12 else 2 if roll < 0.16 else 150 if roll < 0.2 else 4 if roll < 0.26 else 0
+
+
+def new_work(
+    *, world: World, rng: random.Random, ids: IdMaker, create_time: int, aweme_type: int = 0
+) -> dict[str, Any]:
     topic = rng.choice(vocab.TOPICS)
     title = rng.choice(vocab.TITLE_PARTS).format(t=topic, n=rng.randint(2, 100))
     tags = rng.sample(vocab.TOPICS, 2)
-    image_post = rng.random() < 0.2
+    image_post = aweme_type in IMAGE_TYPES
     play = int(rng.paretovariate(1.3) * 800)
     work: dict[str, Any] = {
         "aweme_id": ids.make("73"),
         "desc": title + " " + " ".join(f"#{t}" for t in tags),
         "hashtags": tags,
         "create_time": create_time,
-        "aweme_type": 68 if image_post else 0,
+        "aweme_type": aweme_type,
         "duration": 0 if image_post else rng.randint(7, 300) * 1000 + rng.randint(0, 999),
         "width": 1080,
         "height": 1440 if image_post else 1920,
@@ -158,10 +200,16 @@ def new_comment(
     by_author = user_uid == world.owner["uid"]
     uid = user_uid or rng.choice(world.fans)
     target = world.comments.get(reply_to_reply) if reply_to_reply else None
+    cid = ids.make("74")
+    media = comment_media(rng, cid) if text is None and not by_author else {}
+    if media.get("text") is not None:
+        text = media["text"]
     comment = {
-        "cid": ids.make("74"),
+        "cid": cid,
         "aweme_id": aweme_id,
         "text": text if text is not None else (reply_text(rng) if parent else comment_text(rng)),
+        "images": media.get("images") or [],
+        "sticker": media.get("sticker"),
         "create_time": create_time,
         "digg_count": int(rng.paretovariate(1.6)) - 1,
         "reply_id": parent or "0",
@@ -270,8 +318,8 @@ def generate_world(*, seed: int, index: int, sizes: Sizes, now: int, ids: IdMake
 
     # Works: one every 1-8 days going back from now, stored newest first; one pinned.
     when = now - rng.randint(3600, 3 * DAY)
-    for _ in range(sizes.works):
-        new_work(world=world, rng=rng, ids=ids, create_time=when)
+    for index in range(sizes.works):
+        new_work(world=world, rng=rng, ids=ids, create_time=when, aweme_type=work_type_pick(rng, index))
         when -= rng.randint(DAY, 8 * DAY) + rng.randint(0, DAY)
     if world.works:
         world.works[min(2, len(world.works) - 1)]["is_top"] = 1

@@ -65,6 +65,7 @@ class Response:
     body: bytes = b""
     content_type: str = "application/json; charset=utf-8"
     headers: list[tuple[str, str]] = field(default_factory=list)
+    delay: float = 0.0  # seconds the app waits before answering (the slow-answers fault)
 
     def set_cookie(
         self, name: str, value: str, *, max_age: int | None = None, http_only: bool = True

@@ -41,6 +41,7 @@ body{margin:0;font-family:-apple-system,"PingFang SC","Microsoft YaHei",sans-ser
 .box-content-Ed4c5{height:440px;overflow-y:auto;padding:8px 16px}.message-item-Pz1x2{margin:8px 0}.is-me-Ax2s3{text-align:right}
 .message-item-Pz1x2 img{width:28px;height:28px;border-radius:50%;background:#ddd;vertical-align:middle}
 .system-tip-Dc4f5{text-align:center;color:#999;font-size:12px}.chat-input-Rf5v6{display:flex;border-top:1px solid #eee}.input-Tg6b7{flex:1}
+.comment-content-text-Ui9o0,.text-Sx3d4{white-space:pre-wrap}.comment-image-Rg4t5,.comment-sticker-Kw2e3{max-width:120px;display:block}
 .toast-Qm3p1{position:fixed;top:20px;left:50%;background:#333;color:#fff;padding:8px 16px;border-radius:4px}
 """
 
@@ -148,6 +149,38 @@ def captcha_page() -> str:
   </div>
 </div>"""
     return _document("验证码中间页", body)
+
+
+def verify_text_page() -> str:
+    """Risk mode `verify_text`: only the text says it (no captcha container, no special URL)."""
+    body = """
+<div class="secure-check-Hk3j2">
+  <div class="secure-title-Lm4n5">为了你的账号安全，请完成身份验证</div>
+  <p>请输入发送至手机的验证码</p><input class="code-input-Pq6r7"><button>确定</button>
+</div>"""
+    return _document("安全验证", body)
+
+
+def verifycenter_page() -> str:
+    """Where the `verifycenter` risk mode redirects: the URL is the signal."""
+    return _document("验证中心", '<div class="verify-wrap-Ab2c3"><div>请拖动滑块完成拼图</div></div>')
+
+
+def captcha_iframe_page() -> str:
+    """Risk mode `captcha_iframe`: an ordinary-looking page whose captcha sits in an iframe."""
+    body = """
+<div class="layout-Kj2h3"><main class="main-Lp4k5">
+  <div class="loading-Tt5y6">加载中</div>
+  <iframe class="risk-frame-Wq1e2" src="/captcha/frame?from=creator" width="360" height="260"></iframe>
+</main></div>"""
+    return _document("抖音创作者中心", body)
+
+
+def captcha_frame() -> str:
+    body = (
+        '<div class="captcha-box-Vb3n4"><div>请完成下列验证后继续</div><div class="slide-Xc5v6"></div></div>'
+    )
+    return _document("verify", body)
 
 
 NOT_FOUND = _document("404", '<div class="not-found">页面不存在</div>')

@@ -6,7 +6,8 @@ records, `has_more` is 0/1, some counters are strings, `items[i].metrics` are al
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import base64
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from .data import World, cover_url
@@ -107,9 +108,123 @@ def comment_item(
         "label_text": "作者" if comment["is_author"] else "",
         "level": comment["level"],
         "user_digged": 0,
-        "image_list": None,
+        "image_list": image_list(comment),
+        "sticker": sticker(comment),
         "ip_label": comment["ip_label"],
         "status": 1,
+    }
+
+
+def image_list(comment: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """An image comment's `image_list` (origin and medium URLs, size); None without images."""
+    images = comment.get("images") or []
+    if not images:
+        return None
+    return [
+        {
+            "origin_url": {"url_list": [i["url"], i["url"].replace("p3-pc", "p26-pc")]},
+            "medium_url": {"url_list": [i["url"].replace("comment-origin", "comment-medium")]},
+            "width": i["width"],
+            "height": i["height"],
+        }
+        for i in images
+    ]
+
+
+def sticker(comment: dict[str, Any]) -> dict[str, Any] | None:
+    """A sticker comment's `sticker` (static and animated URLs, size); None without one."""
+    item = comment.get("sticker")
+    if not item:
+        return None
+    return {
+        "id": item["id"],
+        "width": item["width"],
+        "height": item["height"],
+        "static_url": {"url_list": [item["url"]]},
+        "animate_url": {"url_list": [item["url"].replace(".webp", ".gif")]},
+    }
+
+
+# ---- the captured creator API shapes (item/list, comment/list, comment/reply answers) ----------------
+
+ID_KEY = b"imhub-sim-douyin-encrypted-ids"
+SHANGHAI = timezone(timedelta(hours=8))
+
+
+def id_encrypt(plain: str) -> str:
+    """A plain numeric id -> the "@j..." form the captured creator APIs use (reversible, sim)."""
+    data = plain.encode()
+    mixed = bytes(b ^ ID_KEY[i % len(ID_KEY)] for i, b in enumerate(data))
+    return "@j" + base64.b64encode(b"v1:" + mixed).decode().rstrip("=")
+
+
+def id_decrypt(value: str) -> str:
+    """The plain id of an "@j..." id (a plain id is returned as it is; "" when it does not decode)."""
+    if not value.startswith("@j"):
+        return value
+    raw = value[2:]
+    try:
+        data = base64.b64decode(raw + "=" * (-len(raw) % 4))
+    except ValueError:
+        return ""
+    if not data.startswith(b"v1:"):
+        return ""
+    mixed = data[3:]
+    return bytes(b ^ ID_KEY[i % len(ID_KEY)] for i, b in enumerate(mixed)).decode(errors="replace")
+
+
+def display_time(seconds: int) -> str:
+    """A work's time as the item list shows it: "发布于2025年10月27日 10:42" (Asia/Shanghai)."""
+    moment = datetime.fromtimestamp(seconds, tz=SHANGHAI)
+    return f"发布于{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M}"
+
+
+def media_type(aweme_type: int) -> int:
+    """The item list's `media_type` (sim: 4 video, 2 image post, the aweme_type itself otherwise)."""
+    if aweme_type in (0, 4):
+        return 4
+    if aweme_type in (2, 68, 150):
+        return 2
+    return aweme_type
+
+
+def user_info(world: World, uid: str) -> dict[str, Any]:
+    user = world.users[uid]
+    return {"user_id": user["uid"], "screen_name": user["nickname"], "avatar_url": user["avatar"]}
+
+
+def comment_info(world: World, comment: dict[str, Any], reply_total: int) -> dict[str, Any]:
+    """One `comment_info_list` entry of the captured comment APIs: encrypted ids, times and counts as
+    strings, no work id (the page knows which work it asked for), `user_info` instead of `user`."""
+    target = comment.get("reply_to_userid") or "0"
+    return {
+        "comment_id": id_encrypt(comment["cid"]),
+        "text": comment["text"],
+        "create_time": str(comment["create_time"]),
+        "digg_count": str(comment["digg_count"]),
+        "reply_count": str(reply_total if comment["level"] == 1 else 0),
+        "is_author": bool(comment["is_author"]),
+        "level": comment["level"],
+        "user_info": user_info(world, comment["user_uid"]),
+        "reply_to_user_info": user_info(world, target) if target != "0" else None,
+        "image_list": image_list(comment),
+        "sticker": sticker(comment),
+    }
+
+
+def reply_answer(world: World, comment: dict[str, Any]) -> dict[str, Any]:
+    """`comment_info` of an accepted comment reply as captured: the plain `comment_id`, text and time,
+    no `aweme_id` / `item_id` (the page knows where it replied)."""
+    return {
+        "comment_id": comment["cid"],
+        "text": comment["text"],
+        "create_time": comment["create_time"],
+        "digg_count": 0,
+        "reply_count": 0,
+        "is_author": True,
+        "level": comment["level"],
+        "user_info": user_info(world, comment["user_uid"]),
+        "image_list": None,
     }
 
 
@@ -173,18 +288,19 @@ def conversation_props(
 
 
 def work_info_item(work: dict[str, Any], comment_count: int) -> dict[str, Any]:
-    """One `item_info_list` entry of the second works API (`works_v2`): ids and counters as strings."""
+    """One `item_info_list` entry of `/aweme/v1/creator/item/list/` as captured: the encrypted
+    `item_id`, the id to use in `item_id_plain`, `create_time` as display text; `title` and
+    `comment_count` (what the picker's cards show) are the sim's guess at the fields the capture elides."""
     aweme_id = work["aweme_id"]
     return {
-        "item_id": aweme_id,
-        "title": work["desc"],
-        "desc": work["desc"],
-        "create_time": work["create_time"],
-        "aweme_type": work["aweme_type"],
+        "item_id": id_encrypt(aweme_id),
+        "item_id_plain": aweme_id,
+        "create_time": display_time(work["create_time"]),
+        "media_type": media_type(work["aweme_type"]),
         "cover_image_url": cover_url(aweme_id),
-        "share_url": f"https://www.iesdouyin.com/share/video/{aweme_id}/",
-        "status": {"is_private": bool(work.get("private"))},
-        "metrics": work_metrics(work, comment_count)["metrics"],
+        "item_link": f"https://www.douyin.com/video/{aweme_id}",
+        "title": work["desc"],
+        "comment_count": comment_count,
     }
 
 

@@ -38,12 +38,28 @@ class Ticket:
     uid: str | None = None
 
 
+# Risk modes (POST /__sim__/faults/risk): what an account's pages or APIs show while risk control is on.
+PAGE_RISK_MODES = ("captcha", "verify_text", "verifycenter", "captcha_iframe")  # pages (APIs answer 2154)
+API_RISK_MODES = ("empty", "status_8", "http_403", "http_429", "http_461", "http_471")  # APIs only
+RISK_MODES = PAGE_RISK_MODES + API_RISK_MODES
+
+
 @dataclass
 class Faults:
     rate_limit: int = 0  # API requests per minute per session; 0 = off
-    risk: dict[str, str] = field(default_factory=dict)  # uid or "*" -> "captcha" | "empty"
+    risk: dict[str, str] = field(default_factory=dict)  # uid or "*" -> one of RISK_MODES
     refuse: dict[str, str] = field(default_factory=dict)  # aweme_id -> reason
     dm_fail: set[str] = field(default_factory=set)  # uids (or "*") whose DM sends fail
+    reply_throttle: set[str] = field(default_factory=set)  # uids (or "*") whose comment replies get status 8
+    slow_answers: dict[str, float] = field(
+        default_factory=dict
+    )  # uid or "*" -> seconds a reply's answer waits
+
+    def for_uid(self, table: dict[str, Any] | set[str], uid: str) -> Any:
+        """An account's own entry of a fault table, else the "*" entry (None / False when neither)."""
+        if isinstance(table, set):
+            return uid in table or "*" in table
+        return table.get(uid, table.get("*"))
 
 
 class SimState:

@@ -14,11 +14,16 @@ VARIANTS: dict[str, str] = {
     "qr_class": "login QR only by class names containing QRCode",
     "ms_times": "comment create_time in ms; DM createdAt as epoch ms, or timestamp (s) / createTime (ms)",
     "reply_list_v2": "reply lists fetched from .../comment/reply/list/ instead of .../comment/list/reply/",
-    "works_v2": "works from /aweme/v1/creator/item/list/ as {item_info_list, cursor, has_more, total_count}",
+    "works_v2": "works and the picker from /aweme/v1/creator/item/list (301 to the slash) in the captured "
+    "shape: item_info_list[{item_id (encrypted), item_id_plain, create_time as display text, ...}]",
+    "comment_list_v2": "the comment page's picker from the item list, comments from /aweme/v1/creator/comment/list/ "
+    "and .../comment/reply/list/ as comment_info_list (encrypted ids, string times and counts, no work id)",
     "notice": "the comment page also fetches /aweme/v1/web/notice/detail/ (comment notifications)",
     "encoded_cid": "comment nodes' fiber props carry an encoded @i/ cid and no API comment object",
     "bad_record": "about one top-level comment in ten has an unreadable create_time ('刚刚')",
     "unknown": "works from a path no adapter knows (/janus/douyin/creator/pc/work/list_next)",
+    "empty_works": "the works list is empty while its total counts every work (a silent zero)",
+    "empty_comments": "comment lists are empty while their total counts every comment (a silent zero)",
 }
 QR_VARIANTS = ("qr_alt", "qr_aria", "qr_data_png", "qr_class")
 

@@ -74,6 +74,9 @@ class ReplyBody(serializers.Serializer):
     target = ReplyTargetBody()
     text = serializers.CharField(max_length=2000)
     idempotency_key = serializers.CharField(max_length=200)
+    retry_of = serializers.UUIDField(
+        required=False, allow_null=True, help_text="The earlier try (failed or unknown) this one retries."
+    )
 
 
 # ---- response shapes (schema only) ---------------------------------------------------------------
@@ -119,7 +122,9 @@ class ReplyOut(serializers.Serializer):
     target = ReplyTargetBody()
     text = serializers.CharField()
     idempotency_key = serializers.CharField()
-    status = serializers.ChoiceField(choices=["pending", "sent", "failed"])
+    status = serializers.ChoiceField(choices=["pending", "sent", "failed", "unknown"])
+    retry_of = serializers.UUIDField(allow_null=True)
+    attempt = serializers.IntegerField()
     platform_reply_id = serializers.CharField(allow_null=True)
     error_code = serializers.CharField(allow_null=True)
     error_message = serializers.CharField(allow_null=True)

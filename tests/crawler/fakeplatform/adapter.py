@@ -10,7 +10,7 @@ from playwright.async_api import BrowserContext
 
 from crawler.errors import CrawlError
 from crawler.pagekit import ResponseTap
-from crawler.platforms import Batch, CrawlMemory, LoginReport, register_adapter
+from crawler.platforms import Batch, CrawlMemory, LoginReport, ReplyJob, register_adapter
 from datasync.protocol import Comment, Message, Profile, ReplyTarget
 
 NOTES_API = re.compile(r"^/api/notes/?$")
@@ -55,10 +55,13 @@ class FakeListAdapter:
         finally:
             await page.close()
 
-    async def reply_send(
-        self, *, context: BrowserContext, target: ReplyTarget, text: str
-    ) -> Comment | Message:
+    async def reply_send(self, *, context: BrowserContext, job: ReplyJob) -> Comment | Message | None:
         raise CrawlError("the fake platform takes no replies", code="unsupported")
+
+    async def reply_find(
+        self, *, context: BrowserContext, target: ReplyTarget, text: str, since: int
+    ) -> Comment | Message | None:
+        return None
 
 
 register_adapter("fakelist", FakeListAdapter)

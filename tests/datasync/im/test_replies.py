@@ -64,6 +64,8 @@ def test_reply_is_recorded_and_sent_to_the_holding_worker(team: Team, sent: list
         "conversation_id": None,
     }
     assert body["dispatched_at"] is not None
+    assert (body["attempt"], body["retry_of"]) == (1, None)
+    first_attempt_at = int(ReplyRequest.objects.get(pk=body["id"]).created_at.timestamp() * 1000)
     assert [(worker_id, command.as_message()) for worker_id, command in sent] == [
         (
             "w1",
@@ -78,6 +80,9 @@ def test_reply_is_recorded_and_sent_to_the_holding_worker(team: Team, sent: list
                     "conversation_id": None,
                 },
                 "text": "谢谢支持",
+                "attempt": 1,
+                "first_attempt_at": first_attempt_at,
+                "verify_first": False,
             },
         )
     ]
@@ -231,3 +236,95 @@ def test_reply_status_of_other_team_is_404(team: Team, sent: list) -> None:
     response = team.client(team.other_agent).get(f"/api/im/replies/{reply_id}/")
     # then
     assert response.status_code == 404
+
+
+def test_an_unknown_result_is_final_and_kept_apart_from_failed(team: Team, sent: list) -> None:
+    # given a dispatched reply
+    worker = _online_worker(team)
+    reply_id = _post(team).json()["id"]
+    unknown = ReplyResultPayload(
+        reply_id=reply_id, status="unknown", error_code="no_answer", error_message="no answer in 15 s"
+    )
+    # when the worker cannot tell whether the platform took it
+    replies.reply_record_result(worker=worker, result=unknown)
+    replies.replies_dispatch_pending()
+    # then the reply is unknown (not failed), keeps why, and is never sent again by the hub
+    status = team.client(team.agent).get(f"/api/im/replies/{reply_id}/").json()
+    assert (status["status"], status["error_code"], status["error_message"]) == (
+        "unknown",
+        "no_answer",
+        "no answer in 15 s",
+    )
+    assert status["finished_at"] is not None
+    assert len(sent) == 1
+
+
+def test_an_agents_retry_names_the_earlier_try_and_asks_the_worker_to_verify_first(
+    team: Team, sent: list
+) -> None:
+    # given a reply whose outcome is unknown
+    worker = _online_worker(team)
+    first = _post(team).json()
+    replies.reply_record_result(
+        worker=worker,
+        result=ReplyResultPayload(reply_id=first["id"], status="unknown", error_code="no_answer"),
+    )
+    # when the agent retries it
+    response = _post(team, idempotency_key="k2", retry_of=first["id"])
+    # then a new reply (attempt 2) is sent with the first try's time and verify_first
+    assert response.status_code == 202, response.json()
+    retry = response.json()
+    assert (retry["attempt"], retry["retry_of"], retry["status"]) == (2, first["id"], "pending")
+    command = sent[-1][1].as_message()
+    created = int(ReplyRequest.objects.get(pk=first["id"]).created_at.timestamp() * 1000)
+    assert (
+        command["reply_id"],
+        command["attempt"],
+        command["first_attempt_at"],
+        command["verify_first"],
+    ) == (
+        retry["id"],
+        2,
+        created,
+        True,
+    )
+    # and a retry of the retry still points the worker at the first try's time
+    replies.reply_record_result(
+        worker=worker,
+        result=ReplyResultPayload(reply_id=retry["id"], status="failed", error_code="throttled"),
+    )
+    third = _post(team, idempotency_key="k3", retry_of=retry["id"]).json()
+    assert (third["attempt"], sent[-1][1].first_attempt_at) == (3, created)
+
+
+@pytest.mark.parametrize(
+    ("earlier_status", "change", "message"),
+    [
+        ("pending", {}, "only a failed or unknown reply can be retried; it is pending"),
+        ("sent", {}, "only a failed or unknown reply can be retried; it is sent"),
+        ("unknown", {"text": "别的话"}, "a retry repeats the earlier reply's target and text"),
+        (
+            "unknown",
+            {"target": {"kind": "work", "content_id": "w1"}},
+            "a retry repeats the earlier reply's target and text",
+        ),
+    ],
+)
+def test_a_retry_of_a_pending_or_sent_reply_or_of_other_words_is_refused(
+    team: Team, sent: list, earlier_status: str, change: dict, message: str
+) -> None:
+    # given an earlier reply in that state
+    worker = _online_worker(team)
+    earlier = _post(team).json()
+    if earlier_status != "pending":
+        replies.reply_record_result(
+            worker=worker,
+            result=ReplyResultPayload(reply_id=earlier["id"], status=earlier_status),  # type: ignore[arg-type]
+        )
+    # when a retry of it is posted
+    response = _post(team, idempotency_key="k2", retry_of=earlier["id"], **change)
+    # then it is refused naming retry_of, and nothing is recorded or sent
+    assert response.status_code == 400
+    assert (response.json()["param"], response.json()["detail"]) == ("retry_of", message)
+    assert ReplyRequest.objects.count() == 1
+    assert len(sent) == 1

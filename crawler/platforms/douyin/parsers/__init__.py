@@ -14,10 +14,13 @@ from crawler.platforms.douyin.parsers.chat import (
 )
 from crawler.platforms.douyin.parsers.comments import (
     NOTICE_TYPES,
+    comment_attachments,
     comment_list_parse,
     comment_parse,
+    comments_total,
     notice_list_parse,
     notice_parse,
+    reply_answer_parse,
 )
 from crawler.platforms.douyin.parsers.common import (
     MS_THRESHOLD,
@@ -25,18 +28,29 @@ from crawler.platforms.douyin.parsers.common import (
     api_body_check,
     as_int,
     body_list,
+    display_time_ms,
     epoch_ms,
     first_url,
     has_more,
+    http_status_check,
     iso_to_ms,
     records_parse,
     seconds_to_ms,
 )
 from crawler.platforms.douyin.parsers.home import profile_parse, short_count_parse
-from crawler.platforms.douyin.parsers.works import CONTENT_TYPES, work_item_parse, work_list_parse, work_parse
+from crawler.platforms.douyin.parsers.works import (
+    CONTENT_TYPES,
+    MEDIA_TYPES,
+    work_item_parse,
+    work_list_parse,
+    work_parse,
+    work_type,
+    works_total,
+)
 
 __all__ = [
     "CONTENT_TYPES",
+    "MEDIA_TYPES",
     "MS_THRESHOLD",
     "NOTICE_AWE_TYPE",
     "NOTICE_TYPES",
@@ -44,12 +58,16 @@ __all__ = [
     "api_body_check",
     "as_int",
     "body_list",
+    "comment_attachments",
     "comment_list_parse",
     "comment_parse",
+    "comments_total",
     "conversation_parse",
+    "display_time_ms",
     "epoch_ms",
     "first_url",
     "has_more",
+    "http_status_check",
     "iso_to_ms",
     "message_parse",
     "message_time",
@@ -57,10 +75,13 @@ __all__ = [
     "notice_parse",
     "profile_parse",
     "records_parse",
+    "reply_answer_parse",
     "seconds_to_ms",
     "short_count_parse",
     "user_detail_parse",
     "work_item_parse",
     "work_list_parse",
     "work_parse",
+    "work_type",
+    "works_total",
 ]

@@ -1,23 +1,28 @@
 """What every Douyin parser shares: unit conversion, API body checks, per-record tolerance.
 
-Times in seconds or milliseconds (told apart by magnitude), numeric strings or ISO 8601 become epoch
-ms; string counters become int; `has_more` 0/1/bool becomes bool. A body of an unknown shape raises
-`SurfaceChanged` naming the field; one record that does not parse is skipped and noted in
-`Parsed.skipped`, never the rest of its page.
+Times in seconds or milliseconds (told apart by magnitude), numeric strings, ISO 8601 or the display
+text `发布于2025年10月27日 10:42` (Asia/Shanghai) become epoch ms; string counters become int; `has_more`
+0/1/bool becomes bool. A body of an unknown shape raises `SurfaceChanged` naming the field; one record
+that does not parse is skipped and noted in `Parsed.skipped`, never the rest of its page. Risk answers
+(empty bodies, risk codes and HTTP statuses) raise `RiskDetected`; status 8 raises `LoginUncertain`
+(logged out or throttled: the adapter asks the login signals).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any, Generic, TypeVar
 
-from crawler.errors import CrawlError, LoginExpired, RiskDetected, SurfaceChanged
+from crawler.errors import CrawlError, LoginUncertain, RiskDetected, SurfaceChanged
 from crawler.platforms import DriftNote
 from crawler.platforms.douyin import locators
 
 MS_THRESHOLD = 100_000_000_000  # epoch values above this are milliseconds (year 1973 in ms, 5138 in s)
+SHANGHAI = timezone(timedelta(hours=8))  # the creator center shows times in China's time zone
+DISPLAY_TIME_RE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日\s*(\d{1,2}):(\d{2})")
 T = TypeVar("T")
 
 
@@ -44,9 +49,18 @@ def as_int(value: Any, default: int = 0) -> int:
         return default
 
 
+def display_time_ms(text: str) -> int | None:
+    """A time as the creator center writes it ("发布于2025年10月27日 10:42", Asia/Shanghai) -> epoch ms."""
+    match = DISPLAY_TIME_RE.search(text)
+    if match is None:
+        return None
+    year, month, day, hour, minute = (int(part) for part in match.groups())
+    return int(datetime(year, month, day, hour, minute, tzinfo=SHANGHAI).timestamp() * 1000)
+
+
 def epoch_ms(value: Any, *, field: str = "time") -> int:
-    """A time as epoch ms from seconds or ms (by magnitude, number or numeric string) or ISO 8601;
-    ValueError naming `field` for anything else."""
+    """A time as epoch ms from seconds or ms (by magnitude, number or numeric string), ISO 8601 or the
+    display text of the item list; ValueError naming `field` for anything else."""
     if isinstance(value, bool) or value is None or value == "":
         raise ValueError(f"{field} is not a time: {value!r}")
     if isinstance(value, int | float):
@@ -59,7 +73,10 @@ def epoch_ms(value: Any, *, field: str = "time") -> int:
             try:
                 return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
             except ValueError:
-                raise ValueError(f"{field} is not a time: {value!r}") from None
+                shown = display_time_ms(text)
+                if shown is None:
+                    raise ValueError(f"{field} is not a time: {value!r}") from None
+                return shown
     if number <= 0:
         raise ValueError(f"{field} is not a time: {value!r}")
     return int(number) if number >= MS_THRESHOLD else int(number * 1000)
@@ -84,13 +101,24 @@ def first_url(container: Any) -> str:
     return ""
 
 
-def api_body_check(*, body: Any, what: str) -> dict[str, Any]:
-    """The body of a platform API answer, or the error it signals (empty = risk, code 8 = logged out)."""
+def http_status_check(*, status: int, what: str) -> None:
+    """RiskDetected for the HTTP statuses risk control answers with (403, 429, 461, 471)."""
+    if status in locators.RISK_HTTP_STATUSES:
+        raise RiskDetected(f"{what}: HTTP {status} (risk control)")
+
+
+def api_body_check(*, body: Any, what: str, status: int = 200) -> dict[str, Any]:
+    """The body of a platform API answer, or the error it signals: a risk HTTP status, an empty body or
+    a risk code is RiskDetected; status 8 is LoginUncertain (logged out, or throttled: login signals
+    decide); any other non-zero code a CrawlError with the platform's message."""
+    http_status_check(status=status, what=what)
     if not isinstance(body, dict) or not body:
         raise RiskDetected(f"{what}: empty body (risk control)")
     code = as_int(body.get("status_code"), 0)
-    if code in locators.LOGIN_REQUIRED_CODES:
-        raise LoginExpired(f"{what}: {body.get('status_msg') or 'login required'} ({code})")
+    if code in locators.LOGIN_OR_RISK_CODES:
+        raise LoginUncertain(
+            f"{what}: {body.get('status_msg') or 'login required'} ({code}): logged out or throttled"
+        )
     if code in locators.RISK_CODES:
         raise RiskDetected(f"{what}: {body.get('status_msg') or 'risk'} ({code})")
     if code != 0:

@@ -87,7 +87,6 @@
     return fetch(url, options).then(function (r) { return r.text(); }).then(function (text) {
       if (!text) { toast("网络异常，请稍后重试"); return null; }
       var data = JSON.parse(text);
-      if (data.status_code === 8) { location.href = "/"; return null; }
       if (data.status_code !== 0 && data.status_code !== undefined) toast(data.status_msg || "请求失败");
       return data;
     }).catch(function () { toast("网络异常，请稍后重试"); return null; });
@@ -116,6 +115,14 @@
     return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) + " " + p(d.getHours()) + ":" + p(d.getMinutes());
   }
   function nearBottom(el) { return el.scrollTop + el.clientHeight >= el.scrollHeight - 40; }
+  // What a contenteditable holds, line breaks kept (Shift+Enter makes them), outer blanks trimmed.
+  function editorText(input) { return input.innerText.replace(/\u00a0/g, " ").trim(); }
+  // Enter sends, Shift+Enter breaks the line (as the platform's editors do).
+  function enterSends(input, send) {
+    input.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); send.click(); }
+    });
+  }
   function editor(placeholder, onSend) {
     var box = h("div", "comment-input-Wr5t3");
     var wrap = h("div", "editor-Kd8s2");
@@ -126,8 +133,9 @@
     input.addEventListener("input", function () { ph.style.display = input.textContent ? "none" : ""; });
     ph.addEventListener("click", function () { input.focus(); });
     var send = h("button", "send-btn-Bq7w4", "发送");
+    enterSends(input, send);
     send.addEventListener("click", function () {
-      var text = input.textContent.trim();
+      var text = editorText(input);
       if (!text) { toast("请输入内容"); return; }
       send.disabled = true;
       onSend(text).then(function (ok) {
@@ -163,21 +171,25 @@
 
   // ---- works ---------------------------------------------------------------------------------
   // The works API the page uses: work_list (default), item_list (works_v2) or a path no adapter knows.
+  // The item list as captured (works_v2): asked without the trailing slash, which the site adds (301).
+  function itemListUrl(cursor) { return "/aweme/v1/creator/item/list?count=12&cursor=" + cursor; }
   function worksUrl(cursor) {
-    if (has("works_v2")) return "/aweme/v1/creator/item/list/?count=12&cursor=" + cursor;
+    if (has("works_v2")) return itemListUrl(cursor);
     if (has("unknown")) return "/janus/douyin/creator/pc/work/list_next?status=0&count=12&max_cursor=" + cursor;
     return "/janus/douyin/creator/pc/work_list?status=0&count=12&max_cursor=" + cursor;
   }
-  // -> {works: [aweme-like], items: [{metrics}], cursor, more}
+  // The comment page's picker: the item list when the page shows the captured comment APIs too.
+  function pickerUrl(cursor) { return has("comment_list_v2") ? itemListUrl(cursor) : worksUrl(cursor); }
+  // -> {works: [aweme-like], items: [{metrics}], cursor, more}; an item-list work keeps its entry as `item`
   function worksOf(d) {
     if (d.item_info_list) {
       return {
         works: d.item_info_list.map(function (i) {
-          return { aweme_id: i.item_id, desc: i.title, create_time: i.create_time, aweme_type: i.aweme_type,
+          return { aweme_id: i.item_id_plain, desc: i.title, create_time: i.create_time, media_type: i.media_type,
                    video: { cover: { url_list: [i.cover_image_url] } },
-                   statistics: { comment_count: Number(i.metrics.comment_count) }, item: i };
+                   statistics: { comment_count: Number(i.comment_count) }, item: i };
         }),
-        items: d.item_info_list.map(function (i) { return { metrics: i.metrics }; }),
+        items: d.item_info_list.map(function () { return { metrics: {} }; }),
         cursor: d.cursor, more: !!d.has_more,
       };
     }
@@ -220,6 +232,21 @@
   }
 
   // ---- comments ------------------------------------------------------------------------------
+  // A comment of either API shape -> the page's model (the first shape's fields). The captured shape
+  // (`comment_info_list`, reply answers) names no work and no parent: `ctx` says which.
+  function commentOf(c, ctx) {
+    if (c.cid) return c;
+    var u = c.user_info || {}, to = c.reply_to_user_info;
+    return {
+      cid: String(c.comment_id), aweme_id: ctx.aweme_id, text: c.text || "", create_time: c.create_time,
+      digg_count: c.digg_count, reply_comment_total: Number(c.reply_count || 0), reply_id: ctx.reply_id || "0",
+      level: c.level || (ctx.reply_id && ctx.reply_id !== "0" ? 2 : 1),
+      reply_to_username: to && c.level === 2 ? to.screen_name : "",
+      user: { uid: u.user_id, nickname: u.screen_name, avatar_thumb: { url_list: [u.avatar_url] } },
+      label_text: c.is_author ? "作者" : "", image_list: c.image_list, sticker: c.sticker, ip_label: "",
+      item_id: ctx.item_id, raw: c,
+    };
+  }
   function pageComment(root) {
     var head = h("div", "comment-header-Pq2m8");
     var pick = h("div", "select-work-Ks8d1", "选择作品"); pick.setAttribute("role", "button");
@@ -243,6 +270,10 @@
       if (c.reply_to_username) top.appendChild(h("span", "reply-to-Cx9z8", "回复 " + c.reply_to_username));
       body.appendChild(top);
       body.appendChild(h("p", "comment-content-text-Ui9o0", c.text));
+      (c.image_list || []).forEach(function (img) {
+        var pic = h("img", "comment-image-Rg4t5"); pic.src = img.origin_url.url_list[0]; body.appendChild(pic);
+      });
+      if (c.sticker) { var st = h("img", "comment-sticker-Kw2e3"); st.src = c.sticker.static_url.url_list[0]; body.appendChild(st); }
       body.appendChild(h("div", "comment-meta-Ws2e3", fmtTime(c.create_time) + " · " + (c.ip_label || "")));
       var ops = h("div", "operations-Df5g6");
       var reply = h("div", "operation-item-Ty6u7", "回复");
@@ -264,7 +295,7 @@
       node.appendChild(body);
       var fiberProps = {
         cid: c.cid, text: c.text, user: c.user, awemeId: c.aweme_id, replyId: c.reply_id, level: c.level,
-        labelText: c.label_text, createTime: c.create_time, replyToUsername: c.reply_to_username, comment: c,
+        labelText: c.label_text, createTime: c.create_time, replyToUsername: c.reply_to_username, comment: c.raw || c,
       };
       if (has("encoded_cid")) {  // the page's own encoded id, not the API's; no API object either
         fiberProps.cid = "@i/" + btoa("v1:" + c.cid).replace(/=+$/, "");
@@ -280,11 +311,19 @@
       more.addEventListener("click", function () {
         if (more._busy) return;
         more._busy = true;
-        var replyPath = has("reply_list_v2") ? COMMENT_READ + "/reply/list/" : COMMENT_BASE + "/reply/";
-        api(replyPath + "?comment_id=" + c.cid + "&item_id=" + c.aweme_id + "&cursor=" + rcursor + "&count=10").then(function (d) {
+        var url;
+        if (has("comment_list_v2")) {
+          url = "/aweme/v1/creator/comment/reply/list/?comment_id=" + encodeURIComponent(c.cid) + "&item_id=" + encodeURIComponent(c.item_id);
+        } else {
+          var replyPath = has("reply_list_v2") ? COMMENT_READ + "/reply/list/" : COMMENT_BASE + "/reply/";
+          url = replyPath + "?comment_id=" + c.cid + "&item_id=" + c.aweme_id;
+        }
+        api(url + "&cursor=" + rcursor + "&count=10").then(function (d) {
           more._busy = false;
           if (!d || d.status_code !== 0) return;
-          d.comments.forEach(function (r) { container.appendChild(commentNode(r)); });
+          (d.comments || d.comment_info_list).forEach(function (r) {
+            container.appendChild(commentNode(commentOf(r, { aweme_id: c.aweme_id, item_id: c.item_id, reply_id: c.cid })));
+          });
           rcursor = d.cursor;
           if (d.has_more) more.textContent = "展开更多回复"; else more.remove();
         });
@@ -292,10 +331,11 @@
       return more;
     }
     function sendReply(target, text) {
-      var body = { item_id: work.aweme_id, reply_id: target ? target.cid : "0", text: text };
+      var body = { item_id: work.item ? work.item.item_id : work.aweme_id, reply_id: target ? target.cid : "0", text: text };
       return post("/aweme/v1/creator/comment/reply/", body).then(function (d) {
         if (!d || d.status_code !== 0) return false;
-        var node = commentNode(d.comment_info);
+        var thread = target ? (target.level === 2 ? target.reply_id : target.cid) : "0";
+        var node = commentNode(commentOf(d.comment_info, { aweme_id: work.aweme_id, item_id: work.item && work.item.item_id, reply_id: thread }));
         if (!target) panel.insertBefore(node, panel.firstChild);
         else {
           var parentCid = target.level === 2 ? target.reply_id : target.cid;
@@ -311,12 +351,16 @@
       if (!work || !more || busy) return;
       busy = true;
       var forWork = work;
-      api(COMMENT_BASE + "/select/?aweme_id=" + work.aweme_id + "&cursor=" + cursor + "&count=20").then(function (d) {
+      var url = has("comment_list_v2")
+        ? "/aweme/v1/creator/comment/list/?item_id=" + encodeURIComponent(work.item.item_id) + "&sort=TIME"
+        : COMMENT_BASE + "/select/?aweme_id=" + work.aweme_id;
+      api(url + "&cursor=" + cursor + "&count=20").then(function (d) {
         busy = false;
         if (forWork !== work || !d || d.status_code !== 0) return;
-        d.comments.forEach(function (c) { panel.insertBefore(commentNode(c), status); });
+        var ctx = { aweme_id: work.aweme_id, item_id: work.item && work.item.item_id, reply_id: "0" };
+        (d.comments || d.comment_info_list).forEach(function (c) { panel.insertBefore(commentNode(commentOf(c, ctx)), status); });
         cursor = d.cursor; more = !!d.has_more;
-        status.textContent = more ? "" : (d.total ? "没有更多评论" : "暂无评论");
+        status.textContent = more ? "" : ((d.total || d.total_count) ? "没有更多评论" : "暂无评论");
         if (more && panel.scrollHeight <= panel.clientHeight + 10) load();
       });
     }
@@ -354,7 +398,7 @@
       function loadWorks() {
         if (!wmore || wbusy) return;
         wbusy = true;
-        api(worksUrl(wcursor)).then(function (d) {
+        api(pickerUrl(wcursor)).then(function (d) {
           wbusy = false;
           if (!d || d.status_code !== 0) return;
           var w = worksOf(d);
@@ -367,7 +411,8 @@
             info.appendChild(h("div", "comment-count-Cm3s8", "评论 " + a.statistics.comment_count));
             card.appendChild(info);
             card.addEventListener("click", function () { wrap.remove(); choose(a); });
-            attachFiber(card, "WorkCard", { awemeId: a.aweme_id, aweme: a }, 1);
+            // an item-list card holds the list's entry (encrypted item_id, item_id_plain), not an aweme
+            attachFiber(card, "WorkCard", a.item ? { itemId: a.item.item_id, item: a.item } : { awemeId: a.aweme_id, aweme: a }, 1);
             list.insertBefore(card, end);
           });
           wcursor = w.cursor; wmore = w.more;
@@ -408,6 +453,7 @@
     var editable = h("div", "input-Tg6b7"); editable.setAttribute("contenteditable", "true"); editable.setAttribute("data-placeholder", "发送消息");
     var send = h("button", "send-btn-Yh7n8", "发送");
     input.appendChild(editable); input.appendChild(send);
+    enterSends(editable, send);
     right.appendChild(header); right.appendChild(content); right.appendChild(input);
     root.appendChild(left); root.appendChild(right);
 
@@ -529,7 +575,7 @@
     }
     content.addEventListener("scroll", function () { if (content.scrollTop < 5) loadMessages(false); });
     send.addEventListener("click", function () {
-      var text = editable.textContent.trim();
+      var text = editorText(editable);
       if (!open) { toast("请先选择会话"); return; }
       if (!text) { toast("请输入内容"); return; }
       send.disabled = true;

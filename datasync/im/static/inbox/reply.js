@@ -61,13 +61,17 @@ export class ReplyBox {
     this.send({ accountId: this.getAccountId(), target: { ...this.target }, text });
   }
 
-  async send({ accountId, target, text }) {
+  // `retryOf`: the earlier try (failed or unknown) a retry repeats; the worker then looks for the text
+  // in the thread before posting, so a reply the platform took is never posted twice.
+  async send({ accountId, target, text, retryOf = null }) {
     const reply = { local: newKey(), id: null, accountId, target, text, status: "pending", created: Date.now() };
     reply.key = reply.local; // this send's idempotency key
     this.replies.set(reply.local, reply);
     this.show(reply);
     try {
-      const status = await apiPost("replies/", { account_id: accountId, target, text, idempotency_key: reply.key });
+      const body = { account_id: accountId, target, text, idempotency_key: reply.key };
+      if (retryOf) body.retry_of = retryOf;
+      const status = await apiPost("replies/", body);
       this.update(reply, status);
     } catch (error) {
       const reason = error instanceof ApiError ? error.message : String(error);
@@ -78,7 +82,7 @@ export class ReplyBox {
   retry(reply) {
     this.replies.delete(reply.local);
     this.detail.thread.remove(`reply:${reply.local}`);
-    this.send({ accountId: reply.accountId, target: reply.target, text: reply.text });
+    this.send({ accountId: reply.accountId, target: reply.target, text: reply.text, retryOf: reply.id });
   }
 
   // A reply_status event from /ws/im/, or a polled status.
