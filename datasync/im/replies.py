@@ -27,7 +27,7 @@ from datasync import persistence
 from datasync.fanout import fanout_publish_sync
 from datasync.im.models import ReplyRequest, ReplyStatus
 from datasync.runtime import runtime
-from datasync.store import Change, DataStore, StoreQueryError
+from datasync.store import Change, DataStore, StoreNotFound, StoreQueryError
 
 logger = logging.getLogger(__name__)
 
@@ -84,8 +84,8 @@ def reply_target_check(*, store: DataStore, account_id: int, target: dict[str, A
         full["content_id"] = store.comment_get(account_id=account_id, comment_id=ident)["content_id"]
     elif kind == "work":
         store.content_get(account_id=account_id, content_id=ident)
-    else:
-        store.conversation_get(account_id=account_id, conversation_id=ident)
+    elif not store.conversation_known(account_id=account_id, conversation_id=ident):
+        raise StoreNotFound("conversation", ident)
     return full
 
 

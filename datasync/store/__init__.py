@@ -225,6 +225,13 @@ class DataStore:
             record["sort_time"] = index.conv_sort[conversation_id][0]
             return record
 
+    def conversation_known(self, *, account_id: int, conversation_id: str) -> bool:
+        """Whether the account holds this conversation or any message of it (a DM and its conversation
+        may arrive in separate frames: the conversation row of a new peer can come after its messages)."""
+        with self._lock:
+            index = self._require(account_id)
+            return conversation_id in index.conversations or bool(index.conv_messages.get(conversation_id))
+
     def content_get(self, *, account_id: int, content_id: str) -> dict[str, Any]:
         with self._lock:
             index = self._require(account_id)

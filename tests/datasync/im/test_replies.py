@@ -15,7 +15,7 @@ from datasync.im.models import ReplyRequest
 from datasync.models import Entity
 from datasync.protocol.frames import ReplyResultPayload
 from tests.datasync.im.fixtures import Team, installed_store, team  # noqa: F401
-from tests.datasync.store_data import T0, comment
+from tests.datasync.store_data import T0, change, comment, message
 
 pytestmark = pytest.mark.django_db
 
@@ -328,3 +328,21 @@ def test_a_retry_of_a_pending_or_sent_reply_or_of_other_words_is_refused(
     assert (response.json()["param"], response.json()["detail"]) == ("retry_of", message)
     assert ReplyRequest.objects.count() == 1
     assert len(sent) == 1
+
+
+def test_a_dm_reply_is_taken_when_its_messages_came_before_the_conversation_row(
+    team: Team, sent: list
+) -> None:
+    # given a new peer's message synced in a frame before its conversation's row
+    _online_worker(team)
+    team.store.apply_change(
+        change(team.account.id, seq=2, messages=[message("m-new", conversation_id="conv-new", created_at=T0)])
+    )
+    # when an agent answers that conversation, then the reply is taken and dispatched
+    response = _post(team, target={"kind": "message", "conversation_id": "conv-new"})
+    assert response.status_code == 202, response.json()
+    assert [command.target["conversation_id"] for _, command in sent] == ["conv-new"]
+    # and a conversation the account has no trace of is still 404, with nothing recorded
+    missing = _post(team, target={"kind": "message", "conversation_id": "nope"}, idempotency_key="k2")
+    assert missing.status_code == 404
+    assert ReplyRequest.objects.count() == 1
