@@ -58,6 +58,7 @@ class AccountAdmin(admin.ModelAdmin):
         "status_badge",
         "login_badge",
         "runner_badge",
+        "listener_badge",
         "worker_badge",
         "epoch",
         "short_error",
@@ -69,6 +70,7 @@ class AccountAdmin(admin.ModelAdmin):
         "status",
         "login_status",
         ("runner_status", admin.AllValuesFieldListFilter),
+        ("listener_status", admin.AllValuesFieldListFilter),
         "platform",
         "team",
         "worker",
@@ -78,6 +80,7 @@ class AccountAdmin(admin.ModelAdmin):
     readonly_fields = [
         "login_status",
         "runner_status",
+        "listener_status",
         "last_error",
         "error_count",
         "worker",
@@ -133,6 +136,10 @@ class AccountAdmin(admin.ModelAdmin):
     @admin.display(description="runner", ordering="runner_status")
     def runner_badge(self, obj: Account) -> SafeString:
         return badge("runner", obj.runner_status)
+
+    @admin.display(description="listener", ordering="listener_status")
+    def listener_badge(self, obj: Account) -> SafeString:
+        return badge("listener", obj.listener_status or "off", obj.listener_status or "not listening")
 
     @admin.display(description="worker", ordering="worker__worker_id")
     def worker_badge(self, obj: Account) -> SafeString:

@@ -32,7 +32,7 @@ class LoginStatus(models.TextChoices):
 # What everyone who may see an account may know of it: who it is, and how its crawling goes. The IM API's
 # account rows, account events and the management API start with these (no storage state, no tokens).
 ACCOUNT_IDENTITY_FIELDS = ("id", "platform", "nickname", "platform_user_id", "avatar_url", "status")
-ACCOUNT_HEALTH_FIELDS = ("login_status", "runner_status", "last_error")
+ACCOUNT_HEALTH_FIELDS = ("login_status", "runner_status", "listener_status", "last_error")
 ACCOUNT_PUBLIC_FIELDS = (*ACCOUNT_IDENTITY_FIELDS, *ACCOUNT_HEALTH_FIELDS)
 
 
@@ -67,6 +67,12 @@ class Account(models.Model):
     )
     runner_status = models.CharField(
         max_length=32, blank=True, default="", help_text="As reported by the worker."
+    )
+    listener_status = models.CharField(
+        max_length=16,
+        blank=True,
+        default="",
+        help_text="The worker's push listener: listening, polling, reinstalling (empty: not listening).",
     )
     last_error = models.TextField(blank=True, default="")
     error_count = models.PositiveIntegerField(default=0)

@@ -21,6 +21,7 @@ from crawler.browser import BrowserPool
 from crawler.client import HubClient
 from crawler.datamanager import DataManager
 from crawler.errors import CrawlError, ReplyFailed, ReplyThrottled, ReplyUnknown, RiskDetected, error_text
+from crawler.listener import Listener, ResidentPages
 from crawler.outbox import Outbox, outbox_ack, outbox_align, outbox_open
 from crawler.platforms import ReplyJob, adapter_get, record_platform_id
 from crawler.replyjournal import (
@@ -80,6 +81,8 @@ class Worker:
         platforms: tuple[str, ...] = ("douyin",),
         pool: BrowserPool | None = None,
         max_concurrent_crawls: int = 4,
+        listen_pages: int = 0,
+        reconcile_interval: float = 1800.0,
     ) -> None:
         self.worker_id = worker_id
         self.data_dir = data_dir
@@ -97,6 +100,9 @@ class Worker:
         # Bounds the open pages (renderers) and CPU: the rest wait their turn.
         self.crawl_slots = asyncio.Semaphore(max_concurrent_crawls)
         self.outboxes: dict[int, Outbox] = {}
+        # Push listening: at most `listen_pages` resident pages (LRU by activity); 0 = poll only.
+        self.resident = ResidentPages(listen_pages)
+        self.reconcile_interval = reconcile_interval
         self.sent_upto: dict[int, int] = {}
         self.heartbeat_interval = 10.0
         self.registered = asyncio.Event()
@@ -191,6 +197,7 @@ class Worker:
         logger.info("%s resync requested: next crawl sends everything", runner.tag)
         runner.manager.forget()
         runner.memory.forget()
+        runner.last_full_walk = 0.0  # the next crawl walks everything, listening or not
         runner.wake_now()
 
     async def on_sync_ack(self, payload: DataSyncAckPayload) -> None:
@@ -236,7 +243,10 @@ class Worker:
                 host=self,
                 slots=self.crawl_slots,
                 data_dir=self.data_dir,
+                reconcile_interval=self.reconcile_interval,
             )
+            if self.resident.limit > 0 and hasattr(adapter, "listen_open"):
+                runner.listener = Listener(runner, self.resident)
             if hub_lost_data:
                 runner.manager.forget()
             self.runners[account.id] = runner
@@ -262,6 +272,7 @@ class Worker:
                 last_error=runner.last_error,
                 next_run_at=runner.next_run_at,
                 profile=runner.profile,
+                listener_status=runner.listener.state if runner.listener is not None else "",
             )
         )
 
@@ -472,6 +483,8 @@ class Worker:
                     "errors": runner.error_count,
                     "records_skipped": runner.records_skipped,
                     "last_error": runner.last_error,
+                    "listener": runner.listener.state if runner.listener is not None else "",
+                    "pushed": runner.listener.pushed if runner.listener is not None else 0,
                 }
             )
         return rows

@@ -189,6 +189,10 @@ PORT = env.int("PORT", default=8000)
 IMHUB_WORKER_TOKEN = env.str("IMHUB_WORKER_TOKEN", default="")
 IMHUB_CHROMIUM = env.str("IMHUB_CHROMIUM", default="")
 IMHUB_DOUYIN_BASE_URL = env.str("IMHUB_DOUYIN_BASE_URL", default="https://creator.douyin.com")
+# Push listening (crawler/listener.py): resident pages per worker (LRU by activity; 0 = poll only), and
+# seconds between the full reconciliation walks of a listening account's chat.
+IMHUB_LISTEN_PAGES = env.int("IMHUB_LISTEN_PAGES", default=50)
+IMHUB_RECONCILE_INTERVAL = env.float("IMHUB_RECONCILE_INTERVAL", default=1800.0)
 
 # Logging: one line per event on the console; level from LOG_LEVEL.
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()

@@ -29,6 +29,8 @@ AccountLoginStatus = Literal["not_logged_in", "logging_in", "logged_in", "expire
 RunnerStatus = Literal[
     "idle", "starting", "running", "crawling", "backoff", "cooldown", "stopped", "error", "surface_changed"
 ]
+# The account's push listener (crawler/listener.py): "" when the worker does not listen.
+ListenerStatus = Literal["", "listening", "polling", "reinstalling"]
 
 
 def now_ms() -> int:
@@ -99,6 +101,7 @@ class AccountStatusPayload(Record):
     last_error: str = ""
     next_run_at: EpochMs | None = None
     profile: Profile | None = None
+    listener_status: ListenerStatus = ""
 
 
 class AccountStatusFrame(BaseFrame):

@@ -47,6 +47,18 @@ class Command(BaseCommand):
         parser.add_argument("--max-accounts", type=int, default=20)
         parser.add_argument("--status-interval", type=float, default=5.0)
         parser.add_argument("--max-concurrent-crawls", type=int, default=4)
+        parser.add_argument(
+            "--listen-pages",
+            type=int,
+            default=None,
+            help="resident push-listening pages (default IMHUB_LISTEN_PAGES; 0: poll only)",
+        )
+        parser.add_argument(
+            "--reconcile-interval",
+            type=float,
+            default=None,
+            help="seconds between full chat walks of a listening account (default IMHUB_RECONCILE_INTERVAL)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         token = settings.IMHUB_WORKER_TOKEN
@@ -67,6 +79,12 @@ class Command(BaseCommand):
             headless=options["headless"],
             max_accounts=options["max_accounts"],
             max_concurrent_crawls=options["max_concurrent_crawls"],
+            listen_pages=settings.IMHUB_LISTEN_PAGES
+            if options["listen_pages"] is None
+            else options["listen_pages"],
+            reconcile_interval=settings.IMHUB_RECONCILE_INTERVAL
+            if options["reconcile_interval"] is None
+            else options["reconcile_interval"],
         )
         asyncio.run(self._serve(worker, options["status_interval"]))
 
