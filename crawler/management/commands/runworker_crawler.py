@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -64,12 +63,9 @@ class Command(BaseCommand):
         token = settings.IMHUB_WORKER_TOKEN
         if not token:
             raise CommandError("set IMHUB_WORKER_TOKEN to the worker's token (manage.py create_worker)")
-        logging.basicConfig(
-            level=settings.LOG_LEVEL,
-            format="%(asctime)s %(levelname)s %(name)s %(message)s",
-            stream=sys.stderr,
-            force=True,
-        )
+        # Django configured logging from settings.LOGGING (console handler with the secret redaction
+        # filter); the command only sets the level, never a handler of its own.
+        logging.getLogger().setLevel(settings.LOG_LEVEL)
         data_dir = Path(options["data_dir"]) / options["worker_id"]
         worker = Worker(
             worker_id=options["worker_id"],
