@@ -215,10 +215,17 @@ class WorkerAdmin(admin.ModelAdmin):
         "version",
         "last_heartbeat_at",
         "connected_at",
+        "refused_connections",
         "stats",
         "token_state",
     ]
     fields = ["worker_id", "capacity", *readonly_fields]
+
+    @admin.display(description="refused second connections")
+    def refused_connections(self, obj: Worker) -> str:
+        if not obj.refused_count:
+            return "none"
+        return f"{obj.refused_count}, last {_age(obj.refused_at)} from {obj.refused_from or '?'}"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).annotate(held=Count("accounts"))

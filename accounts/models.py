@@ -135,6 +135,12 @@ class Worker(models.Model):
     version = models.CharField(max_length=50, blank=True, default="")
     last_heartbeat_at = models.DateTimeField(null=True, blank=True)
     connected_at = models.DateTimeField(null=True, blank=True)
+    # One live connection per token: the hub channel holding it now ("" when none), and the last time a
+    # second connection with the token was refused (issue 25 #4).
+    connection_id = models.CharField(max_length=200, blank=True, default="", editable=False)
+    refused_at = models.DateTimeField(null=True, blank=True)
+    refused_from = models.CharField(max_length=100, blank=True, default="")
+    refused_count = models.PositiveIntegerField(default=0)
     stats = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -16,6 +16,7 @@ Figures are printed; docs/benchmarks.md "Freshness" keeps them. The ratio poll/l
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import statistics
@@ -118,7 +119,10 @@ def run_mode(
         )
         for account_id, uid in zip(stack.account_ids, stack.uids, strict=True):
             wait_until(
-                lambda a=account_id, u=uid: counts_match(stack, a, u), timeout=1800, interval=2.0, what="sync"
+                functools.partial(counts_match, stack, account_id, uid),
+                timeout=1800,
+                interval=2.0,
+                what="sync",
             )
         synced = time.monotonic() - started
         if mode == "listen":

@@ -158,6 +158,9 @@ SPECTACULAR_SETTINGS = {
 # daphne with a closed connection instead of answered with `master:error frame_too_large`.
 IMHUB_MAX_FRAME_BYTES = env.int("IMHUB_MAX_FRAME_BYTES", default=1_000_000)
 IMHUB_HEARTBEAT_INTERVAL = env.float("IMHUB_HEARTBEAT_INTERVAL", default=10.0)
+# One live connection per worker token: a second one is refused (close 4409, WARNING, shown in admin);
+# true: the newer connection replaces the live one instead.
+IMHUB_WORKER_CONNECTION_REPLACE = env.bool("IMHUB_WORKER_CONNECTION_REPLACE", default=False)
 IMHUB_REPLY_DEADLINE = env.float("IMHUB_REPLY_DEADLINE", default=300.0)
 IMHUB_EVENT_BUFFER = env.int("IMHUB_EVENT_BUFFER", default=10000)
 IMHUB_LOGIN_SESSION_TTL = env.float("IMHUB_LOGIN_SESSION_TTL", default=300.0)

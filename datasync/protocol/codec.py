@@ -10,6 +10,7 @@ from pydantic_core import from_json
 
 from datasync.protocol.errors import ErrorCode, ProtocolError
 from datasync.protocol.frames import FRAME_TYPES, BaseFrame, DataSyncFrame, Frame
+from datasync.protocol.limits import MAX_DEPTH, MAX_REF, json_depth_exceeds
 from datasync.protocol.records import ENTITY_KINDS, Entities
 
 _FRAME_ADAPTER: TypeAdapter[Any] = TypeAdapter(Frame)
@@ -41,6 +42,8 @@ def parse_frame(raw: str | bytes, *, max_bytes: int | None = None) -> BaseFrame:
         raise ProtocolError(
             ErrorCode.FRAME_TOO_LARGE, f"frame of {size} bytes exceeds the limit of {max_bytes}"
         )
+    if json_depth_exceeds(raw):
+        raise ProtocolError(ErrorCode.INVALID_FRAME, f"frame nests deeper than {MAX_DEPTH} levels")
     if size > _CHUNKED_ABOVE_BYTES:
         frame = _sync_frame_parse(raw)
         if frame is not None:
@@ -77,7 +80,7 @@ def _sync_frame_parse(raw: str | bytes) -> BaseFrame | None:
     if not isinstance(entities, dict):
         return None
     lists = {k: entities.pop(k) for k in ENTITY_KINDS if isinstance(entities.get(k), list)}
-    ref = data.get("id") if isinstance(data.get("id"), str) else None
+    ref = str(data["id"])[:MAX_REF] if isinstance(data.get("id"), str) else None
     try:
         frame = _FRAME_ADAPTER.validate_python(data, strict=True)
     except ValidationError as exc:
@@ -102,14 +105,15 @@ def _classify(raw: str | bytes, exc: ValidationError) -> ProtocolError:
     """Turn a validation failure into the most specific protocol error."""
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as err:
-        return ProtocolError(ErrorCode.BAD_JSON, f"frame is not valid JSON: {err}")
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:
+        return ProtocolError(ErrorCode.BAD_JSON, f"frame is not valid JSON: {str(err)[:200]}")
     if not isinstance(data, dict):
         return ProtocolError(ErrorCode.INVALID_FRAME, "frame must be a JSON object")
-    ref = data.get("id") if isinstance(data.get("id"), str) else None
+    ref = str(data["id"])[:MAX_REF] if isinstance(data.get("id"), str) else None
     frame_type = data.get("type")
     if not isinstance(frame_type, str) or frame_type not in FRAME_TYPES:
-        return ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown frame type {frame_type!r}", ref=ref)
+        shown = repr(frame_type)[:MAX_REF]
+        return ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown frame type {shown}", ref=ref)
     return ProtocolError(ErrorCode.INVALID_FRAME, _summarise(exc), ref=ref)
 
 

@@ -30,4 +30,4 @@ class ProtocolError(Exception):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
-        self.ref = ref
+        self.ref = ref[:100] if ref is not None else None  # never echo a huge id back (limits.MAX_REF)

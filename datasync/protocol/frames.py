@@ -6,12 +6,24 @@ Every frame is `{"type": "<area>:<verb>", "id": "<unique per sender>", "ts": <ep
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from datasync.protocol.limits import (
+    INT64_MAX,
+    MAX_STATS_ACCOUNTS,
+    MAX_STATS_BYTES,
+    MAX_TEXT,
+    ErrorText,
+    Id,
+    Int64,
+    Name,
+    RequiredId,
+)
 from datasync.protocol.records import (
     Comment,
     Deleted,
@@ -64,11 +76,11 @@ class BaseFrame(BaseModel):
 
 class RegisterPayload(Record):
     worker_id: str = Field(min_length=1, max_length=100)
-    version: str = ""
-    protocol_version: int = PROTOCOL_VERSION
+    version: Name = ""
+    protocol_version: Int64 = PROTOCOL_VERSION
     capabilities: list[str] = Field(default_factory=list)
-    max_accounts: int = Field(default=10, ge=0)
-    host: str = ""
+    max_accounts: int = Field(default=10, ge=0, le=INT64_MAX)
+    host: Name = ""
 
 
 class RegisterFrame(BaseFrame):
@@ -78,13 +90,24 @@ class RegisterFrame(BaseFrame):
 
 
 class HeartbeatPayload(Record):
-    active_accounts: int = Field(default=0, ge=0)
-    browser_contexts: int = Field(default=0, ge=0)
+    active_accounts: int = Field(default=0, ge=0, le=INT64_MAX)
+    browser_contexts: int = Field(default=0, ge=0, le=INT64_MAX)
     # summed over the worker and its Chromium: RSS counts a shared page once per process, PSS splits it
-    rss_bytes: int = Field(default=0, ge=0)
-    pss_bytes: int = Field(default=0, ge=0)
-    outbox_depth: int = Field(default=0, ge=0)
+    rss_bytes: int = Field(default=0, ge=0, le=INT64_MAX)
+    pss_bytes: int = Field(default=0, ge=0, le=INT64_MAX)
+    outbox_depth: int = Field(default=0, ge=0, le=INT64_MAX)
     accounts: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("accounts")
+    @classmethod
+    def _stats_bounded(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Per-account stats are shown in admin and the API: bounded in count and size."""
+        if len(value) > MAX_STATS_ACCOUNTS:
+            raise ValueError(f"at most {MAX_STATS_ACCOUNTS} accounts in a heartbeat, not {len(value)}")
+        size = len(json.dumps(value, ensure_ascii=False, default=str))
+        if size > MAX_STATS_BYTES:
+            raise ValueError(f"heartbeat stats of {size} bytes exceed {MAX_STATS_BYTES}")
+        return value
 
 
 class HeartbeatFrame(BaseFrame):
@@ -94,11 +117,11 @@ class HeartbeatFrame(BaseFrame):
 
 
 class AccountStatusPayload(Record):
-    account_id: int
-    epoch: int = Field(ge=0)
+    account_id: Int64
+    epoch: int = Field(ge=0, le=INT64_MAX)
     login_status: AccountLoginStatus = "unknown"
     runner_status: RunnerStatus = "idle"
-    last_error: str = ""
+    last_error: ErrorText = ""
     next_run_at: EpochMs | None = None
     profile: Profile | None = None
     listener_status: ListenerStatus = ""
@@ -111,9 +134,9 @@ class AccountStatusFrame(BaseFrame):
 
 
 class DataSyncPayload(Record):
-    account_id: int
-    epoch: int = Field(ge=0)
-    seq: int = Field(ge=1)
+    account_id: Int64
+    epoch: int = Field(ge=0, le=INT64_MAX)
+    seq: int = Field(ge=1, le=INT64_MAX)
     mode: Literal["delta", "snapshot"] = "delta"
     entities: Entities = Field(default_factory=Entities)
     deleted: Deleted = Field(default_factory=Deleted)
@@ -126,12 +149,12 @@ class DataSyncFrame(BaseFrame):
 
 
 class LoginStatusPayload(Record):
-    session_id: str = Field(min_length=1)
-    account_id: int
+    session_id: RequiredId
+    account_id: Int64
     status: LoginStatusValue
     qr_image: str | None = None
     expires_at: EpochMs | None = None
-    message: str = ""
+    message: ErrorText = ""
     storage_state: dict[str, Any] | None = None
     profile: Profile | None = None
 
@@ -150,11 +173,11 @@ class ReplyResultPayload(Record):
     proof), `failed` (the platform refused it, or it was never posted) or `unknown` (posted, or maybe
     posted, without proof either way: never retried blindly; a retry checks the thread first)."""
 
-    reply_id: str = Field(min_length=1)
+    reply_id: RequiredId
     status: ReplyResultStatus
-    platform_reply_id: str | None = None
-    error_code: str = ""
-    error_message: str = ""
+    platform_reply_id: Id | None = None
+    error_code: Name = ""
+    error_message: ErrorText = ""
     entity: Comment | Message | None = None
 
 
@@ -168,24 +191,24 @@ class ReplyResultFrame(BaseFrame):
 
 
 class AssignmentAccount(Record):
-    id: int
-    platform: str
-    platform_user_id: str = ""
-    nickname: str = ""
+    id: Int64
+    platform: Name
+    platform_user_id: Name = ""
+    nickname: Name = ""
     monitor_interval: float = Field(default=60.0, gt=0)
     storage_state: dict[str, Any] | None = None
 
 
 class Assignment(Record):
     account: AssignmentAccount
-    epoch: int = Field(ge=0)
-    last_seq: int = Field(default=0, ge=0)
+    epoch: int = Field(ge=0, le=INT64_MAX)
+    last_seq: int = Field(default=0, ge=0, le=INT64_MAX)
 
 
 class RegisterAckPayload(Record):
     heartbeat_interval: float = Field(gt=0)
     assignments: list[Assignment] = Field(default_factory=list)
-    protocol_version: int = PROTOCOL_VERSION
+    protocol_version: Int64 = PROTOCOL_VERSION
 
 
 class RegisterAckFrame(BaseFrame):
@@ -205,8 +228,8 @@ class TaskAssignFrame(BaseFrame):
 
 
 class TaskRevokePayload(Record):
-    account_id: int
-    epoch: int = Field(ge=0)
+    account_id: Int64
+    epoch: int = Field(ge=0, le=INT64_MAX)
 
 
 class TaskRevokeFrame(BaseFrame):
@@ -216,8 +239,8 @@ class TaskRevokeFrame(BaseFrame):
 
 
 class LoginStartPayload(Record):
-    session_id: str = Field(min_length=1)
-    account_id: int
+    session_id: RequiredId
+    account_id: Int64
 
 
 class LoginStartFrame(BaseFrame):
@@ -228,9 +251,9 @@ class LoginStartFrame(BaseFrame):
 
 class ReplyTarget(Record):
     kind: Literal["comment", "work", "message"]
-    content_id: str | None = None
-    comment_id: str | None = None
-    conversation_id: str | None = None
+    content_id: Id | None = None
+    comment_id: Id | None = None
+    conversation_id: Id | None = None
 
 
 class ReplyRequestPayload(Record):
@@ -239,11 +262,11 @@ class ReplyRequestPayload(Record):
     before posting (an own comment or message with the same text, whitespace ignored, created at or
     after `first_attempt_at`, the first try's creation time) and report that as the proof instead."""
 
-    reply_id: str = Field(min_length=1)
-    account_id: int
+    reply_id: RequiredId
+    account_id: Int64
     target: ReplyTarget
-    text: str = Field(min_length=1)
-    attempt: int = Field(default=1, ge=1)
+    text: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
+    attempt: int = Field(default=1, ge=1, le=INT64_MAX)
     first_attempt_at: EpochMs | None = None
     verify_first: bool = False
 
@@ -255,7 +278,7 @@ class ReplyRequestFrame(BaseFrame):
 
 
 class ResyncPayload(Record):
-    account_id: int
+    account_id: Int64
 
 
 class ResyncFrame(BaseFrame):
@@ -265,8 +288,8 @@ class ResyncFrame(BaseFrame):
 
 
 class DataSyncAckPayload(Record):
-    account_id: int
-    seq: int = Field(ge=0)
+    account_id: Int64
+    seq: int = Field(ge=0, le=INT64_MAX)
 
 
 class DataSyncAckFrame(BaseFrame):
@@ -278,7 +301,7 @@ class DataSyncAckFrame(BaseFrame):
 class ErrorPayload(Record):
     ref: str | None = None
     code: str
-    message: str = ""
+    message: ErrorText = ""
 
 
 class ErrorFrame(BaseFrame):

@@ -66,9 +66,7 @@ def agent_socket(stack: Stack) -> ClientConnection:
     return socket
 
 
-def wait_event(
-    socket: ClientConnection, account_id: int, kind: str, record_id: str, *, timeout: float
-) -> None:
+def wait_event(socket: Any, account_id: int, kind: str, record_id: str, *, timeout: float) -> None:
     """Read the agent socket until the new_item of `kind`/`record_id` comes (AssertionError otherwise)."""
     deadline = time.monotonic() + timeout
     while (left := deadline - time.monotonic()) > 0:

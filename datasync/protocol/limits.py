@@ -1,0 +1,59 @@
+"""Protocol limits: what any frame may hold, checked while it is parsed (docs/protocol.md "Limits").
+
+Every violation is a `master:error` with code `invalid_frame` (or `frame_too_large`) naming the field;
+the connection stays open and nothing of the frame is applied. The limits keep a frame from crashing
+the parser (nesting depth), the database (integers outside 64 bits) or bloating storage and answers
+(string lengths, heartbeat stats size); an echoed frame id is cut to MAX_REF characters.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+MAX_DEPTH = 32  # nesting of JSON arrays/objects in one frame (a real frame needs about 8)
+MAX_REF = 100  # characters of a frame id echoed in an error
+MAX_ID = 256  # a platform id (also sec_uid, item ids)
+MAX_NAME = 512  # nicknames, labels, short platform strings
+MAX_URL = 4096
+MAX_TEXT = 20_000  # a comment, a message, a work's description
+MAX_ERROR = 4_000  # an error or status message
+MAX_STATS_BYTES = 262_144  # a heartbeat's per-account stats, as JSON
+MAX_STATS_ACCOUNTS = 2_000
+
+Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
+Count = Annotated[int, Field(ge=0, le=INT64_MAX)]
+Id = Annotated[str, Field(max_length=MAX_ID)]
+RequiredId = Annotated[str, Field(min_length=1, max_length=MAX_ID)]
+Name = Annotated[str, Field(max_length=MAX_NAME)]
+Url = Annotated[str, Field(max_length=MAX_URL)]
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
+ErrorText = Annotated[str, Field(max_length=MAX_ERROR)]
+
+
+def json_depth_exceeds(raw: str | bytes, limit: int = MAX_DEPTH) -> bool:
+    """Whether the JSON text nests arrays/objects deeper than `limit` (strings are skipped; the text
+    need not be valid JSON). One pass, no recursion."""
+    data = raw.encode() if isinstance(raw, str) else raw
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return False
+    depth, in_string, escaped = 0, False, False
+    for byte in data:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return False
