@@ -157,6 +157,10 @@ SPECTACULAR_SETTINGS = {
 # Below daphne's own WebSocket message limit (1 MiB by default): a larger frame would be dropped by
 # daphne with a closed connection instead of answered with `master:error frame_too_large`.
 IMHUB_MAX_FRAME_BYTES = env.int("IMHUB_MAX_FRAME_BYTES", default=1_000_000)
+# Plausible times in frames (epoch ms): not older than this many days, not later than this many seconds
+# ahead of now; others are refused with `implausible_time` (seconds sent as ms, year 2100, 0, -1).
+IMHUB_TIME_MAX_AGE_DAYS = env.float("IMHUB_TIME_MAX_AGE_DAYS", default=7300.0)
+IMHUB_TIME_MAX_AHEAD = env.float("IMHUB_TIME_MAX_AHEAD", default=86400.0)
 IMHUB_HEARTBEAT_INTERVAL = env.float("IMHUB_HEARTBEAT_INTERVAL", default=10.0)
 # One live connection per worker token: a second one is refused (close 4409, WARNING, shown in admin);
 # true: the newer connection replaces the live one instead.

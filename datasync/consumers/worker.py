@@ -34,6 +34,7 @@ from datasync.protocol import (
     dump_frame,
     error_frame,
     parse_frame,
+    times_check,
 )
 from datasync.runtime import runtime
 
@@ -204,6 +205,7 @@ class WorkerConsumer(AsyncWebsocketConsumer):
         raw = text_data if text_data is not None else (bytes_data or b"")
         try:
             frame = parse_frame(raw, max_bytes=settings.IMHUB_MAX_FRAME_BYTES)
+            times_check(frame)
         except ProtocolError as exc:
             stats.stats_frame_received(frame_type=None)
             await self._refuse(exc.code, exc.message, exc.ref)

@@ -10,7 +10,7 @@ from pydantic_core import from_json
 
 from datasync.protocol.errors import ErrorCode, ProtocolError
 from datasync.protocol.frames import FRAME_TYPES, BaseFrame, DataSyncFrame, Frame
-from datasync.protocol.limits import MAX_DEPTH, MAX_REF, json_depth_exceeds
+from datasync.protocol.limits import MAX_DEPTH, MAX_REF, json_depth_exceeds, time_problem
 from datasync.protocol.records import ENTITY_KINDS, Entities
 
 _FRAME_ADAPTER: TypeAdapter[Any] = TypeAdapter(Frame)
@@ -30,6 +30,33 @@ def _summarise(exc: ValidationError, limit: int = 5, *, offset: int = 0, prefix:
     if more > 0:
         parts.append(f"... and {more} more")
     return "; ".join(parts)
+
+
+def _code_of(exc: ValidationError) -> str:
+    return ErrorCode.INVALID_FRAME
+
+
+# The record fields that hold a time the hub shows and sorts by.
+_TIME_FIELDS = ("created_at", "published_at", "last_message_at")
+
+
+def times_check(frame: BaseFrame) -> None:
+    """The hub's plausibility check of a worker frame's times (the frame's `ts` and every record's
+    time): ProtocolError `implausible_time` naming the first one outside the window
+    (`limits.TIME_WINDOW`, set from settings)."""
+    problem = time_problem(frame.ts)
+    if problem:
+        raise ProtocolError(ErrorCode.IMPLAUSIBLE_TIME, f"ts: {problem}", ref=frame.id)
+    if not isinstance(frame, DataSyncFrame):
+        return
+    entities = frame.payload.entities
+    for kind in ENTITY_KINDS:
+        for index, record in enumerate(getattr(entities, kind)):
+            for name in _TIME_FIELDS:
+                value = getattr(record, name, None)
+                if value is not None and (problem := time_problem(value)):
+                    where = f"payload.entities.{kind}.{index}.{name}"
+                    raise ProtocolError(ErrorCode.IMPLAUSIBLE_TIME, f"{where}: {problem}", ref=frame.id)
 
 
 def parse_frame(raw: str | bytes, *, max_bytes: int | None = None) -> BaseFrame:
@@ -84,7 +111,7 @@ def _sync_frame_parse(raw: str | bytes) -> BaseFrame | None:
     try:
         frame = _FRAME_ADAPTER.validate_python(data, strict=True)
     except ValidationError as exc:
-        raise ProtocolError(ErrorCode.INVALID_FRAME, _summarise(exc), ref=ref) from None
+        raise ProtocolError(_code_of(exc), _summarise(exc), ref=ref) from None
     assert isinstance(frame, DataSyncFrame)
     for kind, records in lists.items():
         adapter, validated = _KIND_ADAPTERS[kind], []
@@ -96,7 +123,7 @@ def _sync_frame_parse(raw: str | bytes) -> BaseFrame | None:
             except ValidationError as exc:
                 where = ("payload", "entities", kind)
                 message = _summarise(exc, offset=start, prefix=where)
-                raise ProtocolError(ErrorCode.INVALID_FRAME, message, ref=ref) from None
+                raise ProtocolError(_code_of(exc), message, ref=ref) from None
         setattr(frame.payload.entities, kind, validated)
     return frame
 
@@ -114,7 +141,7 @@ def _classify(raw: str | bytes, exc: ValidationError) -> ProtocolError:
     if not isinstance(frame_type, str) or frame_type not in FRAME_TYPES:
         shown = repr(frame_type)[:MAX_REF]
         return ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown frame type {shown}", ref=ref)
-    return ProtocolError(ErrorCode.INVALID_FRAME, _summarise(exc), ref=ref)
+    return ProtocolError(_code_of(exc), _summarise(exc), ref=ref)
 
 
 def dump_frame(frame: BaseFrame) -> str:

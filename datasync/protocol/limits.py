@@ -8,6 +8,8 @@ the parser (nesting depth), the database (integers outside 64 bits) or bloating 
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import Field
@@ -24,6 +26,38 @@ MAX_STATS_BYTES = 262_144  # a heartbeat's per-account stats, as JSON
 MAX_STATS_ACCOUNTS = 2_000
 
 Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
+
+# Times (epoch ms) must lie in a window around now: not older than TIME_WINDOW["past_ms"], not later
+# than TIME_WINDOW["ahead_ms"] (the hub sets both from IMHUB_TIME_MAX_AGE_DAYS / IMHUB_TIME_MAX_AHEAD at
+# start-up: `time_window_set`). Catches seconds sent as ms and back (year 1970 / 58,900), year 2100, 0, -1.
+TIME_WINDOW = {"past_ms": 20 * 365 * 86_400_000, "ahead_ms": 86_400_000}
+IMPLAUSIBLE_TIME = "implausible time"
+
+
+def time_window_set(*, max_age_days: float, max_ahead_seconds: float) -> None:
+    TIME_WINDOW["past_ms"] = int(max_age_days * 86_400_000)
+    TIME_WINDOW["ahead_ms"] = int(max_ahead_seconds * 1000)
+
+
+def _shown(ms: int) -> str:
+    try:
+        return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (OverflowError, OSError, ValueError):
+        return "out of range"
+
+
+def time_problem(value: int) -> str:
+    """Why `value` (epoch ms) is not a plausible time now ("" when it is)."""
+    now = int(time.time() * 1000)
+    if now - TIME_WINDOW["past_ms"] <= value <= now + TIME_WINDOW["ahead_ms"]:
+        return ""
+    return (
+        f"{IMPLAUSIBLE_TIME}: {value} ({_shown(value)}) is not within "
+        f"{TIME_WINDOW['past_ms'] // 86_400_000} days before and "
+        f"{TIME_WINDOW['ahead_ms'] // 1000} s after now (epoch milliseconds expected)"
+    )
+
+
 Count = Annotated[int, Field(ge=0, le=INT64_MAX)]
 Id = Annotated[str, Field(max_length=MAX_ID)]
 RequiredId = Annotated[str, Field(min_length=1, max_length=MAX_ID)]

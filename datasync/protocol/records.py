@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from datasync.protocol.limits import Id, Int64, Name, RequiredId, Text, Url
 
-EpochMs = Int64
+EpochMs = Int64  # the hub also checks that times are plausible (`codec.times_check`)
 EntityKind = Literal["contents", "comments", "conversations", "messages", "notifications"]
 ENTITY_KINDS: tuple[EntityKind, ...] = ("contents", "comments", "conversations", "messages", "notifications")
 # kind -> the field holding a record's id (unique within the account and kind); a record of the kind is

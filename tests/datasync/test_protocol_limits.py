@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from datasync.models import Entity
-from datasync.protocol import ProtocolError, RegisterFrame, dump_frame, parse_frame
+from datasync.protocol import ProtocolError, RegisterFrame, dump_frame, parse_frame, times_check
 from datasync.protocol.limits import MAX_DEPTH, json_depth_exceeds
 from imhub.asgi import application
 from tests.datasync.conftest import Held, held_account_create
@@ -155,7 +155,13 @@ def test_fuzz_parse_frame_returns_a_frame_or_a_protocol_error(text: str) -> None
     try:
         frame = parse_frame(text)
     except ProtocolError as exc:
-        assert exc.code in {"invalid_frame", "bad_json", "unknown_type", "frame_too_large"}
+        assert exc.code in {
+            "invalid_frame",
+            "bad_json",
+            "unknown_type",
+            "frame_too_large",
+            "implausible_time",
+        }
         return
     assert frame.type == "worker:data:sync"  # type: ignore[attr-defined]
 
@@ -179,6 +185,8 @@ async def test_fuzz_over_a_live_connection_never_drops_it_nor_applies_part(clean
         before = await _entities(held.account.id)
         await comm.send_to(text_data=text)
         reply = json.loads(await comm.receive_from(timeout=20))
+        while reply["type"] == "master:resync":  # the hub may ask for a full resend: not an answer
+            reply = json.loads(await comm.receive_from(timeout=20))
         if reply["type"] == "worker:data:sync:ack":
             seq = max(seq, reply["payload"]["seq"])
         else:
@@ -189,5 +197,44 @@ async def test_fuzz_over_a_live_connection_never_drops_it_nor_applies_part(clean
         account_id=held.account.id, epoch=1, seq=seq + 1, entities={"comments": [comment("final")]}
     )
     await comm.send_to(text_data=dump_frame(frame))
-    assert json.loads(await comm.receive_from(timeout=20))["type"] == "worker:data:sync:ack"
+    reply = json.loads(await comm.receive_from(timeout=20))
+    while reply["type"] == "master:resync":
+        reply = json.loads(await comm.receive_from(timeout=20))
+    assert reply["type"] == "worker:data:sync:ack"
+    await comm.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("what", "created_at"),
+    [
+        ("year 2100", 4_102_444_800_000),
+        ("microseconds sent as milliseconds", 1_764_000_000_000_000),
+        ("zero", 0),
+        ("negative", -1000),
+        ("seconds sent as milliseconds (1970)", 1_764_000_000),
+    ],
+)
+def test_implausible_times_are_refused_with_their_own_code(what: str, created_at: int) -> None:
+    frame = json.loads(_sync_with(comment("k1"), account_id=1))
+    frame["payload"]["entities"]["comments"][0]["created_at"] = created_at
+    parsed = parse_frame(json.dumps(frame))  # well-formed: the hub's time check refuses it
+    with pytest.raises(ProtocolError) as refused:
+        times_check(parsed)
+    assert refused.value.code == "implausible_time", what
+    assert "created_at" in refused.value.message
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_future_dated_item_never_reaches_the_store(held: Held) -> None:
+    comm = await _registered(held)
+    frame = json.loads(_sync_with(comment("future"), account_id=held.account.id, frame_id="fut"))
+    frame["payload"]["entities"]["comments"][0]["created_at"] = 4_102_444_800_000
+    await comm.send_to(text_data=json.dumps(frame))
+    reply = json.loads(await comm.receive_from(timeout=20))
+    assert (reply["type"], reply["payload"]["code"], reply["payload"]["ref"]) == (
+        "master:error",
+        "implausible_time",
+        "fut",
+    )
+    assert await _entities(held.account.id) == 0
     await comm.disconnect()
