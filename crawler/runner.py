@@ -110,6 +110,7 @@ class AccountRunner:
         self.notice_task: asyncio.Task[None] | None = None
         self.notice_pending: dict[str, Any] | None = None
         self.listener_note_shown: object = None
+        self.hub_refusing = ""  # set by the worker while the hub refuses this account's frames
 
     @property
     def account_id(self) -> int:
@@ -303,7 +304,7 @@ class AccountRunner:
                     else:
                         queued = await self.crawl_once()
                     self.items_sent += queued
-                    self.last_error = ""
+                    self.last_error = self.hub_refusing  # "" unless the hub refuses our frames
                     self.runner_status = "idle"
                     delay = jitter(self.account.monitor_interval)
                     if self.on_hold():  # a reply met a risk signal during this crawl

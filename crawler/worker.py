@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import socket
 import time
 from collections.abc import Awaitable, Callable
@@ -64,6 +65,10 @@ logger = logging.getLogger("crawler.worker")
 
 VERSION = "0.1.0"
 SEND_WINDOW = 8  # unacked sync frames in flight per account
+# Refusals that say "not now" (the hub's database or disk failed): the frame is resent after a backoff
+# on the same connection; any other refusal is about the frame and is only logged.
+RETRYABLE_CODES = frozenset({"internal_error"})
+RESEND_BASE, RESEND_CAP = 1.0, 60.0
 
 
 class Worker:
@@ -109,6 +114,9 @@ class Worker:
         self.tasks: set[asyncio.Task[Any]] = set()
         self.counters = {"frames_sent": 0, "frames_acked": 0, "errors": 0, "replies": 0}
         self.replies_active: set[str] = set()  # reply ids this process is working on (not to settle)
+        self.sync_refs: dict[str, tuple[int, int]] = {}  # sent sync frame id -> (account, seq)
+        self.refusals: dict[int, int] = {}  # account -> consecutive retryable refusals
+        self.resends: dict[int, asyncio.Task[None]] = {}  # account -> its scheduled resend
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
@@ -148,6 +156,10 @@ class Worker:
 
     async def on_disconnect(self) -> None:
         self.registered.clear()
+        self.sync_refs.clear()  # everything unacked is resent after the next register anyway
+        for task in self.resends.values():
+            task.cancel()
+        self.resends.clear()
         logger.warning("disconnected from the hub; unacked sync frames will be resent")
 
     # ---- dispatch ------------------------------------------------------------------------------
@@ -207,11 +219,55 @@ class Worker:
         outbox_ack(outbox=outbox, seq=payload.seq)
         self.counters["frames_acked"] += 1
         self.sent_upto[payload.account_id] = max(self.sent_upto.get(payload.account_id, 0), payload.seq)
+        self.sync_refs = {
+            ref: where
+            for ref, where in self.sync_refs.items()
+            if where[0] != payload.account_id or where[1] > payload.seq
+        }
+        if self.refusals.pop(payload.account_id, 0):
+            runner = self.runners.get(payload.account_id)
+            if runner is not None and runner.hub_refusing:
+                if runner.last_error == runner.hub_refusing:
+                    runner.last_error = ""
+                runner.hub_refusing = ""
+                logger.info("%s the hub takes sync frames again", runner.tag)
+                await self.account_status_send(runner)
         await self.outbox_pump(payload.account_id)
 
     async def on_error(self, payload: ErrorPayload) -> None:
         self.counters["errors"] += 1
         logger.error("hub refused frame %s: %s %s", payload.ref, payload.code, payload.message)
+        where = self.sync_refs.pop(payload.ref, None) if payload.ref else None
+        if where is None or payload.code not in RETRYABLE_CODES:
+            return
+        account_id, seq = where
+        # Everything from this frame on is sent again (the later ones were refused too, or will be
+        # answered seq_gap): after a backoff, on this connection.
+        self.sent_upto[account_id] = min(self.sent_upto.get(account_id, seq - 1), seq - 1)
+        if account_id in self.resends and not self.resends[account_id].done():
+            return
+        failures = self.refusals[account_id] = self.refusals.get(account_id, 0) + 1
+        delay = min(RESEND_CAP, RESEND_BASE * 2 ** (failures - 1)) * random.uniform(0.8, 1.2)
+        runner = self.runners.get(account_id)
+        if runner is not None:
+            runner.hub_refusing = (
+                f"hub refusing: {payload.code} ({payload.message}); resending in {delay:.0f}s"
+            )
+            runner.last_error = runner.hub_refusing
+            await self.account_status_send(runner)
+        logger.warning(
+            "[account %s] hub refused sync seq %d with %s; resending in %.1fs (refusal %d)",
+            account_id,
+            seq,
+            payload.code,
+            delay,
+            failures,
+        )
+        self.resends[account_id] = asyncio.create_task(self._resend_later(account_id, delay))
+
+    async def _resend_later(self, account_id: int, delay: float) -> None:
+        await asyncio.sleep(delay)
+        await self.outbox_pump(account_id)
 
     # ---- accounts ------------------------------------------------------------------------------
 
@@ -299,6 +355,7 @@ class Worker:
             )
             if not await self.client.send(frame):
                 return
+            self.sync_refs[frame.id] = (account_id, pending.seq)
             self.counters["frames_sent"] += 1
             self.sent_upto[account_id] = pending.seq
 
