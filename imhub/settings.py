@@ -161,6 +161,8 @@ IMHUB_MAX_FRAME_BYTES = env.int("IMHUB_MAX_FRAME_BYTES", default=1_000_000)
 # ahead of now; others are refused with `implausible_time` (seconds sent as ms, year 2100, 0, -1).
 IMHUB_TIME_MAX_AGE_DAYS = env.float("IMHUB_TIME_MAX_AGE_DAYS", default=7300.0)
 IMHUB_TIME_MAX_AHEAD = env.float("IMHUB_TIME_MAX_AHEAD", default=86400.0)
+# /healthz reports the disk under IMHUB_VAR_DIR as failing below this much free space (MB).
+IMHUB_MIN_FREE_MB = env.int("IMHUB_MIN_FREE_MB", default=50)
 IMHUB_HEARTBEAT_INTERVAL = env.float("IMHUB_HEARTBEAT_INTERVAL", default=10.0)
 # One live connection per worker token: a second one is refused (close 4409, WARNING, shown in admin);
 # true: the newer connection replaces the live one instead.

@@ -187,7 +187,7 @@ def test_one_changed_byte_or_an_unreadable_path_falls_back_to_the_database(
     a = _account_with_rows("a", ["a1", "a2"], revision=2)
     _runtime(path, settings).snapshot_save()
     raw = bytearray(path.read_bytes())
-    text = "a1".encode()
+    text = b"a1"
     at = raw.index(text, len(snapshot.PREFIX) + 4)
     # when one byte inside a record changes (the id a1 becomes b1), the checksum catches it
     raw[at] = ord("b")
