@@ -6,9 +6,13 @@ SQLite (WAL) under `var/`, the in-memory channel layer, one hub process.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from imhub.keys import generated_key, production_key_problems
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -17,10 +21,33 @@ _env_file = BASE_DIR / ".env"
 if _env_file.exists():
     environ.Env.read_env(str(_env_file))
 
-VAR_DIR = Path(env.str("IMHUB_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# `production` refuses to start on a missing, default or short key (imhub/keys.py); `development` (the
+# default, what ./run.sh demo and the tests run) generates missing keys once into $IMHUB_VAR_DIR/keys/.
+IMHUB_ENV = env.str("IMHUB_ENV", default="development")
+if IMHUB_ENV not in ("development", "production"):
+    raise ImproperlyConfigured(f"IMHUB_ENV must be development or production, not {IMHUB_ENV!r}")
 
-SECRET_KEY = env.str("SECRET_KEY", default="imhub-insecure-dev-key-change-me-in-production-0123456789")
+# Everything the hub and the workers write is private to their user: folders 0700, files 0600 (the
+# SQLite file, the snapshot, keys, worker outboxes and storage state).
+os.umask(0o077)
+VAR_DIR = Path(env.str("IMHUB_VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+os.chmod(VAR_DIR, 0o700)
+
+_secret_key = env.str("SECRET_KEY", default="")
+# Key(s) encrypting account storage state at rest (Fernet): a comma-separated list; the first encrypts,
+# every one decrypts (rotation: put the new key first, run `manage.py storage_state_rekey`, drop the old).
+STORAGE_STATE_KEYS = [k.strip() for k in env.str("STORAGE_STATE_KEY", default="").split(",") if k.strip()]
+if IMHUB_ENV == "production":
+    _problems = production_key_problems(secret_key=_secret_key, storage_keys=STORAGE_STATE_KEYS)
+    if _problems:
+        raise ImproperlyConfigured("refusing to start in production: " + "; ".join(_problems))
+    SECRET_KEY = _secret_key
+else:
+    SECRET_KEY = _secret_key or generated_key(VAR_DIR, "secret_key")
+    if not STORAGE_STATE_KEYS:
+        # the generated key encrypts; SECRET_KEY still decrypts what an older version encrypted with it
+        STORAGE_STATE_KEYS = [generated_key(VAR_DIR, "storage_state_key"), SECRET_KEY]
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -34,8 +61,6 @@ SECURE_PROXY_SSL_HEADER = (
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
-# Key for encrypting account storage state at rest (Fernet, derived from this secret).
-STORAGE_STATE_KEY = env.str("STORAGE_STATE_KEY", default=SECRET_KEY)
 
 INSTALLED_APPS = [
     "daphne",
@@ -197,6 +222,9 @@ PORT = env.int("PORT", default=8000)
 # Chromium to launch ("" : Playwright's own if installed, else the system's) and the Douyin origin.
 IMHUB_WORKER_TOKEN = env.str("IMHUB_WORKER_TOKEN", default="")
 IMHUB_CHROMIUM = env.str("IMHUB_CHROMIUM", default="")
+# Worker side: key of the accounts' storage state kept on the worker's disk (encrypted at rest); empty:
+# generated once into <data dir>/<worker id>/keys/state.key (0600).
+IMHUB_WORKER_STATE_KEY = env.str("IMHUB_WORKER_STATE_KEY", default="")
 IMHUB_DOUYIN_BASE_URL = env.str("IMHUB_DOUYIN_BASE_URL", default="https://creator.douyin.com")
 # Push listening (crawler/listener.py): resident pages per worker (LRU by activity; 0 = poll only), and
 # seconds between the full reconciliation walks of a listening account's chat.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,12 @@ def test_hub_serves_healthz_and_admin_login(tmp_path: Path) -> None:
 
     # then both answer
     assert status == 200
+    # and what the hub wrote is private to its user: the var dir 0700, the database and snapshot 0600
+    assert stat.S_IMODE((tmp_path / "var").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "hub.sqlite3").stat().st_mode) == 0o600
+    snapshot = tmp_path / "var" / "datastore.snapshot"
+    if snapshot.exists():
+        assert stat.S_IMODE(snapshot.stat().st_mode) == 0o600
     assert health["status"] == "ok"
     assert health["database"]["ok"] is True
     assert health["database"]["vendor"] == "sqlite"

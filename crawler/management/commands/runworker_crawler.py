@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from crawler.browser import BrowserPool
 from crawler.worker import Worker
 
 
@@ -68,6 +69,9 @@ class Command(BaseCommand):
         logging.getLogger().setLevel(settings.LOG_LEVEL)
         data_dir = Path(options["data_dir"]) / options["worker_id"]
         worker = Worker(
+            pool=BrowserPool(
+                data_dir=data_dir, headless=options["headless"], state_key=settings.IMHUB_WORKER_STATE_KEY
+            ),
             worker_id=options["worker_id"],
             hub_url=options["hub"],
             token=token,
