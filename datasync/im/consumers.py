@@ -21,14 +21,16 @@ from urllib.parse import parse_qs, urlparse
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from datasync.im import revocation
 from datasync.im.api.auth import credentials_user
 from datasync.im.api.visibility import visible_account_ids_async
 from datasync.im.events import AgentEvent, event_buffer, loop_subscriber
 
 logger = logging.getLogger(__name__)
 
-UNAUTHORIZED = 4401
+UNAUTHORIZED = 4401  # no (longer a) valid credential: also after a revocation
 FORBIDDEN_ORIGIN = 4403
+ACCESS_CHANGED = 4403  # the user's visible accounts changed (a team membership removed): reconnect
 
 
 def _same_origin(scope: dict[str, Any]) -> bool:
@@ -55,6 +57,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
     """One agent's live event stream."""
 
     user: Any = None
+    credentials: dict[bytes, bytes] | None = None
     visible: frozenset[int] | None = None
     queue: asyncio.Queue[AgentEvent] | None = None
     subscriber: Any = None
@@ -75,7 +78,9 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=UNAUTHORIZED)
             return
         self.user = user
+        self.credentials = headers
         self.visible = await visible_account_ids_async(user)
+        revocation.socket_register(user.pk, self)
         self.queue = asyncio.Queue()
         self.subscriber = loop_subscriber(self.queue)
         event_buffer.subscribe(self.subscriber)
@@ -119,7 +124,26 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
                 {"type": "error", "code": "unknown_message", "message": "only ping is accepted"}
             )
 
+    async def revalidate(self, reason: str) -> None:
+        """The user's access may have shrunk (`datasync.im.revocation`): a credential that no longer
+        authenticates closes the socket with 4401; changed visibility closes it with 4403."""
+        headers = self.credentials or {}
+        user, _how = await credentials_user(
+            cookie=headers.get(b"cookie", b"").decode("latin-1"),
+            authorization=headers.get(b"authorization", b"").decode("latin-1"),
+        )
+        if user is None or user.pk != getattr(self.user, "pk", None):
+            logger.info("closing a /ws/im/ socket of user %s: %s", getattr(self.user, "pk", "?"), reason)
+            await self.close(code=UNAUTHORIZED)
+            return
+        visible = await visible_account_ids_async(user)
+        if visible != self.visible:
+            logger.info("closing a /ws/im/ socket of user %s: access changed (%s)", user.pk, reason)
+            await self.close(code=ACCESS_CHANGED)
+
     async def disconnect(self, code: int) -> None:
+        if self.user is not None:
+            revocation.socket_forget(self.user.pk, self)
         if self.subscriber is not None:
             event_buffer.unsubscribe(self.subscriber)
         if self.pump is not None:
