@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlparse
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from datasync.im import revocation
-from datasync.im.api.auth import credentials_user
+from datasync.im.api.auth import credentials_user, run_blocking
 from datasync.im.api.visibility import visible_account_ids_async
 from datasync.im.events import AgentEvent, event_buffer, loop_subscriber
 
@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 UNAUTHORIZED = 4401  # no (longer a) valid credential: also after a revocation
 FORBIDDEN_ORIGIN = 4403
 ACCESS_CHANGED = 4403  # the user's visible accounts changed (a team membership removed): reconnect
+TOO_MANY_FAILURES = 4429  # the source is locked out after failed logins (accounts/throttle.py)
 
 
 def _same_origin(scope: dict[str, Any]) -> bool:
@@ -64,11 +65,22 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
     pump: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
+        from accounts.throttle import client_address, locked_for, login_failed
+
         headers = dict(self.scope.get("headers") or ())
+        client = self.scope.get("client") or ("?", 0)
+        address = client_address(str(client[0]), headers.get(b"x-forwarded-for", b"").decode("latin-1"))
+        wait = await run_blocking(lambda: locked_for(address=address))
+        if wait:
+            await self.accept()
+            await self.close(code=TOO_MANY_FAILURES)
+            return
+        authorization = headers.get(b"authorization", b"").decode("latin-1")
         user, how = await credentials_user(
-            cookie=headers.get(b"cookie", b"").decode("latin-1"),
-            authorization=headers.get(b"authorization", b"").decode("latin-1"),
+            cookie=headers.get(b"cookie", b"").decode("latin-1"), authorization=authorization
         )
+        if user is None and authorization:
+            await run_blocking(lambda: login_failed(address=address, username="", via="websocket"))
         await self.accept()
         if how == "session" and not _same_origin(self.scope):
             # a session cookie sent by a page of another site (cross-site WebSocket hijacking)
