@@ -106,6 +106,7 @@ def run_mode(
     timeout: float,
 ) -> dict[str, Any]:
     extra = ["--listen-pages", "0"] if mode == "poll" else ["--listen-pages", str(max(1, accounts))]
+    extra += ["--max-accounts", str(accounts), "--max-concurrent-crawls", "4"]
     with crawler_stack(
         workdir, kinds=["session"] * accounts, sim_args=SIZES, interval=interval, start=False
     ) as stack:

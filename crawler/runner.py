@@ -190,6 +190,7 @@ class AccountRunner:
         listening = self.listener is not None and self.listener.alive
         walk_due = time.time() - self.last_full_walk >= self.reconcile_interval
         self.memory.pushed_kinds = {"messages", "conversations"} if listening and not walk_due else set()
+        self.memory.known_ids = {"messages": set(self.manager.known("messages"))}
         queued = 0
         async for kind, records in self.adapter.crawl(context=context, memory=self.memory):
             changed = data_submit(manager=self.manager, kind=kind, records=records)

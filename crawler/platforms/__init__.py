@@ -66,6 +66,9 @@ class CrawlMemory:
     # Kinds a push listener delivers right now: the periodic crawl skips the surfaces that read them
     # (the runner clears it for the reconciliation walk).
     pushed_kinds: set[str] = field(default_factory=set)
+    # Ids the worker already delivered, by kind (set by the runner before each crawl): incremental
+    # reads stop at them.
+    known_ids: dict[str, set[str]] = field(default_factory=dict)
 
     def forget(self) -> None:
         """Forget what incremental crawls skip (a resync: the next crawl reads everything)."""

@@ -69,7 +69,9 @@ async def chat_crawl(site: Site, *, context: BrowserContext, memory: DouyinMemor
                 last_id = str((props.get("lastMessage") or {}).get("serverId") or "")
                 if memory.conversation_last.get(props["conversationId"]) == last_id:
                     continue
-                messages = await messages_read(page, props["conversationId"], drift=memory.drift)
+                messages = await messages_read(
+                    page, props["conversationId"], drift=memory.drift, known=memory.known_ids.get("messages")
+                )
                 if messages:
                     yield ("messages", messages)
                 memory.conversation_last[props["conversationId"]] = last_id
@@ -127,9 +129,14 @@ async def conversation_open(page: Page, conversation_id: str) -> dict[str, Any]:
 
 
 async def messages_read(
-    page: Page, conversation_id: str, *, drift: list[DriftNote] | None = None
+    page: Page,
+    conversation_id: str,
+    *,
+    drift: list[DriftNote] | None = None,
+    known: set[str] | None = None,
 ) -> list[Message]:
-    """Open a conversation (already rendered or found by scrolling) and read all its messages."""
+    """Open a conversation (already rendered or found by scrolling) and read its messages back to one
+    the worker already holds (`known` ids; every message when none is known, e.g. after a resync)."""
     await page.evaluate(
         """([sel, id]) => { const row = Array.from(document.querySelectorAll(sel)).find(
                 (n) => { const p = window.__imhubFiberProps(n, "conversationId"); return p && p.conversationId === id; });
@@ -137,19 +144,21 @@ async def messages_read(
         [L.CONVERSATION_ROW, conversation_id],
     )
     props = await page.evaluate(
-        """async ([panelSel, itemSel, endSel, id]) => {
+        """async ([panelSel, itemSel, endSel, id, knownIds]) => {
             const panel = document.querySelector(panelSel);
+            const known = new Set(knownIds);
             const started = Date.now();
             while (Date.now() - started < 15000) {
                 const items = Array.from(panel.querySelectorAll(itemSel))
                     .map((n) => window.__imhubFiberProps(n, "serverId")).filter(Boolean);
-                const mine = items.every((p) => p.conversationId === id);
-                if (panel.querySelector(endSel) && mine) return items;
+                const mine = items.length > 0 && items.every((p) => p.conversationId === id);
+                if (mine && known.size && items.some((p) => known.has(String(p.serverId)))) return items;
+                if (panel.querySelector(endSel) && (mine || !items.length)) return items;
                 panel.scrollTop = 0; panel.dispatchEvent(new Event("scroll"));
                 await new Promise((r) => setTimeout(r, 60));
             }
             return null; }""",
-        [L.MESSAGE_PANEL, L.MESSAGE_ITEM, L.MESSAGE_NO_MORE, conversation_id],
+        [L.MESSAGE_PANEL, L.MESSAGE_ITEM, L.MESSAGE_NO_MORE, conversation_id, sorted(known or ())],
     )
     if props is None:
         raise CrawlError(f"messages of conversation {conversation_id} did not load")
