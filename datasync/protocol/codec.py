@@ -10,6 +10,7 @@ from pydantic_core import from_json
 
 from datasync.protocol.errors import ErrorCode, ProtocolError
 from datasync.protocol.frames import FRAME_TYPES, BaseFrame, DataSyncFrame, Frame
+from datasync.protocol.limits import MAX_DEPTH, echoed_id, nesting_depth
 from datasync.protocol.records import ENTITY_KINDS, Entities
 
 _FRAME_ADAPTER: TypeAdapter[Any] = TypeAdapter(Frame)
@@ -41,6 +42,9 @@ def parse_frame(raw: str | bytes, *, max_bytes: int | None = None) -> BaseFrame:
         raise ProtocolError(
             ErrorCode.FRAME_TOO_LARGE, f"frame of {size} bytes exceeds the limit of {max_bytes}"
         )
+    depth = nesting_depth(raw)
+    if depth > MAX_DEPTH:
+        raise ProtocolError(ErrorCode.TOO_DEEP, f"frame nests {depth} levels; the limit is {MAX_DEPTH}")
     if size > _CHUNKED_ABOVE_BYTES:
         frame = _sync_frame_parse(raw)
         if frame is not None:
@@ -77,7 +81,7 @@ def _sync_frame_parse(raw: str | bytes) -> BaseFrame | None:
     if not isinstance(entities, dict):
         return None
     lists = {k: entities.pop(k) for k in ENTITY_KINDS if isinstance(entities.get(k), list)}
-    ref = data.get("id") if isinstance(data.get("id"), str) else None
+    ref = echoed_id(data.get("id"))
     try:
         frame = _FRAME_ADAPTER.validate_python(data, strict=True)
     except ValidationError as exc:
@@ -106,7 +110,7 @@ def _classify(raw: str | bytes, exc: ValidationError) -> ProtocolError:
         return ProtocolError(ErrorCode.BAD_JSON, f"frame is not valid JSON: {err}")
     if not isinstance(data, dict):
         return ProtocolError(ErrorCode.INVALID_FRAME, "frame must be a JSON object")
-    ref = data.get("id") if isinstance(data.get("id"), str) else None
+    ref = echoed_id(data.get("id"))
     frame_type = data.get("type")
     if not isinstance(frame_type, str) or frame_type not in FRAME_TYPES:
         return ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown frame type {frame_type!r}", ref=ref)
@@ -125,4 +129,7 @@ def frame_to_dict(frame: BaseFrame) -> dict[str, Any]:
 def error_frame(code: str, message: str, *, ref: str | None = None) -> BaseFrame:
     from datasync.protocol.frames import ErrorFrame
 
-    return ErrorFrame.build(ref=ref, code=code, message=message)
+    return ErrorFrame.build(ref=echoed_id(ref), code=code, message=message[:_MAX_MESSAGE_CHARS])
+
+
+_MAX_MESSAGE_CHARS = 2000

@@ -10,6 +10,7 @@ class ErrorCode:
     UNKNOWN_TYPE = "unknown_type"
     INVALID_FRAME = "invalid_frame"
     FRAME_TOO_LARGE = "frame_too_large"
+    TOO_DEEP = "too_deep"
     NOT_REGISTERED = "not_registered"
     UNEXPECTED_FRAME = "unexpected_frame"
     UNSUPPORTED_VERSION = "unsupported_version"

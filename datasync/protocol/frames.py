@@ -6,12 +6,15 @@ Every frame is `{"type": "<area>:<verb>", "id": "<unique per sender>", "ts": <ep
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from datasync.protocol import limits
+from datasync.protocol.limits import INT64_MAX, Id, Int64, Name, RequiredId, Text
 from datasync.protocol.records import (
     Comment,
     Deleted,
@@ -62,11 +65,11 @@ class BaseFrame(BaseModel):
 
 class RegisterPayload(Record):
     worker_id: str = Field(min_length=1, max_length=100)
-    version: str = ""
-    protocol_version: int = PROTOCOL_VERSION
+    version: Name = ""
+    protocol_version: Int64 = PROTOCOL_VERSION
     capabilities: list[str] = Field(default_factory=list)
-    max_accounts: int = Field(default=10, ge=0)
-    host: str = ""
+    max_accounts: int = Field(default=10, ge=0, le=INT64_MAX)
+    host: Name = ""
 
 
 class RegisterFrame(BaseFrame):
@@ -76,13 +79,23 @@ class RegisterFrame(BaseFrame):
 
 
 class HeartbeatPayload(Record):
-    active_accounts: int = Field(default=0, ge=0)
-    browser_contexts: int = Field(default=0, ge=0)
+    active_accounts: int = Field(default=0, ge=0, le=INT64_MAX)
+    browser_contexts: int = Field(default=0, ge=0, le=INT64_MAX)
     # summed over the worker and its Chromium: RSS counts a shared page once per process, PSS splits it
-    rss_bytes: int = Field(default=0, ge=0)
-    pss_bytes: int = Field(default=0, ge=0)
-    outbox_depth: int = Field(default=0, ge=0)
-    accounts: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    rss_bytes: int = Field(default=0, ge=0, le=INT64_MAX)
+    pss_bytes: int = Field(default=0, ge=0, le=INT64_MAX)
+    outbox_depth: int = Field(default=0, ge=0, le=INT64_MAX)
+    accounts: dict[Id, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("accounts")
+    @classmethod
+    def _stats_size(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        if len(value) > limits.MAX_HEARTBEAT_ACCOUNTS:
+            raise ValueError(f"stats for {len(value)} accounts; the limit is {limits.MAX_HEARTBEAT_ACCOUNTS}")
+        size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+        if size > limits.MAX_HEARTBEAT_STATS_BYTES:
+            raise ValueError(f"stats of {size} bytes; the limit is {limits.MAX_HEARTBEAT_STATS_BYTES}")
+        return value
 
 
 class HeartbeatFrame(BaseFrame):
@@ -92,11 +105,11 @@ class HeartbeatFrame(BaseFrame):
 
 
 class AccountStatusPayload(Record):
-    account_id: int
-    epoch: int = Field(ge=0)
+    account_id: Int64
+    epoch: int = Field(ge=0, le=INT64_MAX)
     login_status: AccountLoginStatus = "unknown"
     runner_status: RunnerStatus = "idle"
-    last_error: str = ""
+    last_error: Text = ""
     next_run_at: EpochMs | None = None
     profile: Profile | None = None
 
@@ -108,9 +121,9 @@ class AccountStatusFrame(BaseFrame):
 
 
 class DataSyncPayload(Record):
-    account_id: int
-    epoch: int = Field(ge=0)
-    seq: int = Field(ge=1)
+    account_id: Int64
+    epoch: int = Field(ge=0, le=INT64_MAX)
+    seq: int = Field(ge=1, le=INT64_MAX)
     mode: Literal["delta", "snapshot"] = "delta"
     entities: Entities = Field(default_factory=Entities)
     deleted: Deleted = Field(default_factory=Deleted)
@@ -123,12 +136,12 @@ class DataSyncFrame(BaseFrame):
 
 
 class LoginStatusPayload(Record):
-    session_id: str = Field(min_length=1)
-    account_id: int
+    session_id: RequiredId
+    account_id: Int64
     status: LoginStatusValue
     qr_image: str | None = None
     expires_at: EpochMs | None = None
-    message: str = ""
+    message: Text = ""
     storage_state: dict[str, Any] | None = None
     profile: Profile | None = None
 
@@ -147,11 +160,11 @@ class ReplyResultPayload(Record):
     proof), `failed` (the platform refused it, or it was never posted) or `unknown` (posted, or maybe
     posted, without proof either way: never retried blindly; a retry checks the thread first)."""
 
-    reply_id: str = Field(min_length=1)
+    reply_id: RequiredId
     status: ReplyResultStatus
-    platform_reply_id: str | None = None
-    error_code: str = ""
-    error_message: str = ""
+    platform_reply_id: Id | None = None
+    error_code: Name = ""
+    error_message: Text = ""
     entity: Comment | Message | None = None
 
 
@@ -165,7 +178,7 @@ class ReplyResultFrame(BaseFrame):
 
 
 class AssignmentAccount(Record):
-    id: int
+    id: Int64
     platform: str
     platform_user_id: str = ""
     nickname: str = ""
@@ -175,14 +188,14 @@ class AssignmentAccount(Record):
 
 class Assignment(Record):
     account: AssignmentAccount
-    epoch: int = Field(ge=0)
-    last_seq: int = Field(default=0, ge=0)
+    epoch: int = Field(ge=0, le=INT64_MAX)
+    last_seq: int = Field(default=0, ge=0, le=INT64_MAX)
 
 
 class RegisterAckPayload(Record):
     heartbeat_interval: float = Field(gt=0)
     assignments: list[Assignment] = Field(default_factory=list)
-    protocol_version: int = PROTOCOL_VERSION
+    protocol_version: Int64 = PROTOCOL_VERSION
 
 
 class RegisterAckFrame(BaseFrame):
@@ -202,8 +215,8 @@ class TaskAssignFrame(BaseFrame):
 
 
 class TaskRevokePayload(Record):
-    account_id: int
-    epoch: int = Field(ge=0)
+    account_id: Int64
+    epoch: int = Field(ge=0, le=INT64_MAX)
 
 
 class TaskRevokeFrame(BaseFrame):
@@ -213,8 +226,8 @@ class TaskRevokeFrame(BaseFrame):
 
 
 class LoginStartPayload(Record):
-    session_id: str = Field(min_length=1)
-    account_id: int
+    session_id: RequiredId
+    account_id: Int64
 
 
 class LoginStartFrame(BaseFrame):
@@ -236,11 +249,11 @@ class ReplyRequestPayload(Record):
     before posting (an own comment or message with the same text, whitespace ignored, created at or
     after `first_attempt_at`, the first try's creation time) and report that as the proof instead."""
 
-    reply_id: str = Field(min_length=1)
-    account_id: int
+    reply_id: RequiredId
+    account_id: Int64
     target: ReplyTarget
-    text: str = Field(min_length=1)
-    attempt: int = Field(default=1, ge=1)
+    text: Annotated[Text, Field(min_length=1)]
+    attempt: int = Field(default=1, ge=1, le=INT64_MAX)
     first_attempt_at: EpochMs | None = None
     verify_first: bool = False
 
@@ -252,7 +265,7 @@ class ReplyRequestFrame(BaseFrame):
 
 
 class ResyncPayload(Record):
-    account_id: int
+    account_id: Int64
 
 
 class ResyncFrame(BaseFrame):
@@ -262,8 +275,8 @@ class ResyncFrame(BaseFrame):
 
 
 class DataSyncAckPayload(Record):
-    account_id: int
-    seq: int = Field(ge=0)
+    account_id: Int64
+    seq: int = Field(ge=0, le=INT64_MAX)
 
 
 class DataSyncAckFrame(BaseFrame):

@@ -10,7 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-EpochMs = int
+from datasync.protocol.limits import Id, Int64, Name, RequiredId, Text, Url
+
+EpochMs = Int64
 EntityKind = Literal["contents", "comments", "conversations", "messages", "notifications"]
 ENTITY_KINDS: tuple[EntityKind, ...] = ("contents", "comments", "conversations", "messages", "notifications")
 # kind -> the field holding a record's id (unique within the account and kind); a record of the kind is
@@ -31,20 +33,20 @@ class Record(BaseModel):
 
 
 class Stats(Record):
-    views: int = 0
-    likes: int = 0
-    comments: int = 0
-    shares: int = 0
-    favorites: int = 0
+    views: Int64 = 0
+    likes: Int64 = 0
+    comments: Int64 = 0
+    shares: Int64 = 0
+    favorites: Int64 = 0
 
 
 class Person(Record):
     """A platform user as seen by the account: a comment author or a DM peer."""
 
-    id: str
-    sec_uid: str = ""
-    nickname: str = ""
-    avatar_url: str = ""
+    id: Id
+    sec_uid: Id = ""
+    nickname: Name = ""
+    avatar_url: Url = ""
 
 
 AttachmentType = Literal["image", "sticker", "voice", "video"]
@@ -59,17 +61,17 @@ class Attachment(Record):
     """
 
     type: AttachmentType
-    url: str = ""
-    thumb_url: str = ""
-    width: int | None = None
-    height: int | None = None
-    duration_ms: int | None = None
-    item_id: str = ""
+    url: Url = ""
+    thumb_url: Url = ""
+    width: Int64 | None = None
+    height: Int64 | None = None
+    duration_ms: Int64 | None = None
+    item_id: Id = ""
 
 
 class ReplyTo(Record):
-    id: str
-    nickname: str = ""
+    id: Id
+    nickname: Name = ""
 
 
 ContentType = Literal["video", "image", "live", "article", "other"]
@@ -83,13 +85,13 @@ class Content(Record):
     the platform's own type number (Douyin's `aweme_type`), kept as sent, unknown numbers too.
     """
 
-    content_id: str = Field(min_length=1)
+    content_id: RequiredId
     type: ContentType = "video"
-    platform_type: int | None = None
-    title: str = ""
-    description: str = ""
-    cover_url: str = ""
-    url: str = ""
+    platform_type: Int64 | None = None
+    title: Name = ""
+    description: Text = ""
+    cover_url: Url = ""
+    url: Url = ""
     published_at: EpochMs
     stats: Stats = Field(default_factory=Stats)
     visibility: Literal["public", "private", "friends", "unknown"] = "public"
@@ -98,51 +100,51 @@ class Content(Record):
 class Comment(Record):
     """A comment on a work (parent_id null) or a reply to a comment (parent_id = top-level comment id)."""
 
-    comment_id: str = Field(min_length=1)
-    content_id: str = Field(min_length=1)
-    parent_id: str | None = None
+    comment_id: RequiredId
+    content_id: RequiredId
+    parent_id: Id | None = None
     author: Person
-    text: str = ""
+    text: Text = ""
     created_at: EpochMs
-    likes: int = 0
-    reply_count: int = 0
+    likes: Int64 = 0
+    reply_count: Int64 = 0
     is_author: bool = False
     reply_to: ReplyTo | None = None
-    reply_to_reply_id: str | None = None  # third level: the reply (within the thread) this one answers
-    ip_label: str = ""
+    reply_to_reply_id: Id | None = None  # third level: the reply (within the thread) this one answers
+    ip_label: Name = ""
     attachments: list[Attachment] = Field(default_factory=list)  # images, stickers (text may be empty)
 
 
 class Conversation(Record):
     """A private-message conversation of the account with one peer."""
 
-    conversation_id: str = Field(min_length=1)
+    conversation_id: RequiredId
     peer: Person
     last_message_at: EpochMs | None = None
-    last_message_preview: str = ""
-    platform_unread: int = 0
+    last_message_preview: Text = ""
+    platform_unread: Int64 = 0
 
 
 class Message(Record):
     """One private message; direction `out` is the account's own."""
 
-    message_id: str = Field(min_length=1)
-    conversation_id: str = Field(min_length=1)
+    message_id: RequiredId
+    conversation_id: RequiredId
     direction: Literal["in", "out"]
-    sender_id: str = ""
-    text: str = ""
-    msg_type: str = "text"
+    sender_id: Id = ""
+    text: Text = ""
+    msg_type: Name = "text"
     created_at: EpochMs
     attachments: list[Attachment] = Field(default_factory=list)  # image, sticker, voice, shared video
 
 
 class Notification(Record):
-    notification_id: str = Field(min_length=1)
-    type: str = ""
-    text: str = ""
+    notification_id: RequiredId
+    type: Name = ""
+    text: Text = ""
     created_at: EpochMs
-    related_content_id: str | None = None
-    related_comment_id: str | None = None
+    related_content_id: Id | None = None
+    related_comment_id: Id | None = None
 
 
 class Entities(Record):
@@ -167,11 +169,11 @@ class Entities(Record):
 class Deleted(Record):
     """Ids removed on the platform, by kind (the only way data is ever removed)."""
 
-    contents: list[str] = Field(default_factory=list)
-    comments: list[str] = Field(default_factory=list)
-    conversations: list[str] = Field(default_factory=list)
-    messages: list[str] = Field(default_factory=list)
-    notifications: list[str] = Field(default_factory=list)
+    contents: list[RequiredId] = Field(default_factory=list)
+    comments: list[RequiredId] = Field(default_factory=list)
+    conversations: list[RequiredId] = Field(default_factory=list)
+    messages: list[RequiredId] = Field(default_factory=list)
+    notifications: list[RequiredId] = Field(default_factory=list)
 
     def count(self) -> int:
         return sum(len(getattr(self, kind)) for kind in ENTITY_KINDS)
@@ -180,8 +182,8 @@ class Deleted(Record):
 class Profile(Record):
     """The account's own profile as read from the platform."""
 
-    platform_user_id: str = ""
-    nickname: str = ""
-    avatar_url: str = ""
-    followers: int | None = None
-    following: int | None = None
+    platform_user_id: Id = ""
+    nickname: Name = ""
+    avatar_url: Url = ""
+    followers: Int64 | None = None
+    following: Int64 | None = None
