@@ -31,7 +31,7 @@ from accounts.admin_actions import (
 )
 from accounts.admin_login import account_login_status_view, account_login_view
 from accounts.badges import badge
-from accounts.models import Account, LoginSession, Worker
+from accounts.models import Account, LoginFailure, LoginSession, Worker
 
 _HAS_SYNC_STATE = any(f.name == "sync_state" for f in Account._meta.get_fields())
 
@@ -58,6 +58,7 @@ class AccountAdmin(admin.ModelAdmin):
         "status_badge",
         "login_badge",
         "runner_badge",
+        "listener_badge",
         "worker_badge",
         "epoch",
         "short_error",
@@ -69,6 +70,7 @@ class AccountAdmin(admin.ModelAdmin):
         "status",
         "login_status",
         ("runner_status", admin.AllValuesFieldListFilter),
+        ("listener_status", admin.AllValuesFieldListFilter),
         "platform",
         "team",
         "worker",
@@ -78,6 +80,7 @@ class AccountAdmin(admin.ModelAdmin):
     readonly_fields = [
         "login_status",
         "runner_status",
+        "listener_status",
         "last_error",
         "error_count",
         "worker",
@@ -133,6 +136,10 @@ class AccountAdmin(admin.ModelAdmin):
     @admin.display(description="runner", ordering="runner_status")
     def runner_badge(self, obj: Account) -> SafeString:
         return badge("runner", obj.runner_status)
+
+    @admin.display(description="listener", ordering="listener_status")
+    def listener_badge(self, obj: Account) -> SafeString:
+        return badge("listener", obj.listener_status or "off", obj.listener_status or "not listening")
 
     @admin.display(description="worker", ordering="worker__worker_id")
     def worker_badge(self, obj: Account) -> SafeString:
@@ -208,10 +215,17 @@ class WorkerAdmin(admin.ModelAdmin):
         "version",
         "last_heartbeat_at",
         "connected_at",
+        "refused_connections",
         "stats",
         "token_state",
     ]
     fields = ["worker_id", "capacity", *readonly_fields]
+
+    @admin.display(description="refused second connections")
+    def refused_connections(self, obj: Worker) -> str:
+        if not obj.refused_count:
+            return "none"
+        return f"{obj.refused_count}, last {_age(obj.refused_at)} from {obj.refused_from or '?'}"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).annotate(held=Count("accounts"))
@@ -288,3 +302,19 @@ class LoginSessionAdmin(admin.ModelAdmin):
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj: LoginSession) -> SafeString:
         return badge("session", obj.status)
+
+
+@admin.register(LoginFailure)
+class LoginFailureAdmin(admin.ModelAdmin):
+    """Failed logins with their source address (read-only): what the lockout counts."""
+
+    list_display = ["at", "via", "username", "address"]
+    list_filter = ["via"]
+    search_fields = ["username", "address"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -10,6 +10,7 @@ GREEN, BLUE, ORANGE, RED, GREY = "#2e7d32", "#1565c0", "#ef6c00", "#c62828", "#7
 COLOURS: dict[str, dict[str, str]] = {
     "status": {"active": GREEN, "paused": GREY},
     "login": {"logged_in": GREEN, "logging_in": BLUE, "expired": ORANGE, "not_logged_in": GREY},
+    "listener": {"listening": GREEN, "reinstalling": BLUE, "polling": ORANGE, "off": GREY},
     "runner": {
         "running": GREEN,
         "crawling": GREEN,

@@ -1,7 +1,7 @@
 """Encryption at rest for account storage state (cookies, local storage).
 
-Fernet with a key derived from `settings.STORAGE_STATE_KEY`; the plaintext never leaves this module
-except to the worker that holds the account.
+MultiFernet over keys derived from `settings.STORAGE_STATE_KEYS` (the first encrypts, all decrypt:
+rotation); the plaintext never leaves this module except to the worker that holds the account.
 """
 
 from __future__ import annotations
@@ -11,13 +11,25 @@ import hashlib
 import json
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 
 
-def _fernet() -> Fernet:
-    digest = hashlib.sha256(f"imhub-storage-state:{settings.STORAGE_STATE_KEY}".encode()).digest()
+def _one(key: str) -> Fernet:
+    digest = hashlib.sha256(f"imhub-storage-state:{key}".encode()).digest()
     return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def _fernet() -> MultiFernet:
+    return MultiFernet([_one(key) for key in settings.STORAGE_STATE_KEYS])
+
+
+def reencrypt(token: str) -> str | None:
+    """`token` encrypted with the first key (None when no key decrypts it)."""
+    try:
+        return _fernet().rotate(token.encode()).decode()
+    except InvalidToken:
+        return None
 
 
 def encrypt_json(value: dict[str, Any]) -> str:

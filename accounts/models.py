@@ -32,7 +32,7 @@ class LoginStatus(models.TextChoices):
 # What everyone who may see an account may know of it: who it is, and how its crawling goes. The IM API's
 # account rows, account events and the management API start with these (no storage state, no tokens).
 ACCOUNT_IDENTITY_FIELDS = ("id", "platform", "nickname", "platform_user_id", "avatar_url", "status")
-ACCOUNT_HEALTH_FIELDS = ("login_status", "runner_status", "last_error")
+ACCOUNT_HEALTH_FIELDS = ("login_status", "runner_status", "listener_status", "last_error")
 ACCOUNT_PUBLIC_FIELDS = (*ACCOUNT_IDENTITY_FIELDS, *ACCOUNT_HEALTH_FIELDS)
 
 
@@ -67,6 +67,12 @@ class Account(models.Model):
     )
     runner_status = models.CharField(
         max_length=32, blank=True, default="", help_text="As reported by the worker."
+    )
+    listener_status = models.CharField(
+        max_length=16,
+        blank=True,
+        default="",
+        help_text="The worker's push listener: listening, polling, reinstalling (empty: not listening).",
     )
     last_error = models.TextField(blank=True, default="")
     error_count = models.PositiveIntegerField(default=0)
@@ -129,6 +135,12 @@ class Worker(models.Model):
     version = models.CharField(max_length=50, blank=True, default="")
     last_heartbeat_at = models.DateTimeField(null=True, blank=True)
     connected_at = models.DateTimeField(null=True, blank=True)
+    # One live connection per token: the hub channel holding it now ("" when none), and the last time a
+    # second connection with the token was refused (issue 25 #4).
+    connection_id = models.CharField(max_length=200, blank=True, default="", editable=False)
+    refused_at = models.DateTimeField(null=True, blank=True)
+    refused_from = models.CharField(max_length=100, blank=True, default="")
+    refused_count = models.PositiveIntegerField(default=0)
     stats = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -196,3 +208,19 @@ class LoginSession(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in LOGIN_FINAL_STATUSES
+
+
+class LoginFailure(models.Model):
+    """A failed login (form, API token or agent socket) with its source: the lockout counts these
+    (accounts/throttle.py); rows older than twice the lockout window are removed."""
+
+    username = models.CharField(max_length=150, blank=True, default="", db_index=True)
+    address = models.CharField(max_length=64, db_index=True)
+    via = models.CharField(max_length=16)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["address", "at"], name="loginfailure_addr_at")]
+
+    def __str__(self) -> str:
+        return f"{self.via} {self.username or '-'} from {self.address} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -12,7 +12,7 @@ import importlib
 import os
 import sys
 
-COMMANDS = ("api", "assignment", "crawler", "inbox", "ingest", "soak", "startup")
+COMMANDS = ("api", "assignment", "crawler", "freshness", "inbox", "ingest", "soak", "startup")
 
 
 def main(argv: list[str]) -> int:

@@ -9,12 +9,15 @@ costs a context, not a renderer.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 import logging
 import os
 from pathlib import Path
 from typing import Any
 
+from cryptography.fernet import Fernet, InvalidToken
 from playwright.async_api import Browser, BrowserContext, Playwright, async_playwright
 
 from crawler.browser_path import chromium_executable, chromium_launch_args
@@ -47,9 +50,11 @@ def account_fingerprint(*, account_id: int) -> dict[str, Any]:
 class BrowserPool:
     """One Chromium and a context per account; `context_get` relaunches a dead browser first."""
 
-    def __init__(self, *, data_dir: Path, headless: bool = True) -> None:
+    def __init__(self, *, data_dir: Path, headless: bool = True, state_key: str = "") -> None:
         self.data_dir = data_dir
         self.headless = headless
+        self.state_key = state_key
+        self._fernet: Fernet | None = None
         self._pw: Playwright | None = None
         self._browser: Browser | None = None
         self._contexts: dict[int, BrowserContext] = {}
@@ -59,20 +64,54 @@ class BrowserPool:
     def state_path(self, account_id: int) -> Path:
         return self.data_dir / "accounts" / f"{account_id}.state.json"
 
+    def _state_fernet(self) -> Fernet:
+        """The worker-side key of the storage state at rest: `state_key` (IMHUB_WORKER_STATE_KEY), else
+        one generated once into `<data dir>/keys/state.key` (0600)."""
+        if self._fernet is None:
+            secret = self.state_key
+            if not secret:
+                folder = self.data_dir / "keys"
+                folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+                path = folder / "state.key"
+                if not path.exists():
+                    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                    with os.fdopen(fd, "w") as handle:
+                        handle.write(base64.urlsafe_b64encode(os.urandom(32)).decode())
+                secret = path.read_text().strip()
+            digest = hashlib.sha256(f"imhub-worker-state:{secret}".encode()).digest()
+            self._fernet = Fernet(base64.urlsafe_b64encode(digest))
+        return self._fernet
+
     def storage_state_load(self, account_id: int) -> dict[str, Any] | None:
+        """The account's storage state (decrypted); a plain JSON file of an older worker is read and
+        written back encrypted; one no key decrypts counts as none (the hub's copy is used)."""
         path = self.state_path(account_id)
         if not path.exists():
             return None
-        return json.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
+        if raw.lstrip().startswith(b"{"):  # an older worker's plain file: encrypt it now
+            state: dict[str, Any] = json.loads(raw)
+            self.storage_state_store(account_id, state)
+            return state
+        try:
+            return json.loads(self._state_fernet().decrypt(raw))
+        except (InvalidToken, ValueError):
+            logger.warning(
+                "the stored state of account %s cannot be decrypted with this worker's key", account_id
+            )
+            return None
 
     def storage_state_store(self, account_id: int, state: dict[str, Any] | None) -> None:
+        """Store the state encrypted (Fernet, worker-side key), 0600, replaced atomically."""
         path = self.state_path(account_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if state is None:
             path.unlink(missing_ok=True)
             return
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state), encoding="utf-8")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(self._state_fernet().encrypt(json.dumps(state).encode()))
         os.chmod(tmp, 0o600)
         tmp.replace(path)
 

@@ -20,6 +20,7 @@ from datasync.protocol import BaseFrame, ProtocolError, dump_frame, parse_frame
 logger = logging.getLogger("crawler.client")
 
 AUTH_FAILED = 4401
+CONNECTION_TAKEN = 4409  # another live connection holds this worker's token
 
 
 def backoff_delay(*, attempt: int, base: float = 0.5, cap: float = 30.0) -> float:
@@ -84,6 +85,12 @@ class HubClient:
                     if code == AUTH_FAILED:
                         logger.error("hub refused the worker token (close 4401); check IMHUB_WORKER_TOKEN")
                         attempt = 6
+                    elif code == CONNECTION_TAKEN:
+                        logger.error(
+                            "hub refused this connection (close 4409): another live connection holds this "
+                            "worker's token; is a second worker running with the same token?"
+                        )
+                        attempt = max(attempt, 3)
             except (TimeoutError, OSError, websockets.WebSocketException) as exc:
                 logger.warning("hub %s unreachable: %s", self.url, exc.__class__.__name__ + f": {exc}")
             finally:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,7 +46,9 @@ class DataManager:
         self.snapshot_pending = True
 
 
-def data_submit(*, manager: DataManager, kind: str, records: list[BaseModel] | list[dict[str, Any]]) -> int:
+def data_submit(
+    *, manager: DataManager, kind: str, records: Sequence[BaseModel] | Sequence[dict[str, Any]]
+) -> int:
     """Dedupe `records` by id, keep the new or changed ones, queue them durably; returns how many."""
     id_field = ENTITY_ID_FIELDS[kind]
     known = manager.known(kind)

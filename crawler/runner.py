@@ -21,12 +21,13 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from crawler.browser import BrowserPool
 from crawler.datamanager import DataManager, data_submit
 from crawler.drift import sample_save
 from crawler.errors import LoginExpired, RiskDetected, SurfaceChanged, error_text
+from crawler.listener import Listener
 from crawler.platforms import DriftNote, PlatformAdapter, memory_for
 from datasync.protocol import AssignmentAccount, Profile
 
@@ -74,6 +75,7 @@ class AccountRunner:
         host: RunnerHost,
         slots: asyncio.Semaphore | None = None,
         data_dir: Path | None = None,
+        reconcile_interval: float = 1800.0,
     ) -> None:
         self.account = account
         self.epoch = epoch
@@ -101,6 +103,14 @@ class AccountRunner:
         self.wake = asyncio.Event()
         self.busy = asyncio.Lock()
         self.task: asyncio.Task[None] | None = None
+        # Push listening (crawler/listener.py): set by the worker when listening is on.
+        self.listener: Listener | None = None
+        self.reconcile_interval = reconcile_interval  # s between full walks while listening
+        self.last_full_walk = 0.0  # 0: the next crawl walks everything (start, resync)
+        self.notice_task: asyncio.Task[None] | None = None
+        self.notice_pending: dict[str, Any] | None = None
+        self.listener_note_shown: object = None
+        self.hub_refusing = ""  # set by the worker while the hub refuses this account's frames
 
     @property
     def account_id(self) -> int:
@@ -122,6 +132,10 @@ class AccountRunner:
                 await asyncio.wait({self.task}, timeout=1.0)
             if not self.task.cancelled() and self.task.exception() is not None:
                 logger.debug("%s runner ended with %r", self.tag, self.task.exception())
+        if self.notice_task is not None:
+            self.notice_task.cancel()
+        if self.listener is not None:
+            await self.listener.close(state="")
         self.runner_status = "stopped"
 
     def wake_now(self) -> None:
@@ -170,6 +184,12 @@ class AccountRunner:
         if self.runner_status != "surface_changed":  # the alarm stays up until a clean crawl
             self.runner_status = "crawling"
         await self._report()
+        if self.listener is not None:
+            # Before the walk, so a message that comes during it is pushed or walked, never missed.
+            await self.listener.ensure()
+        listening = self.listener is not None and self.listener.alive
+        walk_due = time.time() - self.last_full_walk >= self.reconcile_interval
+        self.memory.pushed_kinds = {"messages", "conversations"} if listening and not walk_due else set()
         queued = 0
         async for kind, records in self.adapter.crawl(context=context, memory=self.memory):
             changed = data_submit(manager=self.manager, kind=kind, records=records)
@@ -178,9 +198,67 @@ class AccountRunner:
                 await self.host.outbox_pump(self.account_id)
         self.manager.snapshot_pending = False
         self.crawls += 1
+        if not self.memory.pushed_kinds:
+            self.last_full_walk = time.time()
         self.drift = self.memory.drift_take()
+        if self.listener is not None:
+            self.drift += self.listener.drift
+            self.listener.drift = []
         self.records_skipped += len(self.drift)
         return queued
+
+    async def report_soon(self) -> None:
+        """A status report now (the listener's state changed)."""
+        await self._report()
+
+    def notice_read(self, event: dict[str, Any]) -> None:
+        """A comment notice from the listener: read the noticed works' comments now (one at a time;
+        a notice that comes meanwhile is read after)."""
+        if self.notice_task is not None and not self.notice_task.done():
+            self.notice_pending = event
+            return
+        self.notice_task = asyncio.create_task(self._notice_run(event), name=f"notice-{self.account_id}")
+
+    async def _notice_run(self, event: dict[str, Any]) -> None:
+        while True:
+            try:
+                await self._notice_read(event)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.warning("%s notice read failed (%s); crawling instead", self.tag, error_text(exc))
+                self.wake_now()
+            if self.notice_pending is None:
+                return
+            event, self.notice_pending = self.notice_pending, None
+
+    async def _notice_read(self, event: dict[str, Any]) -> None:
+        if self.listener is None:
+            return
+        adapter = self.listener.adapter
+        notices = adapter.listen_notices(event, self.memory.drift)
+        if notices is None:  # no notice list to read: an incremental crawl finds the changed works
+            self.wake_now()
+            return
+        known = set(self.manager.known("notifications"))
+        installed_ms = int(self.listener.installed_at * 1000) - 120_000
+        fresh = [n for n in notices if n.notification_id not in known and n.created_at >= installed_ms]
+        if data_submit(manager=self.manager, kind="notifications", records=notices):
+            await self.host.outbox_pump(self.account_id)
+        works = list(dict.fromkeys(n.related_content_id for n in fresh if n.related_content_id))
+        if not works or self.on_hold():
+            return
+        async with self.busy:
+            context = await self.pool.context_get(account_id=self.account_id)
+            queued = 0
+            reading = adapter.comments_read(context=context, content_ids=works, memory=self.memory)
+            async for kind, records in reading:
+                changed = data_submit(manager=self.manager, kind=kind, records=records)
+                if changed:
+                    queued += changed
+                    await self.host.outbox_pump(self.account_id)
+            self.items_sent += queued
+            logger.info("%s comment notice: %d work(s) read, %d records", self.tag, len(works), queued)
 
     def sample_keep(self, *, locator: str, message: str, sample: object) -> str:
         """Save a drift sample; returns where (or why not), for the status message."""
@@ -226,7 +304,7 @@ class AccountRunner:
                     else:
                         queued = await self.crawl_once()
                     self.items_sent += queued
-                    self.last_error = ""
+                    self.last_error = self.hub_refusing  # "" unless the hub refuses our frames
                     self.runner_status = "idle"
                     delay = jitter(self.account.monitor_interval)
                     if self.on_hold():  # a reply met a risk signal during this crawl
@@ -234,6 +312,23 @@ class AccountRunner:
                         delay = max(delay, self.hold_until - time.time())
                     else:
                         failures.update(transient=0, risk=0, surface=0)
+                    note = self.listener.note if self.listener is not None else None
+                    if note is not None and not self.drift:
+                        # No store to hook: the account polls; the alarm names the locator and sample.
+                        self.runner_status = "surface_changed"
+                        if self.listener_note_shown is not note:
+                            self.listener_note_shown = note
+                            where = self.sample_keep(
+                                locator=note.locator, message=note.message, sample=note.sample
+                            )
+                            self.last_error = (
+                                f"surface changed: {note.locator}: {note.message} (sample: {where}); "
+                                "messages are polled"
+                            )
+                            self.error_count += 1
+                            logger.error("%s %s", self.tag, self.last_error)
+                        else:
+                            self.last_error = self.last_error or f"surface changed: {note.locator}"
                     if self.drift:
                         # The crawl went on without them; the drift stays visible until a clean crawl.
                         self.runner_status = "surface_changed"

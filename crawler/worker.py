@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import socket
 import time
 from collections.abc import Awaitable, Callable
@@ -21,6 +22,7 @@ from crawler.browser import BrowserPool
 from crawler.client import HubClient
 from crawler.datamanager import DataManager
 from crawler.errors import CrawlError, ReplyFailed, ReplyThrottled, ReplyUnknown, RiskDetected, error_text
+from crawler.listener import Listener, ResidentPages
 from crawler.outbox import Outbox, outbox_ack, outbox_align, outbox_open
 from crawler.platforms import ReplyJob, adapter_get, record_platform_id
 from crawler.replyjournal import (
@@ -63,6 +65,10 @@ logger = logging.getLogger("crawler.worker")
 
 VERSION = "0.1.0"
 SEND_WINDOW = 8  # unacked sync frames in flight per account
+# Refusals that say "not now" (the hub's database or disk failed): the frame is resent after a backoff
+# on the same connection; any other refusal is about the frame and is only logged.
+RETRYABLE_CODES = frozenset({"internal_error"})
+RESEND_BASE, RESEND_CAP = 1.0, 60.0
 
 
 class Worker:
@@ -80,6 +86,8 @@ class Worker:
         platforms: tuple[str, ...] = ("douyin",),
         pool: BrowserPool | None = None,
         max_concurrent_crawls: int = 4,
+        listen_pages: int = 0,
+        reconcile_interval: float = 1800.0,
     ) -> None:
         self.worker_id = worker_id
         self.data_dir = data_dir
@@ -97,12 +105,18 @@ class Worker:
         # Bounds the open pages (renderers) and CPU: the rest wait their turn.
         self.crawl_slots = asyncio.Semaphore(max_concurrent_crawls)
         self.outboxes: dict[int, Outbox] = {}
+        # Push listening: at most `listen_pages` resident pages (LRU by activity); 0 = poll only.
+        self.resident = ResidentPages(listen_pages)
+        self.reconcile_interval = reconcile_interval
         self.sent_upto: dict[int, int] = {}
         self.heartbeat_interval = 10.0
         self.registered = asyncio.Event()
         self.tasks: set[asyncio.Task[Any]] = set()
         self.counters = {"frames_sent": 0, "frames_acked": 0, "errors": 0, "replies": 0}
         self.replies_active: set[str] = set()  # reply ids this process is working on (not to settle)
+        self.sync_refs: dict[str, tuple[int, int]] = {}  # sent sync frame id -> (account, seq)
+        self.refusals: dict[int, int] = {}  # account -> consecutive retryable refusals
+        self.resends: dict[int, asyncio.Task[None]] = {}  # account -> its scheduled resend
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
@@ -142,6 +156,10 @@ class Worker:
 
     async def on_disconnect(self) -> None:
         self.registered.clear()
+        self.sync_refs.clear()  # everything unacked is resent after the next register anyway
+        for task in self.resends.values():
+            task.cancel()
+        self.resends.clear()
         logger.warning("disconnected from the hub; unacked sync frames will be resent")
 
     # ---- dispatch ------------------------------------------------------------------------------
@@ -191,6 +209,7 @@ class Worker:
         logger.info("%s resync requested: next crawl sends everything", runner.tag)
         runner.manager.forget()
         runner.memory.forget()
+        runner.last_full_walk = 0.0  # the next crawl walks everything, listening or not
         runner.wake_now()
 
     async def on_sync_ack(self, payload: DataSyncAckPayload) -> None:
@@ -200,11 +219,55 @@ class Worker:
         outbox_ack(outbox=outbox, seq=payload.seq)
         self.counters["frames_acked"] += 1
         self.sent_upto[payload.account_id] = max(self.sent_upto.get(payload.account_id, 0), payload.seq)
+        self.sync_refs = {
+            ref: where
+            for ref, where in self.sync_refs.items()
+            if where[0] != payload.account_id or where[1] > payload.seq
+        }
+        if self.refusals.pop(payload.account_id, 0):
+            runner = self.runners.get(payload.account_id)
+            if runner is not None and runner.hub_refusing:
+                if runner.last_error == runner.hub_refusing:
+                    runner.last_error = ""
+                runner.hub_refusing = ""
+                logger.info("%s the hub takes sync frames again", runner.tag)
+                await self.account_status_send(runner)
         await self.outbox_pump(payload.account_id)
 
     async def on_error(self, payload: ErrorPayload) -> None:
         self.counters["errors"] += 1
         logger.error("hub refused frame %s: %s %s", payload.ref, payload.code, payload.message)
+        where = self.sync_refs.pop(payload.ref, None) if payload.ref else None
+        if where is None or payload.code not in RETRYABLE_CODES:
+            return
+        account_id, seq = where
+        # Everything from this frame on is sent again (the later ones were refused too, or will be
+        # answered seq_gap): after a backoff, on this connection.
+        self.sent_upto[account_id] = min(self.sent_upto.get(account_id, seq - 1), seq - 1)
+        if account_id in self.resends and not self.resends[account_id].done():
+            return
+        failures = self.refusals[account_id] = self.refusals.get(account_id, 0) + 1
+        delay = min(RESEND_CAP, RESEND_BASE * 2 ** (failures - 1)) * random.uniform(0.8, 1.2)
+        runner = self.runners.get(account_id)
+        if runner is not None:
+            runner.hub_refusing = (
+                f"hub refusing: {payload.code} ({payload.message}); resending in {delay:.0f}s"
+            )
+            runner.last_error = runner.hub_refusing
+            await self.account_status_send(runner)
+        logger.warning(
+            "[account %s] hub refused sync seq %d with %s; resending in %.1fs (refusal %d)",
+            account_id,
+            seq,
+            payload.code,
+            delay,
+            failures,
+        )
+        self.resends[account_id] = asyncio.create_task(self._resend_later(account_id, delay))
+
+    async def _resend_later(self, account_id: int, delay: float) -> None:
+        await asyncio.sleep(delay)
+        await self.outbox_pump(account_id)
 
     # ---- accounts ------------------------------------------------------------------------------
 
@@ -236,7 +299,10 @@ class Worker:
                 host=self,
                 slots=self.crawl_slots,
                 data_dir=self.data_dir,
+                reconcile_interval=self.reconcile_interval,
             )
+            if self.resident.limit > 0 and hasattr(adapter, "listen_open"):
+                runner.listener = Listener(runner, self.resident)
             if hub_lost_data:
                 runner.manager.forget()
             self.runners[account.id] = runner
@@ -262,6 +328,7 @@ class Worker:
                 last_error=runner.last_error,
                 next_run_at=runner.next_run_at,
                 profile=runner.profile,
+                listener_status=runner.listener.state if runner.listener is not None else "",
             )
         )
 
@@ -288,6 +355,7 @@ class Worker:
             )
             if not await self.client.send(frame):
                 return
+            self.sync_refs[frame.id] = (account_id, pending.seq)
             self.counters["frames_sent"] += 1
             self.sent_upto[account_id] = pending.seq
 
@@ -472,6 +540,8 @@ class Worker:
                     "errors": runner.error_count,
                     "records_skipped": runner.records_skipped,
                     "last_error": runner.last_error,
+                    "listener": runner.listener.state if runner.listener is not None else "",
+                    "pushed": runner.listener.pushed if runner.listener is not None else 0,
                 }
             )
         return rows

@@ -171,6 +171,7 @@ def account_status_record(*, session: WorkerSession, frame: AccountStatusFrame) 
             last_error=p.last_error,
             next_run_at=p.next_run_at,
             profile=p.profile.model_dump(mode="json") if p.profile else None,
+            listener_status=p.listener_status,
         )
     if p.last_error:
         logger.warning(

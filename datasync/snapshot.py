@@ -9,9 +9,12 @@ reply's entity). At start-up (`store_load`), an account is taken from the snapsh
 revision and its row count equal the database's; every other account is read from the database.
 So a snapshot can make a start faster, never staler: the worst it can do is not be used.
 
-The file is `marshal` data (Python's own fast format for plain values; it is read only from the
-hub's own data directory, never from a network), written to a temporary file and renamed, so a
-reader sees the old snapshot or the new one. The header names the database, so a snapshot of
+The file is a fixed prefix (`PREFIX`), the CRC-32 of the body (4 bytes, big-endian) and the body:
+`marshal` data (Python's own fast format for plain values; it is read only from the hub's own data
+directory, never from a network). A body whose checksum does not match (a changed byte, a torn copy)
+is not used, and any error reading the file (a directory, no permission, a short read) falls back to
+the database with a note. It is written to a temporary file and renamed, so a reader sees the old
+snapshot or the new one. The header names the database, so a snapshot of
 another database is never used. Hub-owned read state is not in it: the read marks are replayed
 from the database after every load.
 """
@@ -22,6 +25,7 @@ import logging
 import marshal
 import os
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,8 +40,9 @@ from datasync.store.items import CommentItem, ContentItem, ConversationItem, Mes
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 3  # 2: comments and messages carry attachments; 3: contents carry platform_type
+FORMAT = 4  # 2: attachments; 3: contents carry platform_type; 4: the CRC-32 prefix
 MAGIC = "imhub-datastore-snapshot"
+PREFIX = b"IMHUBSNAP4\n"
 
 
 def database_name() -> str:
@@ -73,14 +78,24 @@ def _rows_count(rows: Any) -> int:
 
 
 def snapshot_read(path: Path, *, database: str) -> tuple[dict[int, tuple[int, Any]], str]:
-    """{account_id: (revision, rows)} of a usable snapshot at `path` (empty when there is none or it
-    belongs elsewhere), and a note saying which."""
+    """{account_id: (revision, rows)} of a usable snapshot at `path` (empty when there is none, it
+    belongs elsewhere, its checksum fails or it cannot be read), and a note saying which."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         return {}, "no snapshot"
+    except OSError as exc:  # a directory, no permission, an I/O error: read the database instead
+        logger.warning("ignoring an unreadable DataStore snapshot at %s: %s", path, exc)
+        return {}, f"unreadable snapshot ({type(exc).__name__})"
+    if not raw.startswith(PREFIX) or len(raw) < len(PREFIX) + 4:
+        return {}, "snapshot of another format"
+    start = len(PREFIX) + 4
+    body = raw[start:]
+    if zlib.crc32(body) != int.from_bytes(raw[len(PREFIX) : start], "big"):
+        logger.warning("ignoring a DataStore snapshot whose checksum does not match at %s", path)
+        return {}, "snapshot checksum mismatch"
     try:
-        data = marshal.loads(raw)
+        data = marshal.loads(body)
         header, accounts = data
         if header.get("magic") != MAGIC or header.get("format") != FORMAT:
             return {}, "snapshot of another format"
@@ -89,7 +104,7 @@ def snapshot_read(path: Path, *, database: str) -> tuple[dict[int, tuple[int, An
         return {
             int(account_id): (int(revision), rows) for account_id, revision, rows in accounts
         }, "snapshot read"
-    except (ValueError, EOFError, TypeError, KeyError, AttributeError) as exc:
+    except Exception as exc:  # any damage the checksum missed: the database is the truth
         logger.warning("ignoring an unreadable DataStore snapshot at %s: %s", path, exc)
         return {}, "unreadable snapshot"
 
@@ -110,6 +125,7 @@ def snapshot_write(store: DataStore, path: Path, *, database: str) -> tuple[int,
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     with open(temporary, "wb") as handle:
+        handle.write(PREFIX + zlib.crc32(blob).to_bytes(4, "big"))
         handle.write(blob)
         handle.flush()
         os.fsync(handle.fileno())

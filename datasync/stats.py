@@ -166,6 +166,7 @@ def stats_snapshot(*, store: Any, store_ready: bool) -> dict[str, Any]:
                 "status": account.status,
                 "login_status": account.login_status,
                 "runner_status": account.runner_status,
+                "listener_status": account.listener_status,
                 "last_error": account.last_error,
                 "worker": account.worker.worker_id if account.worker else None,
                 "epoch": account.epoch,

@@ -1,13 +1,17 @@
-"""Health endpoint: reports database and channel-layer status."""
+"""Health endpoints: `/healthz` reports each part (database, channel layer, the read model's store,
+disk) and is 503 when any cannot do its job; `/readyz` (for load balancers) is 200 only when this
+process can serve reads: its store is loaded and the database and channel layer answer."""
 
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
 import uuid
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
@@ -43,12 +47,63 @@ async def _check_channel_layer() -> dict[str, object]:
     return {"ok": ok, "backend": type(layer).__name__, "ms": round((time.perf_counter() - started) * 1000, 2)}
 
 
+def _check_store() -> dict[str, object]:
+    """The read model: loaded (with its rows), still loading, or failing to load (with the error)."""
+    from datasync.runtime import runtime
+
+    error = getattr(runtime, "load_error", None)
+    if runtime.ready:
+        return {"ok": True, "state": "loaded", "rows": runtime.loaded_rows}
+    if error:
+        return {"ok": False, "state": "load_failed", "error": str(error)[:300]}
+    return {"ok": True, "state": "loading"}
+
+
+def _check_disk() -> dict[str, object]:
+    """Free space where the hub writes (its var dir: SQLite, snapshot, keys) against IMHUB_MIN_FREE_MB."""
+    path = settings.VAR_DIR
+    try:
+        usage = shutil.disk_usage(path if path.exists() else path.parent)
+    except OSError as exc:
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    free_mb = usage.free // 2**20
+    return {
+        "ok": free_mb >= settings.IMHUB_MIN_FREE_MB,
+        "free_mb": free_mb,
+        "min_free_mb": settings.IMHUB_MIN_FREE_MB,
+    }
+
+
 async def healthz(request: HttpRequest) -> JsonResponse:
-    """`GET /healthz`: 200 when the database and the channel layer answer, else 503."""
+    """`GET /healthz`: every part's state; 200 when all can do their job, else 503."""
     database = await sync_to_async(_check_database, thread_sensitive=False)()
     channel_layer = await _check_channel_layer()
-    ok = bool(database["ok"] and channel_layer["ok"])
+    store = _check_store()
+    disk = _check_disk()
+    ok = bool(database["ok"] and channel_layer["ok"] and store["ok"] and disk["ok"])
     return JsonResponse(
-        {"status": "ok" if ok else "error", "database": database, "channel_layer": channel_layer},
+        {
+            "status": "ok" if ok else "error",
+            "database": database,
+            "channel_layer": channel_layer,
+            "store": store,
+            "disk": disk,
+        },
         status=200 if ok else 503,
     )
+
+
+async def readyz(request: HttpRequest) -> JsonResponse:
+    """`GET /readyz`: 200 when this process can serve reads (store loaded, database and channel layer
+    answering), else 503 with the reasons; a full disk does not stop reads."""
+    store = _check_store()
+    database = await sync_to_async(_check_database, thread_sensitive=False)()
+    channel_layer = await _check_channel_layer()
+    reasons = []
+    if store.get("state") != "loaded":
+        reasons.append(f"store {store.get('state')}")
+    if not database["ok"]:
+        reasons.append("database unavailable")
+    if not channel_layer["ok"]:
+        reasons.append("channel layer unavailable")
+    return JsonResponse({"ready": not reasons, "reasons": reasons}, status=503 if reasons else 200)

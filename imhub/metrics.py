@@ -152,6 +152,14 @@ def _database_metrics() -> Iterable[Metric]:
     for row in Account.objects.values("runner_status").annotate(n=Count("id")).order_by():
         runner.add_metric([row["runner_status"] or "unknown"], row["n"])
     yield runner
+    listener = GaugeMetricFamily(
+        "imhub_accounts_by_listener_status",
+        "Accounts by push listener state (listening, polling, reinstalling; off: not listening).",
+        labels=["status"],
+    )
+    for row in Account.objects.values("listener_status").annotate(n=Count("id")).order_by():
+        listener.add_metric([row["listener_status"] or "off"], row["n"])
+    yield listener
     workers = GaugeMetricFamily("imhub_workers", "Workers by status.", labels=["status"])
     outbox = GaugeMetricFamily(
         "imhub_worker_outbox_depth",

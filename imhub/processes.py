@@ -234,8 +234,9 @@ def hub_start(
     timeout: float = 60.0,
     processes: int = 1,
 ) -> ManagedProcess:
-    """Start a hub (`hub_command`) on 127.0.0.1:`port` and wait until `/healthz` answers 200."""
-    url = f"http://{HOST}:{port}/healthz"
+    """Start a hub (`hub_command`) on 127.0.0.1:`port` and wait until `/readyz` answers 200 (its store
+    loaded, the database and channel layer answering)."""
+    url = f"http://{HOST}:{port}/readyz"
     args = hub_command(port=port, env=env, processes=processes)
     return process_start_ready(
         ManagedProcess(name=name, args=args, env=env, log_path=log_path),

@@ -6,9 +6,13 @@ SQLite (WAL) under `var/`, the in-memory channel layer, one hub process.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from imhub.keys import generated_key, production_key_problems
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -17,10 +21,33 @@ _env_file = BASE_DIR / ".env"
 if _env_file.exists():
     environ.Env.read_env(str(_env_file))
 
-VAR_DIR = Path(env.str("IMHUB_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# `production` refuses to start on a missing, default or short key (imhub/keys.py); `development` (the
+# default, what ./run.sh demo and the tests run) generates missing keys once into $IMHUB_VAR_DIR/keys/.
+IMHUB_ENV = env.str("IMHUB_ENV", default="development")
+if IMHUB_ENV not in ("development", "production"):
+    raise ImproperlyConfigured(f"IMHUB_ENV must be development or production, not {IMHUB_ENV!r}")
 
-SECRET_KEY = env.str("SECRET_KEY", default="imhub-insecure-dev-key-change-me-in-production-0123456789")
+# Everything the hub and the workers write is private to their user: folders 0700, files 0600 (the
+# SQLite file, the snapshot, keys, worker outboxes and storage state).
+os.umask(0o077)
+VAR_DIR = Path(env.str("IMHUB_VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+os.chmod(VAR_DIR, 0o700)
+
+_secret_key = env.str("SECRET_KEY", default="")
+# Key(s) encrypting account storage state at rest (Fernet): a comma-separated list; the first encrypts,
+# every one decrypts (rotation: put the new key first, run `manage.py storage_state_rekey`, drop the old).
+STORAGE_STATE_KEYS = [k.strip() for k in env.str("STORAGE_STATE_KEY", default="").split(",") if k.strip()]
+if IMHUB_ENV == "production":
+    _problems = production_key_problems(secret_key=_secret_key, storage_keys=STORAGE_STATE_KEYS)
+    if _problems:
+        raise ImproperlyConfigured("refusing to start in production: " + "; ".join(_problems))
+    SECRET_KEY = _secret_key
+else:
+    SECRET_KEY = _secret_key or generated_key(VAR_DIR, "secret_key")
+    if not STORAGE_STATE_KEYS:
+        # the generated key encrypts; SECRET_KEY still decrypts what an older version encrypted with it
+        STORAGE_STATE_KEYS = [generated_key(VAR_DIR, "storage_state_key"), SECRET_KEY]
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -34,8 +61,6 @@ SECURE_PROXY_SSL_HEADER = (
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
-# Key for encrypting account storage state at rest (Fernet, derived from this secret).
-STORAGE_STATE_KEY = env.str("STORAGE_STATE_KEY", default=SECRET_KEY)
 
 INSTALLED_APPS = [
     "daphne",
@@ -63,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.throttle.LoginThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -157,7 +183,23 @@ SPECTACULAR_SETTINGS = {
 # Below daphne's own WebSocket message limit (1 MiB by default): a larger frame would be dropped by
 # daphne with a closed connection instead of answered with `master:error frame_too_large`.
 IMHUB_MAX_FRAME_BYTES = env.int("IMHUB_MAX_FRAME_BYTES", default=1_000_000)
+# Plausible times in frames (epoch ms): not older than this many days, not later than this many seconds
+# ahead of now; others are refused with `implausible_time` (seconds sent as ms, year 2100, 0, -1).
+IMHUB_TIME_MAX_AGE_DAYS = env.float("IMHUB_TIME_MAX_AGE_DAYS", default=7300.0)
+IMHUB_TIME_MAX_AHEAD = env.float("IMHUB_TIME_MAX_AHEAD", default=86400.0)
+# /healthz reports the disk under IMHUB_VAR_DIR as failing below this much free space (MB).
+IMHUB_MIN_FREE_MB = env.int("IMHUB_MIN_FREE_MB", default=50)
+# Login throttling (accounts/throttle.py): failures allowed per user name and per source address within
+# the window before that source is locked out for it (429 + Retry-After); proxies whose X-Forwarded-For
+# names the client.
+IMHUB_LOGIN_FAILURES_PER_USER = env.int("IMHUB_LOGIN_FAILURES_PER_USER", default=5)
+IMHUB_LOGIN_FAILURES_PER_ADDRESS = env.int("IMHUB_LOGIN_FAILURES_PER_ADDRESS", default=20)
+IMHUB_LOGIN_LOCKOUT_SECONDS = env.int("IMHUB_LOGIN_LOCKOUT_SECONDS", default=900)
+IMHUB_TRUSTED_PROXIES = env.list("IMHUB_TRUSTED_PROXIES", default=[])
 IMHUB_HEARTBEAT_INTERVAL = env.float("IMHUB_HEARTBEAT_INTERVAL", default=10.0)
+# One live connection per worker token: a second one is refused (close 4409, WARNING, shown in admin);
+# true: the newer connection replaces the live one instead.
+IMHUB_WORKER_CONNECTION_REPLACE = env.bool("IMHUB_WORKER_CONNECTION_REPLACE", default=False)
 IMHUB_REPLY_DEADLINE = env.float("IMHUB_REPLY_DEADLINE", default=300.0)
 IMHUB_EVENT_BUFFER = env.int("IMHUB_EVENT_BUFFER", default=10000)
 IMHUB_LOGIN_SESSION_TTL = env.float("IMHUB_LOGIN_SESSION_TTL", default=300.0)
@@ -188,7 +230,14 @@ PORT = env.int("PORT", default=8000)
 # Chromium to launch ("" : Playwright's own if installed, else the system's) and the Douyin origin.
 IMHUB_WORKER_TOKEN = env.str("IMHUB_WORKER_TOKEN", default="")
 IMHUB_CHROMIUM = env.str("IMHUB_CHROMIUM", default="")
+# Worker side: key of the accounts' storage state kept on the worker's disk (encrypted at rest); empty:
+# generated once into <data dir>/<worker id>/keys/state.key (0600).
+IMHUB_WORKER_STATE_KEY = env.str("IMHUB_WORKER_STATE_KEY", default="")
 IMHUB_DOUYIN_BASE_URL = env.str("IMHUB_DOUYIN_BASE_URL", default="https://creator.douyin.com")
+# Push listening (crawler/listener.py): resident pages per worker (LRU by activity; 0 = poll only), and
+# seconds between the full reconciliation walks of a listening account's chat.
+IMHUB_LISTEN_PAGES = env.int("IMHUB_LISTEN_PAGES", default=50)
+IMHUB_RECONCILE_INTERVAL = env.float("IMHUB_RECONCILE_INTERVAL", default=1800.0)
 
 # Logging: one line per event on the console; level from LOG_LEVEL.
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()

@@ -7,11 +7,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from imhub.dashboard import dashboard_view
-from imhub.health import healthz
+from imhub.health import healthz, readyz
 from imhub.metrics import metrics_view
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
     path("admin/dashboard/", dashboard_view, name="imhub-dashboard"),
     path("admin/", admin.site.urls),

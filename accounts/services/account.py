@@ -183,13 +183,16 @@ def account_record_status(
     last_error: str,
     next_run_at: int | None,
     profile: dict[str, Any] | None,
+    listener_status: str = "",
 ) -> Account:
-    """Store what the holding worker reports about the account (status, error, schedule, profile)."""
+    """Store what the holding worker reports about the account (status, error, schedule, profile,
+    push listener state)."""
     with transaction.atomic():
         account = account_holder_check(worker=worker, account_id=account_id, epoch=epoch)
         if login_status in LOGIN_STATUSES:
             account.login_status = login_status
         account.runner_status = runner_status
+        account.listener_status = listener_status
         if last_error and last_error != account.last_error:
             account.error_count += 1
         account.last_error = last_error

@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.commands import publish_account_event
@@ -95,6 +96,35 @@ def worker_authenticate(*, token: str) -> Worker | None:
     if worker is None or not worker.check_token(token):
         return None
     return worker
+
+
+def worker_connection_holder(*, worker_pk: int) -> str:
+    """The hub channel holding the worker's token now ("" when none)."""
+    return Worker.objects.filter(pk=worker_pk).values_list("connection_id", flat=True).first() or ""
+
+
+def worker_connection_claim(*, worker_pk: int, mine: str, expected: str) -> bool:
+    """Make `mine` the holder if the holder is still `expected` (compare-and-set across processes)."""
+    return bool(Worker.objects.filter(pk=worker_pk, connection_id=expected).update(connection_id=mine))
+
+
+def worker_connection_release(*, worker_pk: int, mine: str) -> None:
+    Worker.objects.filter(pk=worker_pk, connection_id=mine).update(connection_id="")
+
+
+def worker_connection_refused(*, worker_pk: int, source: str) -> None:
+    """Record a refused second connection (shown in admin) and log it at WARNING."""
+    worker = Worker.objects.filter(pk=worker_pk).first()
+    if worker is None:
+        return
+    Worker.objects.filter(pk=worker_pk).update(
+        refused_at=timezone.now(), refused_from=source[:100], refused_count=F("refused_count") + 1
+    )
+    logger.warning(
+        "second connection with the token of worker %s refused (from %s): one live connection per token",
+        worker.worker_id,
+        source,
+    )
 
 
 def worker_connect(

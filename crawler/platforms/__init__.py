@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from datasync.protocol import Comment, Message, Profile, ReplyTarget
+from datasync.protocol import Comment, Message, Notification, Profile, ReplyTarget
 
 logger = logging.getLogger("crawler.platforms")
 
@@ -63,6 +63,9 @@ class CrawlMemory:
     """What an adapter remembers of one account between crawls; subclass it to add more."""
 
     drift: list[DriftNote] = field(default_factory=list)
+    # Kinds a push listener delivers right now: the periodic crawl skips the surfaces that read them
+    # (the runner clears it for the reconciliation walk).
+    pushed_kinds: set[str] = field(default_factory=set)
 
     def forget(self) -> None:
         """Forget what incremental crawls skip (a resync: the next crawl reads everything)."""
@@ -96,6 +99,29 @@ class PlatformAdapter(Protocol):
     ) -> Comment | Message | None:
         """The account's own comment or message in the target's thread with `text` (whitespace
         ignored), created at or after `since` (epoch ms, less the clock slack); None when none is."""
+        ...
+
+
+class ListeningAdapter(PlatformAdapter, Protocol):
+    """An adapter that can also listen to the platform's push (crawler/listener.py)."""
+
+    async def listen_open(
+        self, *, context: Any, emit: Callable[[dict[str, Any]], Awaitable[None]]
+    ) -> tuple[Any, str]:
+        """A resident page with the push hook installed, and where the hook found its source.
+        SurfaceChanged when the page holds nothing to hook (the account keeps polling)."""
+        ...
+
+    def listen_batches(self, event: dict[str, Any], drift: list[DriftNote]) -> list[Batch]:
+        """A pushed `message` event -> the records it carries, by kind."""
+        ...
+
+    def listen_notices(self, event: dict[str, Any], drift: list[DriftNote]) -> list[Notification] | None:
+        """A `notice` event -> the notifications it names (None: unreadable; crawl instead)."""
+        ...
+
+    def comments_read(self, *, context: Any, content_ids: list[str], memory: Any) -> AsyncIterator[Batch]:
+        """The comments of these works only."""
         ...
 
 

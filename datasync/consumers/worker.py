@@ -34,12 +34,15 @@ from datasync.protocol import (
     dump_frame,
     error_frame,
     parse_frame,
+    times_check,
 )
 from datasync.runtime import runtime
 
 logger = logging.getLogger(__name__)
 
 UNAUTHORIZED = 4401
+CONNECTION_TAKEN = 4409  # another live connection holds this worker's token
+PROBE_SECONDS = 2.0  # how long the holder of a token may take to say it is alive
 QUEUE_FRAMES = 16
 
 _Refusal = tuple[str, str, str | None, int | None]  # code, message, ref, account_id
@@ -108,9 +111,63 @@ class WorkerConsumer(AsyncWebsocketConsumer):
             )
             await self.close(code=UNAUTHORIZED)
             return
+        if not await self._connection_claim(worker):
+            client = self.scope.get("client") or ("?", 0)
+            from accounts.services import worker_connection_refused
+
+            await _in_thread(worker_connection_refused)(worker_pk=worker.pk, source=str(client[0]))
+            await self.close(code=CONNECTION_TAKEN)
+            return
         self.session = handlers.WorkerSession(worker=worker)
         stats.stats_socket_opened(worker_id=self.session.worker_id)
         logger.info("worker %s connected", self.session.worker_id)
+
+    async def _connection_claim(self, worker: Any) -> bool:
+        """One live connection per worker token, across hub processes: the token's holder (a channel
+        name in the database) is asked whether it is alive; a holder that answers keeps the token (this
+        connection is refused) unless IMHUB_WORKER_CONNECTION_REPLACE, which closes the holder instead;
+        a holder that does not answer (its process died) is taken over."""
+        from accounts.services import worker_connection_claim, worker_connection_holder
+
+        layer = self.channel_layer
+        for _attempt in range(3):
+            holder = await _in_thread(worker_connection_holder)(worker_pk=worker.pk)
+            taken = holder and holder != self.channel_name and layer is not None
+            if taken and await self._holder_alive(holder):
+                if not settings.IMHUB_WORKER_CONNECTION_REPLACE:
+                    return False
+                logger.warning("worker %s: a new connection replaces the live one", worker.worker_id)
+                await layer.send(holder, {"type": "worker.replaced"})
+            if await _in_thread(worker_connection_claim)(
+                worker_pk=worker.pk, mine=self.channel_name, expected=holder
+            ):
+                return True
+        return False
+
+    async def _holder_alive(self, holder: str) -> bool:
+        layer = self.channel_layer
+        reply = await layer.new_channel()
+        try:
+            await layer.send(holder, {"type": "worker.probe", "reply": reply})
+            await asyncio.wait_for(layer.receive(reply), timeout=PROBE_SECONDS)
+        except TimeoutError:
+            return False
+        except Exception:
+            logger.warning("probing the holder of a worker token failed", exc_info=True)
+            return False
+        return True
+
+    async def worker_probe(self, message: dict[str, Any]) -> None:
+        """Another connection with this token asks whether this one is alive: it is."""
+        with contextlib.suppress(Exception):
+            await self.channel_layer.send(message["reply"], {"type": "worker.probe.ack"})
+
+    async def worker_replaced(self, message: dict[str, Any]) -> None:
+        """A newer connection took this worker's token (IMHUB_WORKER_CONNECTION_REPLACE)."""
+        logger.warning(
+            "worker %s: replaced by a newer connection; closing", getattr(self.session, "worker_id", "?")
+        )
+        await self.close(code=CONNECTION_TAKEN)
 
     async def disconnect(self, code: int) -> None:
         for task in (self._preparer, self._processor):
@@ -123,7 +180,12 @@ class WorkerConsumer(AsyncWebsocketConsumer):
                 await self._publishing
         if self.session is None:
             return
-        from accounts.services import worker_disconnect
+        from accounts.services import worker_connection_release, worker_disconnect
+
+        with contextlib.suppress(Exception):
+            await _in_thread(worker_connection_release)(
+                worker_pk=self.session.worker.pk, mine=self.channel_name
+            )
 
         if self.group is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
@@ -143,6 +205,7 @@ class WorkerConsumer(AsyncWebsocketConsumer):
         raw = text_data if text_data is not None else (bytes_data or b"")
         try:
             frame = parse_frame(raw, max_bytes=settings.IMHUB_MAX_FRAME_BYTES)
+            times_check(frame)
         except ProtocolError as exc:
             stats.stats_frame_received(frame_type=None)
             await self._refuse(exc.code, exc.message, exc.ref)

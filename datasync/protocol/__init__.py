@@ -4,7 +4,7 @@ This package is the only definition of the wire format. The crawler imports it a
 the hub; it imports nothing project-local besides itself (no Django).
 """
 
-from datasync.protocol.codec import dump_frame, error_frame, frame_to_dict, parse_frame
+from datasync.protocol.codec import dump_frame, error_frame, frame_to_dict, parse_frame, times_check
 from datasync.protocol.errors import ErrorCode, ProtocolError
 from datasync.protocol.frames import (
     FRAME_TYPES,
@@ -118,4 +118,5 @@ __all__ = [
     "frame_to_dict",
     "now_ms",
     "parse_frame",
+    "times_check",
 ]

@@ -10,7 +10,7 @@ from pydantic_core import from_json
 
 from datasync.protocol.errors import ErrorCode, ProtocolError
 from datasync.protocol.frames import FRAME_TYPES, BaseFrame, DataSyncFrame, Frame
-from datasync.protocol.limits import MAX_DEPTH, echoed_id, nesting_depth
+from datasync.protocol.limits import MAX_DEPTH, MAX_REF, json_depth_exceeds, time_problem
 from datasync.protocol.records import ENTITY_KINDS, Entities
 
 _FRAME_ADAPTER: TypeAdapter[Any] = TypeAdapter(Frame)
@@ -32,6 +32,33 @@ def _summarise(exc: ValidationError, limit: int = 5, *, offset: int = 0, prefix:
     return "; ".join(parts)
 
 
+def _code_of(exc: ValidationError) -> str:
+    return ErrorCode.INVALID_FRAME
+
+
+# The record fields that hold a time the hub shows and sorts by.
+_TIME_FIELDS = ("created_at", "published_at", "last_message_at")
+
+
+def times_check(frame: BaseFrame) -> None:
+    """The hub's plausibility check of a worker frame's times (the frame's `ts` and every record's
+    time): ProtocolError `implausible_time` naming the first one outside the window
+    (`limits.TIME_WINDOW`, set from settings)."""
+    problem = time_problem(frame.ts)
+    if problem:
+        raise ProtocolError(ErrorCode.IMPLAUSIBLE_TIME, f"ts: {problem}", ref=frame.id)
+    if not isinstance(frame, DataSyncFrame):
+        return
+    entities = frame.payload.entities
+    for kind in ENTITY_KINDS:
+        for index, record in enumerate(getattr(entities, kind)):
+            for name in _TIME_FIELDS:
+                value = getattr(record, name, None)
+                if value is not None and (problem := time_problem(value)):
+                    where = f"payload.entities.{kind}.{index}.{name}"
+                    raise ProtocolError(ErrorCode.IMPLAUSIBLE_TIME, f"{where}: {problem}", ref=frame.id)
+
+
 def parse_frame(raw: str | bytes, *, max_bytes: int | None = None) -> BaseFrame:
     """Decode and validate one frame; raises ProtocolError with a stable code on any problem.
 
@@ -42,9 +69,8 @@ def parse_frame(raw: str | bytes, *, max_bytes: int | None = None) -> BaseFrame:
         raise ProtocolError(
             ErrorCode.FRAME_TOO_LARGE, f"frame of {size} bytes exceeds the limit of {max_bytes}"
         )
-    depth = nesting_depth(raw)
-    if depth > MAX_DEPTH:
-        raise ProtocolError(ErrorCode.TOO_DEEP, f"frame nests {depth} levels; the limit is {MAX_DEPTH}")
+    if json_depth_exceeds(raw):
+        raise ProtocolError(ErrorCode.INVALID_FRAME, f"frame nests deeper than {MAX_DEPTH} levels")
     if size > _CHUNKED_ABOVE_BYTES:
         frame = _sync_frame_parse(raw)
         if frame is not None:
@@ -81,11 +107,11 @@ def _sync_frame_parse(raw: str | bytes) -> BaseFrame | None:
     if not isinstance(entities, dict):
         return None
     lists = {k: entities.pop(k) for k in ENTITY_KINDS if isinstance(entities.get(k), list)}
-    ref = echoed_id(data.get("id"))
+    ref = str(data["id"])[:MAX_REF] if isinstance(data.get("id"), str) else None
     try:
         frame = _FRAME_ADAPTER.validate_python(data, strict=True)
     except ValidationError as exc:
-        raise ProtocolError(ErrorCode.INVALID_FRAME, _summarise(exc), ref=ref) from None
+        raise ProtocolError(_code_of(exc), _summarise(exc), ref=ref) from None
     assert isinstance(frame, DataSyncFrame)
     for kind, records in lists.items():
         adapter, validated = _KIND_ADAPTERS[kind], []
@@ -97,7 +123,7 @@ def _sync_frame_parse(raw: str | bytes) -> BaseFrame | None:
             except ValidationError as exc:
                 where = ("payload", "entities", kind)
                 message = _summarise(exc, offset=start, prefix=where)
-                raise ProtocolError(ErrorCode.INVALID_FRAME, message, ref=ref) from None
+                raise ProtocolError(_code_of(exc), message, ref=ref) from None
         setattr(frame.payload.entities, kind, validated)
     return frame
 
@@ -106,15 +132,16 @@ def _classify(raw: str | bytes, exc: ValidationError) -> ProtocolError:
     """Turn a validation failure into the most specific protocol error."""
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as err:
-        return ProtocolError(ErrorCode.BAD_JSON, f"frame is not valid JSON: {err}")
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:
+        return ProtocolError(ErrorCode.BAD_JSON, f"frame is not valid JSON: {str(err)[:200]}")
     if not isinstance(data, dict):
         return ProtocolError(ErrorCode.INVALID_FRAME, "frame must be a JSON object")
-    ref = echoed_id(data.get("id"))
+    ref = str(data["id"])[:MAX_REF] if isinstance(data.get("id"), str) else None
     frame_type = data.get("type")
     if not isinstance(frame_type, str) or frame_type not in FRAME_TYPES:
-        return ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown frame type {frame_type!r}", ref=ref)
-    return ProtocolError(ErrorCode.INVALID_FRAME, _summarise(exc), ref=ref)
+        shown = repr(frame_type)[:MAX_REF]
+        return ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown frame type {shown}", ref=ref)
+    return ProtocolError(_code_of(exc), _summarise(exc), ref=ref)
 
 
 def dump_frame(frame: BaseFrame) -> str:
@@ -129,7 +156,4 @@ def frame_to_dict(frame: BaseFrame) -> dict[str, Any]:
 def error_frame(code: str, message: str, *, ref: str | None = None) -> BaseFrame:
     from datasync.protocol.frames import ErrorFrame
 
-    return ErrorFrame.build(ref=echoed_id(ref), code=code, message=message[:_MAX_MESSAGE_CHARS])
-
-
-_MAX_MESSAGE_CHARS = 2000
+    return ErrorFrame.build(ref=ref, code=code, message=message)

@@ -10,7 +10,7 @@ class ErrorCode:
     UNKNOWN_TYPE = "unknown_type"
     INVALID_FRAME = "invalid_frame"
     FRAME_TOO_LARGE = "frame_too_large"
-    TOO_DEEP = "too_deep"
+    IMPLAUSIBLE_TIME = "implausible_time"
     NOT_REGISTERED = "not_registered"
     UNEXPECTED_FRAME = "unexpected_frame"
     UNSUPPORTED_VERSION = "unsupported_version"
@@ -31,4 +31,4 @@ class ProtocolError(Exception):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
-        self.ref = ref
+        self.ref = ref[:100] if ref is not None else None  # never echo a huge id back (limits.MAX_REF)

@@ -13,8 +13,17 @@ from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from datasync.protocol import limits
-from datasync.protocol.limits import INT64_MAX, Id, Int64, Name, RequiredId, Text
+from datasync.protocol.limits import (
+    INT64_MAX,
+    MAX_STATS_ACCOUNTS,
+    MAX_STATS_BYTES,
+    MAX_TEXT,
+    ErrorText,
+    Id,
+    Int64,
+    Name,
+    RequiredId,
+)
 from datasync.protocol.records import (
     Comment,
     Deleted,
@@ -32,6 +41,8 @@ AccountLoginStatus = Literal["not_logged_in", "logging_in", "logged_in", "expire
 RunnerStatus = Literal[
     "idle", "starting", "running", "crawling", "backoff", "cooldown", "stopped", "error", "surface_changed"
 ]
+# The account's push listener (crawler/listener.py): "" when the worker does not listen.
+ListenerStatus = Literal["", "listening", "polling", "reinstalling"]
 
 
 def now_ms() -> int:
@@ -85,16 +96,17 @@ class HeartbeatPayload(Record):
     rss_bytes: int = Field(default=0, ge=0, le=INT64_MAX)
     pss_bytes: int = Field(default=0, ge=0, le=INT64_MAX)
     outbox_depth: int = Field(default=0, ge=0, le=INT64_MAX)
-    accounts: dict[Id, dict[str, Any]] = Field(default_factory=dict)
+    accounts: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @field_validator("accounts")
     @classmethod
-    def _stats_size(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        if len(value) > limits.MAX_HEARTBEAT_ACCOUNTS:
-            raise ValueError(f"stats for {len(value)} accounts; the limit is {limits.MAX_HEARTBEAT_ACCOUNTS}")
-        size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
-        if size > limits.MAX_HEARTBEAT_STATS_BYTES:
-            raise ValueError(f"stats of {size} bytes; the limit is {limits.MAX_HEARTBEAT_STATS_BYTES}")
+    def _stats_bounded(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Per-account stats are shown in admin and the API: bounded in count and size."""
+        if len(value) > MAX_STATS_ACCOUNTS:
+            raise ValueError(f"at most {MAX_STATS_ACCOUNTS} accounts in a heartbeat, not {len(value)}")
+        size = len(json.dumps(value, ensure_ascii=False, default=str))
+        if size > MAX_STATS_BYTES:
+            raise ValueError(f"heartbeat stats of {size} bytes exceed {MAX_STATS_BYTES}")
         return value
 
 
@@ -109,9 +121,10 @@ class AccountStatusPayload(Record):
     epoch: int = Field(ge=0, le=INT64_MAX)
     login_status: AccountLoginStatus = "unknown"
     runner_status: RunnerStatus = "idle"
-    last_error: Text = ""
+    last_error: ErrorText = ""
     next_run_at: EpochMs | None = None
     profile: Profile | None = None
+    listener_status: ListenerStatus = ""
 
 
 class AccountStatusFrame(BaseFrame):
@@ -141,7 +154,7 @@ class LoginStatusPayload(Record):
     status: LoginStatusValue
     qr_image: str | None = None
     expires_at: EpochMs | None = None
-    message: Text = ""
+    message: ErrorText = ""
     storage_state: dict[str, Any] | None = None
     profile: Profile | None = None
 
@@ -164,7 +177,7 @@ class ReplyResultPayload(Record):
     status: ReplyResultStatus
     platform_reply_id: Id | None = None
     error_code: Name = ""
-    error_message: Text = ""
+    error_message: ErrorText = ""
     entity: Comment | Message | None = None
 
 
@@ -179,9 +192,9 @@ class ReplyResultFrame(BaseFrame):
 
 class AssignmentAccount(Record):
     id: Int64
-    platform: str
-    platform_user_id: str = ""
-    nickname: str = ""
+    platform: Name
+    platform_user_id: Name = ""
+    nickname: Name = ""
     monitor_interval: float = Field(default=60.0, gt=0)
     storage_state: dict[str, Any] | None = None
 
@@ -238,9 +251,9 @@ class LoginStartFrame(BaseFrame):
 
 class ReplyTarget(Record):
     kind: Literal["comment", "work", "message"]
-    content_id: str | None = None
-    comment_id: str | None = None
-    conversation_id: str | None = None
+    content_id: Id | None = None
+    comment_id: Id | None = None
+    conversation_id: Id | None = None
 
 
 class ReplyRequestPayload(Record):
@@ -252,7 +265,7 @@ class ReplyRequestPayload(Record):
     reply_id: RequiredId
     account_id: Int64
     target: ReplyTarget
-    text: Annotated[Text, Field(min_length=1)]
+    text: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
     attempt: int = Field(default=1, ge=1, le=INT64_MAX)
     first_attempt_at: EpochMs | None = None
     verify_first: bool = False
@@ -288,7 +301,7 @@ class DataSyncAckFrame(BaseFrame):
 class ErrorPayload(Record):
     ref: str | None = None
     code: str
-    message: str = ""
+    message: ErrorText = ""
 
 
 class ErrorFrame(BaseFrame):

@@ -1,67 +1,93 @@
-"""Limits every worker frame is held to (docs/protocol.md, "Limits").
+"""Protocol limits: what any frame may hold, checked while it is parsed (docs/protocol.md "Limits").
 
-A frame over a limit is refused whole with an error frame naming its code; the connection stays open
-and nothing of the frame is applied. The nesting depth is checked on the raw text before any JSON
-decoder runs (a deeply nested frame must not reach a recursive decoder); the other limits are part of
-the frame models (`Annotated` types below), so the strict validation that already refuses a wrong type
-refuses an oversized value the same way.
+Every violation is a `master:error` with code `invalid_frame` (or `frame_too_large`) naming the field;
+the connection stays open and nothing of the frame is applied. The limits keep a frame from crashing
+the parser (nesting depth), the database (integers outside 64 bits) or bloating storage and answers
+(string lengths, heartbeat stats size); an echoed frame id is cut to MAX_REF characters.
 """
 
 from __future__ import annotations
 
-import re
+import time
+from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import Field
 
-# JSON nesting: the deepest legitimate frame (a sync frame's attachment) is 6 levels deep
-MAX_DEPTH = 32
-# 64-bit signed integers (what the database columns hold)
-INT64_MIN = -(2**63)
-INT64_MAX = 2**63 - 1
-# string lengths, in characters, by the kind of field
-MAX_ID_CHARS = 200  # platform ids, frame ids, worker ids, session and reply ids
-MAX_NAME_CHARS = 500  # nicknames, titles, labels, types
-MAX_URL_CHARS = 4096  # avatar, cover, media and page URLs
-MAX_TEXT_CHARS = 20_000  # comment, message, notification text and descriptions
-# a heartbeat's per-account stats, serialised
-MAX_HEARTBEAT_STATS_BYTES = 64 * 1024
-MAX_HEARTBEAT_ACCOUNTS = 1000
-# a refused frame's id is echoed in the error frame's `ref`, cut to this
-MAX_ECHOED_ID_CHARS = 100
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+MAX_DEPTH = 32  # nesting of JSON arrays/objects in one frame (a real frame needs about 8)
+MAX_REF = 100  # characters of a frame id echoed in an error
+MAX_ID = 256  # a platform id (also sec_uid, item ids)
+MAX_NAME = 512  # nicknames, labels, short platform strings
+MAX_URL = 4096
+MAX_TEXT = 20_000  # a comment, a message, a work's description
+MAX_ERROR = 4_000  # an error or status message
+MAX_STATS_BYTES = 262_144  # a heartbeat's per-account stats, as JSON
+MAX_STATS_ACCOUNTS = 2_000
 
 Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
-Id = Annotated[str, Field(max_length=MAX_ID_CHARS)]
-RequiredId = Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS)]
-Name = Annotated[str, Field(max_length=MAX_NAME_CHARS)]
-Url = Annotated[str, Field(max_length=MAX_URL_CHARS)]
-Text = Annotated[str, Field(max_length=MAX_TEXT_CHARS)]
 
-_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_NOT_BRACKETS = re.compile(rb"[^\[\]{}]")
+# Times (epoch ms) must lie in a window around now: not older than TIME_WINDOW["past_ms"], not later
+# than TIME_WINDOW["ahead_ms"] (the hub sets both from IMHUB_TIME_MAX_AGE_DAYS / IMHUB_TIME_MAX_AHEAD at
+# start-up: `time_window_set`). Catches seconds sent as ms and back (year 1970 / 58,900), year 2100, 0, -1.
+TIME_WINDOW = {"past_ms": 20 * 365 * 86_400_000, "ahead_ms": 86_400_000}
+IMPLAUSIBLE_TIME = "implausible time"
 
 
-def nesting_depth(raw: str | bytes) -> int:
-    """The deepest nesting of arrays and objects in `raw` (strings skipped); linear, no recursion.
+def time_window_set(*, max_age_days: float, max_ahead_seconds: float) -> None:
+    TIME_WINDOW["past_ms"] = int(max_age_days * 86_400_000)
+    TIME_WINDOW["ahead_ms"] = int(max_ahead_seconds * 1000)
 
-    Unbalanced text gives the deepest point reached; the decoder reports the syntax error after."""
+
+def _shown(ms: int) -> str:
+    try:
+        return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (OverflowError, OSError, ValueError):
+        return "out of range"
+
+
+def time_problem(value: int) -> str:
+    """Why `value` (epoch ms) is not a plausible time now ("" when it is)."""
+    now = int(time.time() * 1000)
+    if now - TIME_WINDOW["past_ms"] <= value <= now + TIME_WINDOW["ahead_ms"]:
+        return ""
+    return (
+        f"{IMPLAUSIBLE_TIME}: {value} ({_shown(value)}) is not within "
+        f"{TIME_WINDOW['past_ms'] // 86_400_000} days before and "
+        f"{TIME_WINDOW['ahead_ms'] // 1000} s after now (epoch milliseconds expected)"
+    )
+
+
+Count = Annotated[int, Field(ge=0, le=INT64_MAX)]
+Id = Annotated[str, Field(max_length=MAX_ID)]
+RequiredId = Annotated[str, Field(min_length=1, max_length=MAX_ID)]
+Name = Annotated[str, Field(max_length=MAX_NAME)]
+Url = Annotated[str, Field(max_length=MAX_URL)]
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
+ErrorText = Annotated[str, Field(max_length=MAX_ERROR)]
+
+
+def json_depth_exceeds(raw: str | bytes, limit: int = MAX_DEPTH) -> bool:
+    """Whether the JSON text nests arrays/objects deeper than `limit` (strings are skipped; the text
+    need not be valid JSON). One pass, no recursion."""
     data = raw.encode() if isinstance(raw, str) else raw
-    if data.count(b"[") + data.count(b"{") <= MAX_DEPTH:
-        return data.count(b"[") + data.count(b"{")
-    brackets = _NOT_BRACKETS.sub(b"", _STRINGS.sub(b"", data))
-    depth = deepest = 0
-    for byte in brackets:
-        if byte in (0x5B, 0x7B):  # [ {
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return False
+    depth, in_string, escaped = 0, False, False
+    for byte in data:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
             depth += 1
-            if depth > deepest:
-                deepest = depth
-        else:
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):  # ] }
             depth -= 1
-    return deepest
-
-
-def echoed_id(frame_id: object) -> str | None:
-    """A refused frame's id as it may be echoed back: a string, cut to MAX_ECHOED_ID_CHARS."""
-    if not isinstance(frame_id, str):
-        return None
-    return frame_id[:MAX_ECHOED_ID_CHARS]
+    return False

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from datasync.protocol.limits import Id, Int64, Name, RequiredId, Text, Url
 
-EpochMs = Int64
+EpochMs = Int64  # the hub also checks that times are plausible (`codec.times_check`)
 EntityKind = Literal["contents", "comments", "conversations", "messages", "notifications"]
 ENTITY_KINDS: tuple[EntityKind, ...] = ("contents", "comments", "conversations", "messages", "notifications")
 # kind -> the field holding a record's id (unique within the account and kind); a record of the kind is
@@ -88,7 +88,7 @@ class Content(Record):
     content_id: RequiredId
     type: ContentType = "video"
     platform_type: Int64 | None = None
-    title: Name = ""
+    title: Text = ""
     description: Text = ""
     cover_url: Url = ""
     url: Url = ""
@@ -169,11 +169,11 @@ class Entities(Record):
 class Deleted(Record):
     """Ids removed on the platform, by kind (the only way data is ever removed)."""
 
-    contents: list[RequiredId] = Field(default_factory=list)
-    comments: list[RequiredId] = Field(default_factory=list)
-    conversations: list[RequiredId] = Field(default_factory=list)
-    messages: list[RequiredId] = Field(default_factory=list)
-    notifications: list[RequiredId] = Field(default_factory=list)
+    contents: list[Id] = Field(default_factory=list)
+    comments: list[Id] = Field(default_factory=list)
+    conversations: list[Id] = Field(default_factory=list)
+    messages: list[Id] = Field(default_factory=list)
+    notifications: list[Id] = Field(default_factory=list)
 
     def count(self) -> int:
         return sum(len(getattr(self, kind)) for kind in ENTITY_KINDS)

@@ -174,8 +174,35 @@ def test_a_snapshot_is_not_used_when_rows_differ_at_the_same_revision_or_it_is_o
     # when the file is garbled, the load reads the database
     path.write_bytes(b"\x00garbage")
     garbled = _runtime(path, settings)
-    assert garbled.load_report["snapshot"] == "unreadable snapshot"
+    assert garbled.load_report["snapshot"] == "snapshot of another format"
     assert garbled.store.account_totals(a.id)["comments"] == 1
+
+
+@pytest.mark.django_db
+def test_one_changed_byte_or_an_unreadable_path_falls_back_to_the_database(
+    tmp_path: Path, settings: Any
+) -> None:
+    # given a snapshot of an account whose comment text is known
+    path = tmp_path / "datastore.snapshot"
+    a = _account_with_rows("a", ["a1", "a2"], revision=2)
+    _runtime(path, settings).snapshot_save()
+    raw = bytearray(path.read_bytes())
+    text = b"a1"
+    at = raw.index(text, len(snapshot.PREFIX) + 4)
+    # when one byte inside a record changes (the id a1 becomes b1), the checksum catches it
+    raw[at] = ord("b")
+    path.write_bytes(bytes(raw))
+    changed = _runtime(path, settings)
+    assert changed.load_report["snapshot"] == "snapshot checksum mismatch"
+    assert changed.load_report["database_accounts"] == 1
+    assert changed.store.comment_get(account_id=a.id, comment_id="a1")["comment_id"] == "a1"
+    assert changed.store.account_totals(a.id)["comments"] == 2
+    # when the snapshot path is a directory, the load reads the database instead of failing
+    path.unlink()
+    path.mkdir()
+    directory = _runtime(path, settings)
+    assert directory.load_report["snapshot"] == "unreadable snapshot (IsADirectoryError)"
+    assert directory.store.account_totals(a.id)["comments"] == 2
 
 
 @pytest.mark.django_db

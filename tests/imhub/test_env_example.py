@@ -79,7 +79,7 @@ def test_a_copy_of_the_example_is_a_working_set_up(tmp_path: Path) -> None:
         "import json; from django.conf import settings; "
         "print(json.dumps({'engine': settings.DATABASES['default']['ENGINE'], "
         "'snapshot': settings.IMHUB_SNAPSHOT_PATH, 'server': settings.IMHUB_SERVER, "
-        "'storage_key': bool(settings.STORAGE_STATE_KEY), 'lane': settings.IMHUB_READ_LANE}))"
+        "'storage_key': bool(settings.STORAGE_STATE_KEYS), 'lane': settings.IMHUB_READ_LANE}))"
     )
     # when the settings are read
     out = subprocess.run(

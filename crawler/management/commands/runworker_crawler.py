@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import sys
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from crawler.browser import BrowserPool
 from crawler.worker import Worker
 
 
@@ -47,19 +47,31 @@ class Command(BaseCommand):
         parser.add_argument("--max-accounts", type=int, default=20)
         parser.add_argument("--status-interval", type=float, default=5.0)
         parser.add_argument("--max-concurrent-crawls", type=int, default=4)
+        parser.add_argument(
+            "--listen-pages",
+            type=int,
+            default=None,
+            help="resident push-listening pages (default IMHUB_LISTEN_PAGES; 0: poll only)",
+        )
+        parser.add_argument(
+            "--reconcile-interval",
+            type=float,
+            default=None,
+            help="seconds between full chat walks of a listening account (default IMHUB_RECONCILE_INTERVAL)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         token = settings.IMHUB_WORKER_TOKEN
         if not token:
             raise CommandError("set IMHUB_WORKER_TOKEN to the worker's token (manage.py create_worker)")
-        logging.basicConfig(
-            level=settings.LOG_LEVEL,
-            format="%(asctime)s %(levelname)s %(name)s %(message)s",
-            stream=sys.stderr,
-            force=True,
-        )
+        # Django configured logging from settings.LOGGING (console handler with the secret redaction
+        # filter); the command only sets the level, never a handler of its own.
+        logging.getLogger().setLevel(settings.LOG_LEVEL)
         data_dir = Path(options["data_dir"]) / options["worker_id"]
         worker = Worker(
+            pool=BrowserPool(
+                data_dir=data_dir, headless=options["headless"], state_key=settings.IMHUB_WORKER_STATE_KEY
+            ),
             worker_id=options["worker_id"],
             hub_url=options["hub"],
             token=token,
@@ -67,6 +79,12 @@ class Command(BaseCommand):
             headless=options["headless"],
             max_accounts=options["max_accounts"],
             max_concurrent_crawls=options["max_concurrent_crawls"],
+            listen_pages=settings.IMHUB_LISTEN_PAGES
+            if options["listen_pages"] is None
+            else options["listen_pages"],
+            reconcile_interval=settings.IMHUB_RECONCILE_INTERVAL
+            if options["reconcile_interval"] is None
+            else options["reconcile_interval"],
         )
         asyncio.run(self._serve(worker, options["status_interval"]))
 

@@ -17,11 +17,11 @@ from playwright.async_api import BrowserContext
 
 from crawler.errors import LoginUncertain
 from crawler.pagekit import tasks_merged
-from crawler.platforms import Batch, LoginReport, ReplyJob, register_adapter
-from crawler.platforms.douyin import chat, comments, login, replies, works
+from crawler.platforms import Batch, DriftNote, LoginReport, ReplyJob, register_adapter
+from crawler.platforms.douyin import chat, comments, listen, login, replies, works
 from crawler.platforms.douyin import locators as L
 from crawler.platforms.douyin.site import DouyinMemory, Site, login_uncertain_resolve
-from datasync.protocol import Comment, Content, Message, Profile, ReplyTarget
+from datasync.protocol import Comment, Content, Message, Notification, Profile, ReplyTarget
 
 logger = logging.getLogger("crawler.douyin")
 
@@ -60,6 +60,32 @@ class DouyinAdapter:
     ) -> Comment | Message | None:
         return await replies.reply_find(self.site, context=context, target=target, text=text, since=since)
 
+    # ---- push listening (crawler/listener.py) -------------------------------------------------------
+
+    async def listen_open(
+        self, *, context: BrowserContext, emit: Callable[[dict[str, object]], Awaitable[None]]
+    ) -> tuple[object, str]:
+        return await listen.listen_open(self.site, context=context, emit=emit)
+
+    def listen_batches(self, event: dict[str, object], drift: list[DriftNote]) -> list[Batch]:
+        return listen.pushed_batches(event, drift)
+
+    def listen_notices(self, event: dict[str, object], drift: list[DriftNote]) -> list[Notification] | None:
+        return listen.pushed_notices(event, drift)
+
+    async def comments_read(
+        self, *, context: BrowserContext, content_ids: list[str], memory: DouyinMemory
+    ) -> AsyncIterator[Batch]:
+        """The comments of these works only (a comment notice named them), not a crawl."""
+        stand_ins = [Content.model_construct(content_id=cid) for cid in content_ids]
+        try:
+            async for batch, _work in comments.comments_crawl(
+                self.site, context=context, works=stand_ins, drift=memory.drift
+            ):
+                yield batch
+        except LoginUncertain as exc:
+            await login_uncertain_resolve(self.site, context, exc)
+
     async def crawl(self, *, context: BrowserContext, memory: DouyinMemory) -> AsyncIterator[Batch]:
         """The surfaces' batches as they come (`crawl_surfaces`); an answer a logged-out session also
         gets (status 8 on a read) is decided by the login signals: expired, or risk (cool down)."""
@@ -96,6 +122,8 @@ class DouyinAdapter:
                     memory.work_comment_counts[work.content_id] = work.stats.comments
 
         async def chat_part() -> None:
+            if "messages" in memory.pushed_kinds:  # the listener delivers them; reconciliation reads all
+                return
             async for batch in chat.chat_crawl(self.site, context=context, memory=memory):
                 await queue.put(batch)
 

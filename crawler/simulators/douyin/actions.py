@@ -91,6 +91,7 @@ def message_send(state: SimState, world: World, *, conversation_id: str, text: s
     state.log_event(
         "message_send", uid=uid, conversation_id=conversation_id, server_id=message["serverId"], text=text
     )
+    state.push_add(uid, {"kind": "message", "message": message, "conversation": conversation})
     surface = state.surface_of(uid)
     return {"status_code": 0, "status_msg": "", "message": render.message_props(world, message, surface)}
 
@@ -137,6 +138,9 @@ def comment_inject(
         comment["images"] = [{"url": data.image_url(comment["cid"]), "width": 1080, "height": 1440}]
     elif media == "sticker":
         comment["sticker"] = {"id": "3601", "url": data.sticker_url("3601"), "width": 240, "height": 240}
+    feed = state.push_feed(world.owner["uid"])  # a fan's comment: the comment notice count goes up
+    feed.notices += 1
+    state.push_add(world.owner["uid"], {"kind": "notice", "group": "7", "count": feed.notices})
     return {
         "cid": comment["cid"],
         "aweme_id": aweme_id,
@@ -173,6 +177,7 @@ def message_inject(
         from_me=False,
         text=text,
     )
+    state.push_add(world.owner["uid"], {"kind": "message", "message": message, "conversation": conversation})
     return {
         "server_id": message["serverId"],
         "conversation_id": conversation["conversation_id"],

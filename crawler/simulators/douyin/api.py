@@ -8,6 +8,7 @@ risk modes); 2155 rate limited; an empty 200 body for unsigned calls and in `emp
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -289,6 +290,66 @@ def im_message_send(state: SimState, world: World, request: Request) -> Response
     response = json_response(result)
     response.delay = state.faults.for_uid(state.faults.slow_answers, world.owner["uid"]) or 0.0
     return response
+
+
+PUSH_PATH = "/sim-im/v1/push"
+PUSH_WAIT = 20.0  # seconds a push poll is held open when nothing is new
+
+
+def push_event_render(world: World, event: dict[str, Any]) -> dict[str, Any]:
+    if event["kind"] == "message":
+        conversation = event["conversation"]
+        return {
+            "kind": "message",
+            "message": render.store_message(world, event["message"]),
+            "conversation": render.store_conversation(world, conversation),
+            "user": render.store_user(world, conversation["peer_uid"]),
+        }
+    return dict(event)
+
+
+async def im_push(state: SimState, request: Request) -> Response:
+    """`GET /sim-im/v1/push?cursor=<n>` (sim; the real page has a frontier WebSocket): the chat page's
+    long poll. `cursor=-1` answers at once with the store's first fill (newest conversations, their
+    peers, self, the notice count) and the cursor to poll from; otherwise it waits (up to PUSH_WAIT s)
+    for events after `cursor`. `reset: true` when events after it were already dropped."""
+    gate = api_gate(state, request)
+    if not isinstance(gate, World):
+        return gate
+    world = gate
+    uid = world.owner["uid"]
+    feed = state.push_feed(uid)
+    cursor = _int(request.params.get("cursor"), -1, low=-1)
+    if cursor < 0:
+        ordered = sorted(
+            world.conversations.values(),
+            key=lambda c: c["messages"][-1]["created_ms"] if c["messages"] else 0,
+            reverse=True,
+        )[:30]
+        return json_response(
+            {
+                "status_code": 0,
+                "cursor": feed.seq,
+                "conversations": [render.store_conversation(world, c) for c in ordered],
+                "users": {c["peer_uid"]: render.store_user(world, c["peer_uid"]) for c in ordered},
+                "self": render.store_user(world, uid),
+                "notices": {"7": feed.notices},
+            }
+        )
+    if feed.seq <= cursor:
+        try:
+            await asyncio.wait_for(feed.waiter().wait(), timeout=PUSH_WAIT)
+        except TimeoutError:
+            pass
+    events, lost = feed.since(cursor)
+    return json_response(
+        {
+            "status_code": 0,
+            "cursor": feed.seq,
+            "reset": lost,
+            "events": [push_event_render(world, e) for e in events],
+        }
+    )
 
 
 API_ROUTES: dict[tuple[str, str], ApiHandler] = {

@@ -117,7 +117,11 @@ class SimulatorApp:
                 break
         request = Request.from_scope(scope, body)
         try:
-            response = handle(self.state, request)
+            if request.path == api.PUSH_PATH and request.method == "GET":  # a long poll: waits
+                actions.live_tick(self.state)
+                response = await api.im_push(self.state, request)
+            else:
+                response = handle(self.state, request)
         except Exception:
             logger.exception("simulator error on %s %s", request.method, request.path)
             response = json_response({"status_code": 500, "status_msg": "服务器开小差了"}, status=500)

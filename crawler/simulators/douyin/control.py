@@ -112,6 +112,18 @@ def inject_message(state: SimState, request: Request) -> Any:
     )
 
 
+def push_navigate(state: SimState, request: Request) -> Any:
+    """Make the account's open chat pages navigate away (`to`, default the home page), as a page the
+    platform reloads or redirects would: a listener hooked into it must notice and re-install."""
+    body = request.json()
+    uid = state.world(_uid(body) or "").owner["uid"]
+    to = str(body.get("to") or "/creator-micro/home")
+    if not to.startswith("/"):
+        raise SimError(400, "to must be a path on this site")
+    state.push_add(uid, {"kind": "navigate", "to": to})
+    return {"navigate": to}
+
+
 def live_set(state: SimState, request: Request) -> Any:
     rate = request.json().get("rate")
     if not isinstance(rate, int | float):
@@ -230,6 +242,7 @@ ROUTES: list[tuple[str, re.Pattern[str], ControlHandler]] = [
     ("POST", re.compile(r"/__sim__/inject/comment"), inject_comment),
     ("POST", re.compile(r"/__sim__/inject/message"), inject_message),
     ("POST", re.compile(r"/__sim__/live"), live_set),
+    ("POST", re.compile(r"/__sim__/push/navigate"), push_navigate),
     ("POST", re.compile(r"/__sim__/faults/rate-limit"), fault_rate_limit),
     ("POST", re.compile(r"/__sim__/faults/risk"), fault_risk),
     ("POST", re.compile(r"/__sim__/faults/refuse-replies"), fault_refuse_replies),

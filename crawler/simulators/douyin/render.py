@@ -7,6 +7,7 @@ records, `has_more` is 0/1, some counters are strings, `items[i].metrics` are al
 from __future__ import annotations
 
 import base64
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -350,3 +351,58 @@ def short_count(value: int) -> str:
     if value < 10000:
         return str(value)
     return f"{value / 10000:.1f}".rstrip("0").rstrip(".") + "w"
+
+
+# ---- the chat page's IM store (what the real page keeps in `imStore`; see README.md "IM store") -----
+
+
+def store_message(world: World, message: dict[str, Any]) -> dict[str, Any]:
+    """A message as the IM store holds it: `content` a JSON string, `createdAt` epoch ms."""
+    sender = world.users[message["sender"]]
+    conversation_id = message["conversationId"]
+    return {
+        "serverId": message["serverId"],
+        "conversationId": conversation_id,
+        "conversationShortId": str(int(conversation_id.split(":")[-1]) % 10**15 + 7 * 10**18),
+        "type": message["type"],
+        "content": json.dumps({"text": message["text"], "aweType": message["aweType"]}, ensure_ascii=False),
+        "sender": sender["uid"],
+        "secSender": sender["sec_uid"],
+        "isFromMe": message["isFromMe"],
+        "createdAt": message["created_ms"],
+    }
+
+
+def store_conversation(world: World, conversation: dict[str, Any]) -> dict[str, Any]:
+    """A `converSationListOrigin` entry: `id`, `shortId`, participants, `_lastMessage`, `_badgeCount`."""
+    peer = world.users[conversation["peer_uid"]]
+    last = conversation["messages"][-1] if conversation["messages"] else None
+    conversation_id = conversation["conversation_id"]
+    entry: dict[str, Any] = {
+        "id": conversation_id,
+        "shortId": str(int(conversation_id.split(":")[-1]) % 10**15 + 7 * 10**18),
+        "firstPageParticipant": {
+            "participants": [{"uid": peer["uid"], "sec_uid": peer["sec_uid"], "nick_name": peer["nickname"]}]
+        },
+        "_badgeCount": conversation["unread"],
+        "coreInfo": {
+            "lastMessage": {
+                "content": json.dumps({"text": last["text"]}, ensure_ascii=False) if last else "",
+                "createdTime": last["created_ms"] // 1000 if last else 0,
+            }
+        },
+    }
+    entry["_lastMessage"] = store_message(world, last) if last else None
+    return entry
+
+
+def store_user(world: World, uid: str) -> dict[str, Any]:
+    """A `userInfoFromServerMap` entry."""
+    user = world.users[uid]
+    return {
+        "uid": user["uid"],
+        "sec_uid": user["sec_uid"],
+        "nickname": user["nickname"],
+        "unique_id": user.get("unique_id") or "",
+        "avatar_thumb": avatar_thumb(user["avatar"]),
+    }

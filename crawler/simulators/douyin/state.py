@@ -5,6 +5,7 @@ All functions here are synchronous and fast; the ASGI app calls them from its si
 
 from __future__ import annotations
 
+import asyncio
 import random
 import secrets
 import time
@@ -16,6 +17,8 @@ from . import data
 from .data import IdMaker, Sizes, World
 from .signing import secret_for
 from .surface import surface_parse
+
+PUSH_KEEP = 500  # push events kept per account for a poll that comes late
 
 SESSION_COOKIE = "sessionid"
 
@@ -62,6 +65,34 @@ class Faults:
         return table.get(uid, table.get("*"))
 
 
+class PushFeed:
+    """One account's push events in order (`seq` from 1); the last PUSH_KEEP are kept for late polls.
+    `wake` is replaced on every event, so a waiter holds the one of the moment it started waiting."""
+
+    def __init__(self) -> None:
+        self.seq = 0
+        self.events: deque[tuple[int, dict[str, Any]]] = deque(maxlen=PUSH_KEEP)
+        self.notices = 0  # unread comment notices (noticeUnreadCountMap["7"])
+        self._wake: asyncio.Event | None = None
+
+    def add(self, event: dict[str, Any]) -> None:
+        self.seq += 1
+        self.events.append((self.seq, event))
+        if self._wake is not None:
+            self._wake.set()
+            self._wake = None
+
+    def waiter(self) -> asyncio.Event:
+        if self._wake is None:
+            self._wake = asyncio.Event()
+        return self._wake
+
+    def since(self, cursor: int) -> tuple[list[dict[str, Any]], bool]:
+        """Events after `cursor`, and whether some were already dropped (the page must reload)."""
+        lost = bool(self.events) and self.events[0][0] > cursor + 1
+        return [e for seq, e in self.events if seq > cursor], lost
+
+
 class SimState:
     """Everything the simulator knows; one instance per running simulator."""
 
@@ -86,6 +117,19 @@ class SimState:
         self.live_done: dict[str, int] = {}
         self.rate_windows: dict[str, tuple[int, int]] = {}
         self.log: deque[dict[str, Any]] = deque(maxlen=2000)
+        self.push: dict[str, PushFeed] = {}  # per account uid: what the chat page's IM store is pushed
+
+    # -- push (the chat page's IM store) --------------------------------------------------------------
+
+    def push_feed(self, uid: str) -> PushFeed:
+        feed = self.push.get(uid)
+        if feed is None:
+            feed = self.push[uid] = PushFeed()
+        return feed
+
+    def push_add(self, uid: str, event: dict[str, Any]) -> None:
+        """Queue an event for the account's open chat pages (their long poll wakes at once)."""
+        self.push_feed(uid).add(event)
 
     # -- accounts -----------------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ VARIANTS: dict[str, str] = {
     "unknown": "works from a path no adapter knows (/janus/douyin/creator/pc/work/list_next)",
     "empty_works": "the works list is empty while its total counts every work (a silent zero)",
     "empty_comments": "comment lists are empty while their total counts every comment (a silent zero)",
+    "no_im_store": "the chat page's IM entry element carries no imStore (the listener's hook finds no store)",
 }
 QR_VARIANTS = ("qr_alt", "qr_aria", "qr_data_png", "qr_class")
 

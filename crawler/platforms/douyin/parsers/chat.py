@@ -29,8 +29,8 @@ def user_detail_parse(*, body: Any) -> dict[str, Person]:
 
 
 def message_time(props: dict[str, Any]) -> int:
-    """A message's time: `createdAt` (ISO or epoch), else `timestamp`, else `createTime`."""
-    for key in ("createdAt", "timestamp", "createTime"):
+    """A message's time: `createdAt` (ISO or epoch), else `timestamp`, `createTime`, `createdTime`."""
+    for key in ("createdAt", "timestamp", "createTime", "createdTime"):
         if props.get(key) not in (None, ""):
             return epoch_ms(props[key], field=key)
     raise KeyError("createdAt")

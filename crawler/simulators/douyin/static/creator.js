@@ -590,6 +590,69 @@
       });
     });
     loadConvs();
+    imStoreStart(root, function (m, conv) {  // the page's own list follows the store, as the real one does
+      var c = convs.find(function (x) { return x.conversationId === m.conversationId; });
+      if (!c) return;
+      c.lastMessage = { serverId: m.serverId, content: JSON.parse(m.content), createdAt: new Date(m.createdAt).toISOString() };
+      c.updatedAt = c.lastMessage.createdAt;
+      if (!m.isFromMe && open !== c) c.unreadCount = conv._badgeCount;
+      render();
+    });
+  }
+
+  // ---- the IM store (what the real page keeps in MobX: imStore / noticeStore) ---------------------
+  // Reachable from the fiber of [data-e2e="im-entry"] (walk .return to the props holding imStore).
+  // Filled from GET /sim-im/v1/push?cursor=-1, then fed by its long poll: every new message is
+  // spliced into msgListToPush, its conversation and peer updated, the comment notice count set.
+  function imStoreStart(root, onMessage) {
+    var imStore = {
+      converSationListOrigin: [], conversationMap: {}, userInfoFromServerMap: {}, selfInfo: null,
+      msgListToPush: []
+    };
+    var noticeStore = { noticeUnreadCountMap: { "7": 0 } };
+    var entry = h("div", "im-entry-Hy6t5"); entry.setAttribute("data-e2e", "im-entry");
+    entry.style.display = "none";
+    root.appendChild(entry);
+    attachFiber(entry, "ImEntry", has("no_im_store") ? { unread: 0 } : { imStore: imStore, noticeStore: noticeStore }, 2);
+    window.__SIM_IM_STORE__ = imStore;  // (sim) for tests only; the adapter never reads it
+    function conversationPut(c) {
+      var old = imStore.conversationMap[c.id];
+      if (old) { Object.keys(c).forEach(function (k) { old[k] = c[k]; }); c = old; }
+      else { imStore.conversationMap[c.id] = c; }
+      var at = imStore.converSationListOrigin.indexOf(c);
+      if (at >= 0) imStore.converSationListOrigin.splice(at, 1);
+      imStore.converSationListOrigin.unshift(c);
+      return c;
+    }
+    var cursor = -1;
+    function poll() {
+      api("/sim-im/v1/push?cursor=" + cursor).then(function (d) {
+        if (!d || d.status_code !== 0) { setTimeout(poll, 3000); return; }
+        if (cursor < 0) {
+          d.conversations.slice().reverse().forEach(conversationPut);
+          Object.keys(d.users).forEach(function (u) { imStore.userInfoFromServerMap[u] = d.users[u]; });
+          imStore.selfInfo = d.self;
+          noticeStore.noticeUnreadCountMap["7"] = d.notices["7"];
+        }
+        (d.events || []).forEach(function (e) {
+          if (e.kind === "message") {
+            imStore.userInfoFromServerMap[e.user.uid] = e.user;
+            var conv = conversationPut(e.conversation);
+            conv.lastMessage = e.message;
+            imStore.msgListToPush.splice(imStore.msgListToPush.length, 0, e.message);
+            if (imStore.msgListToPush.length > 200) imStore.msgListToPush.splice(0, 100);
+            onMessage(e.message, conv);
+          } else if (e.kind === "notice") {
+            noticeStore.noticeUnreadCountMap[e.group] = e.count;
+          } else if (e.kind === "navigate") {
+            location.href = e.to;
+          }
+        });
+        cursor = d.cursor;
+        setTimeout(poll, 0);
+      });
+    }
+    poll();
   }
 
   msToken(); // the real SDK sets msToken as soon as a page loads

@@ -49,7 +49,7 @@ export class AccountsColumn {
   statusEvent(data) {
     const account = this.accounts.get(data.id);
     if (!account) return;
-    for (const field of ["nickname", "avatar_url", "platform_user_id", "status", "login_status", "runner_status", "last_error"]) {
+    for (const field of ["nickname", "avatar_url", "platform_user_id", "status", "login_status", "runner_status", "listener_status", "last_error"]) {
       if (field in data) account[field] = data[field];
     }
     this.renderOne(account);
@@ -76,11 +76,12 @@ export class AccountsColumn {
     const runnerTrouble = TROUBLE_RUNNER.has(account.runner_status) || Boolean(account.last_error);
     const status = [t(`login.${account.login_status}`)];
     if (account.runner_status) status.push(t(`runner.${account.runner_status}`));
+    if (account.listener_status) status.push(t(`listener.${account.listener_status}`));
     const unread = account.unread || { comments: 0, messages: 0 };
     const badge = (kind, n, label) =>
       h("span", { class: `badge ${kind}${n ? "" : " zero"}`, title: label, "aria-label": `${label}: ${n}`, dataset: { kind, count: n } },
         h("span", { class: "badge-kind", text: kind === "comments" ? "💬" : "✉️" }), String(n));
-    const signature = JSON.stringify([account.nickname, account.avatar_url, account.login_status, account.runner_status, account.last_error, unread.comments, unread.messages, account.id === this.selected]);
+    const signature = JSON.stringify([account.nickname, account.avatar_url, account.login_status, account.runner_status, account.listener_status, account.last_error, unread.comments, unread.messages, account.id === this.selected]);
     const li = h(
       "li",
       {
@@ -100,7 +101,7 @@ export class AccountsColumn {
         h("div", {
           class: `status${loginTrouble || runnerTrouble ? " bad" : ""}`,
           title: account.last_error || status.join(" · "),
-          dataset: { login: account.login_status, runner: account.runner_status || "" },
+          dataset: { login: account.login_status, runner: account.runner_status || "", listener: account.listener_status || "" },
           text: `${loginTrouble || runnerTrouble ? "⚠ " : ""}${status.join(" · ")}`,
         }),
       ),

@@ -1,0 +1,193 @@
+"""End-to-end push listening (crawler/listener.py) with the real hub, worker, Chromium and simulator.
+
+One stack for the module: account `live` is served the default surface (the chat page holds the IM
+store the listener hooks), account `nostore` the `no_im_store` variant (no store: drift alarm, polling).
+Crawls are 10 minutes apart, so anything that arrives within a test came by push, not by a crawl: each
+test checks it against the account's `next_run_at`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+from websockets.sync.client import ClientConnection, connect
+
+from tests.crawler.support import Stack, crawler_stack, im_ids, im_walk, truth_ids, wait_synced
+from tests.support.processes import wait_until
+
+pytestmark = pytest.mark.e2e
+
+SIZES = ("--works", "4", "--comments", "30", "--conversations", "4", "--messages", "20")
+INTERVAL = 600.0  # s between crawls: nothing in these tests waits for one
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    workdir = tmp_path_factory.mktemp("listener")
+    with crawler_stack(
+        workdir, kinds=["session", "session"], sim_args=SIZES, interval=INTERVAL, start=False
+    ) as s:
+        s.sim.control("POST", "surface", {"surface": "no_im_store", "uid": s.uids[1]})
+        s.worker_start()
+        for account_id, uid in zip(s.account_ids, s.uids, strict=True):
+            wait_synced(s, account_id, uid, timeout=240)
+        yield s
+
+
+def manage(stack: Stack, account_id: int) -> dict[str, Any]:
+    status, data = stack.api("GET", f"/api/manage/accounts/{account_id}/")
+    assert status == 200, data
+    return data
+
+
+def listening(stack: Stack, account_id: int) -> bool:
+    return manage(stack, account_id)["listener_status"] == "listening"
+
+
+def next_crawl(stack: Stack, account_id: int) -> float:
+    value = manage(stack, account_id)["next_run_at"]
+    assert value, "the account has no next crawl scheduled"
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def agent_socket(stack: Stack) -> ClientConnection:
+    socket = connect(
+        f"{stack.hub.ws_url}/ws/im/",
+        additional_headers={"Authorization": f"Token {stack.api_token}"},
+        open_timeout=10,
+    )
+    assert json.loads(socket.recv(timeout=15))["type"] == "ready"
+    return socket
+
+
+def wait_event(socket: Any, account_id: int, kind: str, record_id: str, *, timeout: float) -> None:
+    """Read the agent socket until the new_item of `kind`/`record_id` comes (AssertionError otherwise)."""
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            event = json.loads(socket.recv(timeout=left))
+        except TimeoutError:
+            break
+        if event.get("type") == "new_item" and event.get("account_id") == account_id:
+            record = event["data"]["record"]
+            if event["data"]["kind"] == kind and record_id in (
+                record.get("message_id"),
+                record.get("comment_id"),
+            ):
+                return
+    raise AssertionError(f"no new_item for {kind} {record_id} on the agent socket within {timeout}s")
+
+
+def test_a_dm_reaches_the_agent_socket_by_push_without_a_crawl(stack: Stack) -> None:
+    account_id, uid = stack.account_ids[0], stack.uids[0]
+    wait_until(lambda: listening(stack, account_id), timeout=120, what="the listener to be listening")
+    crawl_at = next_crawl(stack, account_id)
+    with agent_socket(stack) as socket:
+        # when a fan writes a DM, in a known conversation and (maybe) a new one
+        dm = stack.sim.control("POST", "inject/message", {"uid": uid, "text": "在吗 push-1"})
+        # then the agent's socket gets it, long before the next crawl
+        wait_event(socket, account_id, "message", dm["server_id"], timeout=90)
+        assert time.time() < crawl_at
+    # and the IM API has it with its text, in its conversation
+    messages = im_walk(
+        stack, f"/api/im/messages/?account_id={account_id}&conversation_id={dm['conversation_id']}"
+    )
+    pushed = next(m for m in messages if m["message_id"] == dm["server_id"])
+    assert (pushed["text"], pushed["direction"]) == ("在吗 push-1", "in")
+    conversations = {
+        c["conversation_id"] for c in im_walk(stack, f"/api/im/conversations/?account_id={account_id}")
+    }
+    assert dm["conversation_id"] in conversations
+
+
+def test_a_comment_notice_reads_that_works_comments_at_once(stack: Stack) -> None:
+    account_id, uid = stack.account_ids[0], stack.uids[0]
+    wait_until(lambda: listening(stack, account_id), timeout=120, what="the listener to be listening")
+    crawl_at = next_crawl(stack, account_id)
+    work = stack.sim.control("GET", f"accounts/{uid}/truth")["contents"][-1]
+    with agent_socket(stack) as socket:
+        # when a fan comments on a work
+        comment = stack.sim.control(
+            "POST", "inject/comment", {"uid": uid, "aweme_id": work, "text": "好看 push"}
+        )
+        # then the notice makes the worker read that work's comments now, not at the next crawl
+        wait_event(socket, account_id, "comment", comment["cid"], timeout=120)
+        assert time.time() < crawl_at
+
+
+def test_a_listener_page_that_navigates_away_is_reinstalled(stack: Stack) -> None:
+    account_id, uid = stack.account_ids[0], stack.uids[0]
+    wait_until(lambda: listening(stack, account_id), timeout=120, what="the listener to be listening")
+    crawl_at = next_crawl(stack, account_id)
+    log_before = stack.worker.log_tail(100000).count("listener lost") if stack.worker else 0
+    # when the platform navigates the listening page away (the hook is gone with it)
+    stack.sim.control("POST", "push/navigate", {"uid": uid})
+    assert stack.worker is not None
+    wait_until(
+        lambda: (
+            stack.worker is not None and stack.worker.log_tail(100000).count("listener lost") > log_before
+        ),
+        timeout=60,
+        what="the worker to notice the lost listener",
+    )
+    wait_until(lambda: listening(stack, account_id), timeout=120, what="the listener to be re-installed")
+    # then a DM after it still comes by push
+    with agent_socket(stack) as socket:
+        dm = stack.sim.control("POST", "inject/message", {"uid": uid, "text": "还在吗 push-2"})
+        wait_event(socket, account_id, "message", dm["server_id"], timeout=90)
+        assert time.time() < crawl_at
+
+
+def test_no_store_raises_a_drift_alarm_and_the_account_keeps_polling(stack: Stack) -> None:
+    account_id, uid = stack.account_ids[1], stack.uids[1]
+    # given the chat page holds no IM store: the account is polling, with the drift note and its sample
+    wait_until(lambda: manage(stack, account_id)["listener_status"] == "polling", timeout=120, what="polling")
+    account = manage(stack, account_id)
+    assert account["runner_status"] == "surface_changed"
+    assert "listener.im_store" in account["last_error"] and "sample: surface/" in account["last_error"]
+    assert account["login_status"] == "logged_in"
+    # and /metrics counts it by listener state
+    with urllib.request.urlopen(f"{stack.hub.url}/metrics", timeout=10) as answer:
+        metrics = answer.read().decode()
+    assert 'imhub_accounts_by_listener_status{status="polling"} 1.0' in metrics
+    assert 'imhub_accounts_by_listener_status{status="listening"} 1.0' in metrics
+    # when a fan writes a DM, it comes with the next crawl (asked for here by a resync)
+    dm = stack.sim.control("POST", "inject/message", {"uid": uid, "text": "轮询 poll-1"})
+    status, answer = stack.api("POST", f"/api/manage/accounts/{account_id}/resync/")
+    assert status == 202, answer
+    wait_until(
+        lambda: dm["server_id"] in im_ids(stack, account_id)["messages"], timeout=180, what="the polled DM"
+    )
+
+
+def test_nothing_is_duplicated_across_push_and_reconciliation(stack: Stack) -> None:
+    account_id, uid = stack.account_ids[0], stack.uids[0]
+    wait_until(lambda: listening(stack, account_id), timeout=120, what="the listener to be listening")
+    # given DMs that came by push
+    with agent_socket(stack) as socket:
+        dms = [
+            stack.sim.control("POST", "inject/message", {"uid": uid, "text": f"重复? {n}"}) for n in range(3)
+        ]
+        for dm in dms:
+            wait_event(socket, account_id, "message", dm["server_id"], timeout=90)
+    # when a full reconciliation walk reads every conversation again (a resync asks for one now)
+    status, answer = stack.api("POST", f"/api/manage/accounts/{account_id}/resync/")
+    assert status == 202, answer
+
+    def settled() -> bool:
+        account = manage(stack, account_id)
+        return account["runner_status"] in ("idle", "surface_changed") and im_ids(
+            stack, account_id
+        ) == truth_ids(stack, uid)
+
+    wait_until(settled, timeout=240, what="the walk to finish and match the ground truth")
+    # then every message is in the API exactly once
+    ids = im_ids(stack, account_id)["messages"]
+    assert len(ids) == len(set(ids))
+    assert ids == truth_ids(stack, uid)["messages"]
