@@ -35,23 +35,30 @@ TOO_MANY_FAILURES = 4429  # the source is locked out after failed logins (accoun
 
 
 def _same_origin(scope: dict[str, Any]) -> bool:
-    """True unless a browser says the page comes from a host this hub does not serve.
+    """True unless a browser says the page comes from an origin this hub does not serve.
 
     Browsers always send Origin on WebSockets; non-browser clients usually send none and cannot
-    carry a victim's cookie anyway, so a missing Origin is accepted.
+    carry a victim's cookie anyway, so a missing Origin is accepted. A sent Origin must match exactly,
+    scheme, host and port: its host:port is the request's Host (nginx passes `$http_host`) and its scheme
+    the connection's (wss, or X-Forwarded-Proto https from the proxy, means https), or it is one of CSRF_TRUSTED_ORIGINS as written. A host name alone (ALLOWED_HOSTS)
+    is not enough: another port on the same host is another origin.
     """
     from django.conf import settings
-    from django.http.request import split_domain_port, validate_host
 
     headers = dict(scope.get("headers") or ())
-    origin = headers.get(b"origin", b"").decode("latin-1")
+    origin = headers.get(b"origin", b"").decode("latin-1").strip()
     if not origin:
         return True
-    origin_host = urlparse(origin).netloc
-    if origin_host and origin_host == headers.get(b"host", b"").decode("latin-1"):
+    parsed = urlparse(origin)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.path not in ("", "/"):
+        return False
+    host = headers.get(b"host", b"").decode("latin-1")
+    forwarded = headers.get(b"x-forwarded-proto", b"").decode("latin-1").split(",")[0].strip().lower()
+    secure = scope.get("scheme") == "wss" or forwarded in ("https", "wss")
+    if parsed.netloc.lower() == host.lower() and parsed.scheme == ("https" if secure else "http"):
         return True
-    domain, _ = split_domain_port(origin_host)
-    return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
+    trusted = {o.rstrip("/").lower() for o in getattr(settings, "CSRF_TRUSTED_ORIGINS", [])}
+    return f"{parsed.scheme}://{parsed.netloc}".lower() in trusted
 
 
 class InboxConsumer(AsyncJsonWebsocketConsumer):

@@ -22,6 +22,7 @@ from datasync.protocol.limits import (
     Id,
     Int64,
     Name,
+    QrImage,
     RequiredId,
 )
 from datasync.protocol.records import (
@@ -152,7 +153,7 @@ class LoginStatusPayload(Record):
     session_id: RequiredId
     account_id: Int64
     status: LoginStatusValue
-    qr_image: str | None = None
+    qr_image: QrImage | None = None
     expires_at: EpochMs | None = None
     message: ErrorText = ""
     storage_state: dict[str, Any] | None = None

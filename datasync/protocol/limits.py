@@ -12,7 +12,7 @@ import time
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 MAX_DEPTH = 32  # nesting of JSON arrays/objects in one frame (a real frame needs about 8)
@@ -62,7 +62,37 @@ Count = Annotated[int, Field(ge=0, le=INT64_MAX)]
 Id = Annotated[str, Field(max_length=MAX_ID)]
 RequiredId = Annotated[str, Field(min_length=1, max_length=MAX_ID)]
 Name = Annotated[str, Field(max_length=MAX_NAME)]
-Url = Annotated[str, Field(max_length=MAX_URL)]
+MAX_QR_IMAGE = 1_048_576  # a login QR code as a data: URL
+_URL_SCHEMES = ("http://", "https://")
+_QR_DATA_PREFIXES = tuple(f"data:image/{kind};base64," for kind in ("png", "jpeg", "gif", "webp"))
+
+
+def _web_url(value: str) -> str:
+    """`value` if it is an http(s) URL with a host, else "": a `javascript:`, `data:` or other URL the
+    inbox could be made to load or follow is never stored. A protocol-relative `//host/...` (the
+    platform's CDN lists use them) becomes https. No whitespace or control characters anywhere (browsers
+    strip them, which turns " javascript:" into a script URL)."""
+    if value.startswith("//"):
+        value = "https:" + value
+    if any(ch <= " " or ch == "\x7f" for ch in value):
+        return ""
+    lowered = value.lower()
+    if not lowered.startswith(_URL_SCHEMES) or len(lowered.split("://", 1)[1].split("/", 1)[0]) == 0:
+        return ""
+    return value
+
+
+def _qr_image(value: str) -> str:
+    """A login QR image: a base64 image data: URL or an http(s) URL, else ""."""
+    if value.lower().startswith(_QR_DATA_PREFIXES):
+        return value
+    return _web_url(value)
+
+
+# URLs: over MAX_URL is refused; a scheme other than http(s) is dropped (stored as ""), not refused, so
+# one fan's odd avatar never holds back the DMs of the frame that carries it
+Url = Annotated[str, Field(max_length=MAX_URL), AfterValidator(_web_url)]
+QrImage = Annotated[str, Field(max_length=MAX_QR_IMAGE), AfterValidator(_qr_image)]
 Text = Annotated[str, Field(max_length=MAX_TEXT)]
 ErrorText = Annotated[str, Field(max_length=MAX_ERROR)]
 

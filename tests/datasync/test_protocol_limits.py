@@ -238,3 +238,44 @@ async def test_a_future_dated_item_never_reaches_the_store(held: Held) -> None:
     )
     assert await _entities(held.account.id) == 0
     await comm.disconnect()
+
+
+# ---- URL schemes (issue 25 #6): only http(s) URLs are kept; others are dropped, the frame applies ----
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("https://p3.douyinpic.com/a.jpg", "https://p3.douyinpic.com/a.jpg"),
+        ("HTTP://p3.douyinpic.com/a.jpg", "HTTP://p3.douyinpic.com/a.jpg"),
+        ("//p3.douyinpic.com/a.jpg", "https://p3.douyinpic.com/a.jpg"),
+        ("javascript:alert(1)", ""),
+        ("JavaScript:alert(1)", ""),
+        (" javascript:alert(1)", ""),
+        ("java\tscript:alert(1)", ""),
+        ("data:text/html,<script>alert(1)</script>", ""),
+        ("vbscript:x", ""),
+        ("https://", ""),
+        ("", ""),
+    ],
+)
+def test_only_http_urls_are_kept_in_records_and_profiles(url: str, kept: str) -> None:
+    from datasync.protocol.records import Attachment, Person, Profile
+
+    assert Person.model_validate({"id": "u", "avatar_url": url}, strict=True).avatar_url == kept
+    assert Attachment.model_validate({"type": "image", "url": url, "thumb_url": url}, strict=True).url == kept
+    assert Profile.model_validate({"avatar_url": url}, strict=True).avatar_url == kept
+
+
+def test_a_login_qr_image_is_an_image_data_url_or_http() -> None:
+    from datasync.protocol.frames import LoginStatusPayload
+
+    def qr(value: str) -> str | None:
+        return LoginStatusPayload.model_validate(
+            {"session_id": "s", "account_id": 1, "status": "qrcode_ready", "qr_image": value}, strict=True
+        ).qr_image
+
+    assert qr("data:image/png;base64,iVBORw0KGgo=") == "data:image/png;base64,iVBORw0KGgo="
+    assert qr("https://p3.douyinpic.com/qr.png") == "https://p3.douyinpic.com/qr.png"
+    assert qr("javascript:alert(1)") == ""
+    assert qr("data:text/html;base64,PHNjcmlwdD4=") == ""

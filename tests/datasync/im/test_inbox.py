@@ -179,6 +179,41 @@ async def test_session_from_a_foreign_origin_is_refused_with_4403(world: dict[st
     await own.disconnect()
 
 
+@pytest.mark.parametrize(
+    "origin",
+    [b"http://localhost:9999", b"https://localhost:8000", b"http://localhost:8000.evil.example", b"null"],
+)
+async def test_an_origin_must_match_scheme_host_and_port_exactly(
+    world: dict[str, Any], origin: bytes
+) -> None:
+    # given the agent's session on the hub at localhost:8000
+    cookie = await database_sync_to_async(_session_cookie)(world["agent"])
+    headers = [(b"cookie", f"sessionid={cookie}".encode()), (b"host", b"localhost:8000")]
+    # when a page of another port (or scheme, or a look-alike host) opens the socket
+    other = WebsocketCommunicator(application, "/ws/im/", headers=[*headers, (b"origin", origin)])
+    await other.connect(timeout=10)
+    # then it is refused, though the host name is allowed
+    assert await other.receive_output(timeout=10) == {"type": "websocket.close", "code": 4403}
+
+
+async def test_a_trusted_origin_is_accepted_exactly(world: dict[str, Any], settings: Any) -> None:
+    # given a hub behind a proxy whose public origin is listed in CSRF_TRUSTED_ORIGINS
+    settings.CSRF_TRUSTED_ORIGINS = ["https://hub.example:8443"]
+    cookie = await database_sync_to_async(_session_cookie)(world["agent"])
+    headers = [(b"cookie", f"sessionid={cookie}".encode()), (b"host", b"127.0.0.1:8000")]
+    listed = WebsocketCommunicator(
+        application, "/ws/im/", headers=[*headers, (b"origin", b"https://hub.example:8443")]
+    )
+    await listed.connect(timeout=10)
+    assert (await listed.receive_json_from(timeout=10))["type"] == "ready"
+    await listed.disconnect()
+    other_port = WebsocketCommunicator(
+        application, "/ws/im/", headers=[*headers, (b"origin", b"https://hub.example:9443")]
+    )
+    await other_port.connect(timeout=10)
+    assert await other_port.receive_output(timeout=10) == {"type": "websocket.close", "code": 4403}
+
+
 async def test_account_status_reaches_agents_of_the_account(world: dict[str, Any]) -> None:
     # given
     comm = await _connect(world["token"])
