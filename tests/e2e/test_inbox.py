@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from crawler.browser_path import chromium_executable, chromium_launch_args
+from crawler.simulators.douyin import data as douyin_data
 from tests.crawler.support import Stack, crawler_stack, wait_synced
 from tests.support.processes import wait_until
 
@@ -370,6 +371,37 @@ def test_an_injected_dm_appears_without_a_reload(inbox: Inbox) -> None:
             .dataset.count) === {before + 1}"""
     )
     assert page.evaluate("window.__sameDocument") is True
+    page.context.close()
+
+
+def test_an_image_comment_shows_its_thumbnail_and_emoji_codes_are_drawn(inbox: Inbox) -> None:
+    # given alice's inbox open
+    page = inbox.login("alice")
+    # when a fan posts an image comment and a comment with Douyin emoji codes
+    image = inbox.stack.sim.control("POST", "inject/comment", {"uid": inbox.red_uid, "media": "image"})
+    emoji = inbox.stack.sim.control(
+        "POST", "inject/comment", {"uid": inbox.red_uid, "text": "[赞][赞] 好看[未知码] inbox-e2e-emoji"}
+    )
+    # then opening the image comment shows the platform's image as a thumbnail (http(s) only)
+    row = _row(page, f"comment:{image['cid']}")
+    row.wait_for(timeout=60_000)
+    row.click()
+    thumb = page.wait_for_selector(
+        f'#thread [data-key="comment:{image["cid"]}"] img.attachment.image', timeout=30_000
+    )
+    rows = inbox.api(f"/api/im/unified-messages/?account_id={inbox.red}&types=comments&limit=100")["results"]
+    [record] = [r["record"] for r in rows if r["record"].get("comment_id") == image["cid"]]
+    [part] = record["attachments"]
+    assert (part["type"], part["url"]) == ("image", douyin_data.image_url(image["cid"])), part
+    assert thumb.get_attribute("src") == part["thumb_url"], part
+    # and the emoji codes it knows are drawn as emoji; an unknown one stays as written
+    row = _row(page, f"comment:{emoji['cid']}")
+    row.wait_for(timeout=60_000)
+    row.click()
+    text = page.wait_for_selector(
+        f'#thread [data-key="comment:{emoji["cid"]}"] .comment-text', timeout=30_000
+    )
+    assert text.text_content() == "👍👍 好看[未知码] inbox-e2e-emoji"
     page.context.close()
 
 
