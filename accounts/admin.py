@@ -31,7 +31,7 @@ from accounts.admin_actions import (
 )
 from accounts.admin_login import account_login_status_view, account_login_view
 from accounts.badges import badge
-from accounts.models import Account, LoginSession, Worker
+from accounts.models import Account, LoginFailure, LoginSession, Worker
 
 _HAS_SYNC_STATE = any(f.name == "sync_state" for f in Account._meta.get_fields())
 
@@ -302,3 +302,19 @@ class LoginSessionAdmin(admin.ModelAdmin):
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj: LoginSession) -> SafeString:
         return badge("session", obj.status)
+
+
+@admin.register(LoginFailure)
+class LoginFailureAdmin(admin.ModelAdmin):
+    """Failed logins with their source address (read-only): what the lockout counts."""
+
+    list_display = ["at", "via", "username", "address"]
+    list_filter = ["via"]
+    search_fields = ["username", "address"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

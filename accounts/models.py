@@ -208,3 +208,19 @@ class LoginSession(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in LOGIN_FINAL_STATUSES
+
+
+class LoginFailure(models.Model):
+    """A failed login (form, API token or agent socket) with its source: the lockout counts these
+    (accounts/throttle.py); rows older than twice the lockout window are removed."""
+
+    username = models.CharField(max_length=150, blank=True, default="", db_index=True)
+    address = models.CharField(max_length=64, db_index=True)
+    via = models.CharField(max_length=16)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["address", "at"], name="loginfailure_addr_at")]
+
+    def __str__(self) -> str:
+        return f"{self.via} {self.username or '-'} from {self.address} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -22,7 +22,7 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 FANOUT_GROUP = "datasync.fanout"
 MESSAGE_TYPE = "datasync.fanout"
 PROCESS_ID = uuid.uuid4().hex
-KINDS = ("sync", "read_mark", "reply_status", "account_status")
+KINDS = ("sync", "read_mark", "reply_status", "account_status", "auth_revoked")
 
 
 def fanout_message(*, kind: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.throttle.LoginThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -188,6 +189,13 @@ IMHUB_TIME_MAX_AGE_DAYS = env.float("IMHUB_TIME_MAX_AGE_DAYS", default=7300.0)
 IMHUB_TIME_MAX_AHEAD = env.float("IMHUB_TIME_MAX_AHEAD", default=86400.0)
 # /healthz reports the disk under IMHUB_VAR_DIR as failing below this much free space (MB).
 IMHUB_MIN_FREE_MB = env.int("IMHUB_MIN_FREE_MB", default=50)
+# Login throttling (accounts/throttle.py): failures allowed per user name and per source address within
+# the window before that source is locked out for it (429 + Retry-After); proxies whose X-Forwarded-For
+# names the client.
+IMHUB_LOGIN_FAILURES_PER_USER = env.int("IMHUB_LOGIN_FAILURES_PER_USER", default=5)
+IMHUB_LOGIN_FAILURES_PER_ADDRESS = env.int("IMHUB_LOGIN_FAILURES_PER_ADDRESS", default=20)
+IMHUB_LOGIN_LOCKOUT_SECONDS = env.int("IMHUB_LOGIN_LOCKOUT_SECONDS", default=900)
+IMHUB_TRUSTED_PROXIES = env.list("IMHUB_TRUSTED_PROXIES", default=[])
 IMHUB_HEARTBEAT_INTERVAL = env.float("IMHUB_HEARTBEAT_INTERVAL", default=10.0)
 # One live connection per worker token: a second one is refused (close 4409, WARNING, shown in admin);
 # true: the newer connection replaces the live one instead.

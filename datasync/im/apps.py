@@ -15,3 +15,7 @@ class ImConfig(AppConfig):
         # the IM API's caches of users, sessions and account rows follow model changes in this process
         visibility_connect_signals()
         auth_connect_signals()
+        from datasync.im.revocation import revocation_connect_signals
+
+        # revocations close open sockets and drop the caches in every hub process
+        revocation_connect_signals()

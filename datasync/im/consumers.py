@@ -21,14 +21,17 @@ from urllib.parse import parse_qs, urlparse
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from datasync.im.api.auth import credentials_user
+from datasync.im import revocation
+from datasync.im.api.auth import credentials_user, run_blocking
 from datasync.im.api.visibility import visible_account_ids_async
 from datasync.im.events import AgentEvent, event_buffer, loop_subscriber
 
 logger = logging.getLogger(__name__)
 
-UNAUTHORIZED = 4401
+UNAUTHORIZED = 4401  # no (longer a) valid credential: also after a revocation
 FORBIDDEN_ORIGIN = 4403
+ACCESS_CHANGED = 4403  # the user's visible accounts changed (a team membership removed): reconnect
+TOO_MANY_FAILURES = 4429  # the source is locked out after failed logins (accounts/throttle.py)
 
 
 def _same_origin(scope: dict[str, Any]) -> bool:
@@ -55,17 +58,29 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
     """One agent's live event stream."""
 
     user: Any = None
+    credentials: dict[bytes, bytes] | None = None
     visible: frozenset[int] | None = None
     queue: asyncio.Queue[AgentEvent] | None = None
     subscriber: Any = None
     pump: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
+        from accounts.throttle import client_address, locked_for, login_failed
+
         headers = dict(self.scope.get("headers") or ())
+        client = self.scope.get("client") or ("?", 0)
+        address = client_address(str(client[0]), headers.get(b"x-forwarded-for", b"").decode("latin-1"))
+        wait = await run_blocking(lambda: locked_for(address=address))
+        if wait:
+            await self.accept()
+            await self.close(code=TOO_MANY_FAILURES)
+            return
+        authorization = headers.get(b"authorization", b"").decode("latin-1")
         user, how = await credentials_user(
-            cookie=headers.get(b"cookie", b"").decode("latin-1"),
-            authorization=headers.get(b"authorization", b"").decode("latin-1"),
+            cookie=headers.get(b"cookie", b"").decode("latin-1"), authorization=authorization
         )
+        if user is None and authorization:
+            await run_blocking(lambda: login_failed(address=address, username="", via="websocket"))
         await self.accept()
         if how == "session" and not _same_origin(self.scope):
             # a session cookie sent by a page of another site (cross-site WebSocket hijacking)
@@ -75,7 +90,9 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=UNAUTHORIZED)
             return
         self.user = user
+        self.credentials = headers
         self.visible = await visible_account_ids_async(user)
+        revocation.socket_register(user.pk, self)
         self.queue = asyncio.Queue()
         self.subscriber = loop_subscriber(self.queue)
         event_buffer.subscribe(self.subscriber)
@@ -119,7 +136,26 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
                 {"type": "error", "code": "unknown_message", "message": "only ping is accepted"}
             )
 
+    async def revalidate(self, reason: str) -> None:
+        """The user's access may have shrunk (`datasync.im.revocation`): a credential that no longer
+        authenticates closes the socket with 4401; changed visibility closes it with 4403."""
+        headers = self.credentials or {}
+        user, _how = await credentials_user(
+            cookie=headers.get(b"cookie", b"").decode("latin-1"),
+            authorization=headers.get(b"authorization", b"").decode("latin-1"),
+        )
+        if user is None or user.pk != getattr(self.user, "pk", None):
+            logger.info("closing a /ws/im/ socket of user %s: %s", getattr(self.user, "pk", "?"), reason)
+            await self.close(code=UNAUTHORIZED)
+            return
+        visible = await visible_account_ids_async(user)
+        if visible != self.visible:
+            logger.info("closing a /ws/im/ socket of user %s: access changed (%s)", user.pk, reason)
+            await self.close(code=ACCESS_CHANGED)
+
     async def disconnect(self, code: int) -> None:
+        if self.user is not None:
+            revocation.socket_forget(self.user.pk, self)
         if self.subscriber is not None:
             event_buffer.unsubscribe(self.subscriber)
         if self.pump is not None:

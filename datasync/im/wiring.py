@@ -3,7 +3,7 @@ core's wiring by `imhub/wiring.py`)."""
 
 from __future__ import annotations
 
-from datasync.im import events, handlers, readmarks, replies
+from datasync.im import events, handlers, readmarks, replies, revocation
 from datasync.im.api.visibility import visibility_invalidate
 from datasync.runtime import Wiring
 
@@ -21,6 +21,8 @@ def im_wiring() -> Wiring:
             "reply_status": (events.reply_status_publish,),
             # agents hear of it; the IM API's visibility and account-row caches are dropped
             "account_status": (events.account_status_publish, visibility_invalidate),
+            # a user's access shrank: caches dropped, their open sockets re-checked (4401 / 4403)
+            "auth_revoked": (revocation.auth_revoked_apply,),
         },
         # after the entity rows: replay the read marks
         loaders=(readmarks.read_marks_load,),

@@ -23,7 +23,7 @@ GOOD_SECRET = "s" * 60
 GOOD_STORAGE = "k" * 40
 
 
-def _check(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def _check(tmp_path: Path, **env: Any) -> subprocess.CompletedProcess[str]:
     environment = child_env(
         drop=["SECRET_KEY", "STORAGE_STATE_KEY", "IMHUB_ENV"], IMHUB_VAR_DIR=str(tmp_path / "var"), **env
     )

@@ -124,6 +124,8 @@ def make_hub(
         DATABASE_URL=database_url or f"sqlite:///{workdir / 'hub.sqlite3'}",
         IMHUB_VAR_DIR=str(workdir / "var"),
         SECRET_KEY="e2e-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        # hub processes of one test share it (a generated key would differ per var dir)
+        STORAGE_STATE_KEY="e2e-test-storage-state-key-0123456789-abcdefghij",
         **env_extra,
     )
     if redis_url:

@@ -23,7 +23,7 @@ from asgiref.sync import sync_to_async
 from django.db import close_old_connections
 from django.http.cookie import parse_cookie
 from rest_framework.authentication import TokenAuthentication
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 
 from datasync.im.api.ttlcache import TtlCache
 
@@ -34,7 +34,27 @@ session_cache = TtlCache(TTL)
 
 
 class CachedTokenAuthentication(TokenAuthentication):
-    """DRF token authentication with the (user, token) pair cached for TTL seconds per process."""
+    """DRF token authentication with the (user, token) pair cached for TTL seconds per process; a
+    source locked out by failed logins is answered 429 (`accounts.throttle`), a wrong token recorded."""
+
+    def authenticate(self, request: Any) -> tuple[Any, Any] | None:
+        from accounts.throttle import locked_for, login_failed, request_address
+
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if not header.lower().startswith("token "):
+            return None
+        key = header.split()[-1]
+        if token_cache.get(key) is not None:
+            return token_cache.get(key)  # type: ignore[no-any-return]
+        address = request_address(request)
+        wait = locked_for(address=address)
+        if wait:
+            raise Throttled(wait=wait, detail="Too many failed logins from this address.")
+        try:
+            return super().authenticate(request)
+        except AuthenticationFailed:
+            login_failed(address=address, username="", via="token")
+            raise
 
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
         cached = token_cache.get(key)
