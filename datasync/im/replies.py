@@ -92,9 +92,24 @@ def reply_target_check(*, store: DataStore, account_id: int, target: dict[str, A
 RETRYABLE = (ReplyStatus.FAILED, ReplyStatus.UNKNOWN)
 
 
-def reply_retried(*, account: Any, retry_of: str, target: dict[str, Any], text: str) -> ReplyRequest:
+class ReplyConfirmRequired(Exception):
+    """A retry of an ``unknown`` reply without ``confirm``: the earlier try may already be posted."""
+
+    code = "confirm_required"
+
+    def __init__(self, retry_of: str) -> None:
+        super().__init__(
+            f"reply {retry_of} is unknown: it may already be posted; send confirm=true to retry anyway"
+        )
+        self.retry_of = retry_of
+
+
+def reply_retried(
+    *, account: Any, retry_of: str, target: dict[str, Any], text: str, confirm: bool = False
+) -> ReplyRequest:
     """The earlier try an agent's retry names: same account, failed or unknown, same target and text;
-    StoreQueryError naming ``retry_of`` otherwise."""
+    StoreQueryError naming ``retry_of`` otherwise. An ``unknown`` earlier try may already be on the
+    platform: its retry needs ``confirm`` (ReplyConfirmRequired otherwise)."""
     earlier = ReplyRequest.objects.filter(pk=_uuid_or_none(retry_of), account=account).first()
     if earlier is None:
         raise StoreQueryError("retry_of", f"no reply {retry_of} on this account")
@@ -104,6 +119,8 @@ def reply_retried(*, account: Any, retry_of: str, target: dict[str, Any], text: 
         )
     if earlier.target != target or earlier.text != text:
         raise StoreQueryError("retry_of", "a retry repeats the earlier reply's target and text")
+    if earlier.status == ReplyStatus.UNKNOWN and not confirm:
+        raise ReplyConfirmRequired(str(earlier.pk))
     return earlier
 
 
@@ -116,11 +133,13 @@ def reply_create(
     text: str,
     idempotency_key: str,
     retry_of: str | None = None,
+    confirm: bool = False,
 ) -> tuple[ReplyRequest, bool]:
     """Record a pending reply and try to dispatch it; returns (reply, created).
 
     The same idempotency key on the same account returns the existing reply and sends nothing.
-    ``retry_of`` names the earlier try (failed or unknown) an agent retries (see ``reply_retried``).
+    ``retry_of`` names the earlier try (failed or unknown) an agent retries (see ``reply_retried``);
+    retrying an ``unknown`` one needs ``confirm`` (the agent was told it may already be posted).
     """
     existing = ReplyRequest.objects.filter(account=account, idempotency_key=idempotency_key).first()
     if existing is not None:
@@ -129,7 +148,11 @@ def reply_create(
     if not text or len(text) > MAX_TEXT:
         raise StoreQueryError("text", f"must be 1 to {MAX_TEXT} characters")
     full = reply_target_check(store=store, account_id=account.id, target=target)
-    earlier = reply_retried(account=account, retry_of=retry_of, target=full, text=text) if retry_of else None
+    earlier = (
+        reply_retried(account=account, retry_of=retry_of, target=full, text=text, confirm=confirm)
+        if retry_of
+        else None
+    )
     try:
         with transaction.atomic():
             reply = ReplyRequest.objects.create(

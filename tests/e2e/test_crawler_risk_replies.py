@@ -179,9 +179,28 @@ def test_a_reply_without_proof_in_time_is_unknown_and_its_retry_does_not_post_tw
     assert (comment["status"], comment["error_code"]) == ("unknown", "no_answer"), comment
     assert (dm["status"], dm["error_code"]) == ("unknown", "unconfirmed"), dm
     stack.sim.control("POST", "faults/slow-answers", {"uid": uid, "seconds": 0})
-    # when the agent retries each
+    # when the agent retries one without confirming, the hub asks first (it may already be posted)
+    status, asked = stack.api(
+        "POST",
+        "/api/im/replies/",
+        {
+            "account_id": account_id,
+            "target": {"kind": "work", "content_id": work},
+            "text": "晚到 e2e-unknown",
+            "idempotency_key": "unconfirmed-retry e2e-unknown",
+            "retry_of": comment["id"],
+        },
+    )
+    assert (status, asked["error"], asked["retry_of"]) == (409, "confirm_required", comment["id"]), asked
+    assert stack.api("GET", f"/api/im/replies/{comment['id']}/")[1]["status"] == "unknown"
+    # when the agent confirms each retry
     again = _reply(
-        stack, account_id, {"kind": "work", "content_id": work}, "晚到 e2e-unknown", retry_of=comment["id"]
+        stack,
+        account_id,
+        {"kind": "work", "content_id": work},
+        "晚到 e2e-unknown",
+        retry_of=comment["id"],
+        confirm=True,
     )
     dm_again = _reply(
         stack,
@@ -189,6 +208,7 @@ def test_a_reply_without_proof_in_time_is_unknown_and_its_retry_does_not_post_tw
         {"kind": "message", "conversation_id": conversation},
         "晚到私信 e2e-unknown",
         retry_of=dm["id"],
+        confirm=True,
     )
     # then each retry finds the text in the thread and is sent with that proof: nothing posted twice
     [posted] = _posts(stack, "晚到 e2e-unknown")

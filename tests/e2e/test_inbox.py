@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from crawler.browser_path import chromium_executable, chromium_launch_args
+from crawler.simulators.douyin import data as douyin_data
 from tests.crawler.support import Stack, crawler_stack, wait_synced
 from tests.support.processes import wait_until
 
@@ -298,6 +299,56 @@ def test_a_refused_reply_shows_the_platforms_reason_and_retries_only_on_request(
     page.context.close()
 
 
+def test_retrying_an_unknown_reply_asks_first_because_it_may_already_be_posted(inbox: Inbox) -> None:
+    # given alice on a work whose platform answers replies later than the worker waits
+    work = inbox.api(f"/api/im/contents/?account_id={inbox.red}&ordering=-comments")["results"][-1]
+    page = inbox.login("alice")
+    page.click("#tab-works")
+    page.click(f'#work-list .work[data-content-id="{work["content_id"]}"]')
+    page.wait_for_selector("#reply-box:not([hidden])")
+    inbox.stack.sim.control("POST", "faults/slow-answers", {"uid": inbox.red_uid, "seconds": 20})
+    text = "也许已发出 inbox-e2e-unknown"
+
+    def posts() -> list[str]:
+        return [e["kind"] for e in inbox.stack.sim.control("GET", "log")["log"] if e.get("text") == text]
+
+    try:
+        # when she comments on it and no proof comes in time
+        page.click("#reply-text")
+        page.keyboard.type(text)
+        page.keyboard.press("Enter")
+        unknown = page.wait_for_selector("#thread .reply-status[data-status=unknown]", timeout=90_000)
+    finally:
+        inbox.stack.sim.control("POST", "faults/slow-answers", {"uid": inbox.red_uid, "seconds": 0})
+    # then the inbox says, in its language, that it may already be posted (not "failed")
+    assert "可能已发出" in unknown.text_content(), unknown.text_content()
+    unknown_id = page.get_attribute("#thread .reply-status[data-status=unknown]", "data-reply-id")
+
+    # when she presses retry and declines the question, nothing is sent again
+    asked: list[str] = []
+
+    def decline(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", decline)
+    page.click("#thread .reply-status[data-status=unknown] button.retry")
+    wait_until(lambda: asked, timeout=10, what="the confirm dialog")
+    assert "可能已在抖音发出" in asked[0], asked
+    assert page.locator("#thread .reply-status[data-status=unknown]").count() == 1
+    assert inbox.api(f"/api/im/replies/{unknown_id}/")["status"] == "unknown"
+
+    # when she retries and confirms, the retry names the unknown try and the text is on the platform once
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#thread .reply-status[data-status=unknown] button.retry")
+    page.wait_for_selector("#thread .reply-status[data-status=sent]", timeout=90_000)
+    sent_id = page.get_attribute("#thread .reply-status[data-status=sent]", "data-reply-id")
+    retried = inbox.api(f"/api/im/replies/{sent_id}/")
+    assert (retried["retry_of"], retried["attempt"]) == (unknown_id, 2), retried
+    assert posts() == ["comment_reply"], posts()
+    page.context.close()
+
+
 def test_an_injected_dm_appears_without_a_reload(inbox: Inbox) -> None:
     # given alice's inbox open, marked so a reload would show
     page = inbox.login("alice")
@@ -320,6 +371,37 @@ def test_an_injected_dm_appears_without_a_reload(inbox: Inbox) -> None:
             .dataset.count) === {before + 1}"""
     )
     assert page.evaluate("window.__sameDocument") is True
+    page.context.close()
+
+
+def test_an_image_comment_shows_its_thumbnail_and_emoji_codes_are_drawn(inbox: Inbox) -> None:
+    # given alice's inbox open
+    page = inbox.login("alice")
+    # when a fan posts an image comment and a comment with Douyin emoji codes
+    image = inbox.stack.sim.control("POST", "inject/comment", {"uid": inbox.red_uid, "media": "image"})
+    emoji = inbox.stack.sim.control(
+        "POST", "inject/comment", {"uid": inbox.red_uid, "text": "[赞][赞] 好看[未知码] inbox-e2e-emoji"}
+    )
+    # then opening the image comment shows the platform's image as a thumbnail (http(s) only)
+    row = _row(page, f"comment:{image['cid']}")
+    row.wait_for(timeout=60_000)
+    row.click()
+    thumb = page.wait_for_selector(
+        f'#thread [data-key="comment:{image["cid"]}"] img.attachment.image', timeout=30_000
+    )
+    rows = inbox.api(f"/api/im/unified-messages/?account_id={inbox.red}&types=comments&limit=100")["results"]
+    [record] = [r["record"] for r in rows if r["record"].get("comment_id") == image["cid"]]
+    [part] = record["attachments"]
+    assert (part["type"], part["url"]) == ("image", douyin_data.image_url(image["cid"])), part
+    assert thumb.get_attribute("src") == part["thumb_url"], part
+    # and the emoji codes it knows are drawn as emoji; an unknown one stays as written
+    row = _row(page, f"comment:{emoji['cid']}")
+    row.wait_for(timeout=60_000)
+    row.click()
+    text = page.wait_for_selector(
+        f'#thread [data-key="comment:{emoji["cid"]}"] .comment-text', timeout=30_000
+    )
+    assert text.text_content() == "👍👍 好看[未知码] inbox-e2e-emoji"
     page.context.close()
 
 

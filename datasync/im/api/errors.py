@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import status
 from rest_framework.response import Response
 
+from datasync.im.replies import ReplyConfirmRequired
 from datasync.store import StoreNotFound, StoreQueryError
 
 
@@ -20,6 +21,12 @@ def im_error_parts(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]
         return (
             status.HTTP_400_BAD_REQUEST,
             {"error": "invalid_parameter", "param": exc.param, "detail": exc.message},
+            {},
+        )
+    if isinstance(exc, ReplyConfirmRequired):
+        return (
+            status.HTTP_409_CONFLICT,
+            {"error": exc.code, "param": "confirm", "retry_of": exc.retry_of, "detail": str(exc)},
             {},
         )
     if isinstance(exc, StoreNotFound):

@@ -77,6 +77,11 @@ class ReplyBody(serializers.Serializer):
     retry_of = serializers.UUIDField(
         required=False, allow_null=True, help_text="The earlier try (failed or unknown) this one retries."
     )
+    confirm = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Required (true) to retry an unknown reply, which may already be posted (409 otherwise).",
+    )
 
 
 # ---- response shapes (schema only) ---------------------------------------------------------------

@@ -188,6 +188,7 @@ class ReplyViewSet(ImViewSet):
             text=body["text"],
             idempotency_key=body["idempotency_key"],
             retry_of=str(body["retry_of"]) if body.get("retry_of") else None,
+            confirm=bool(body.get("confirm")),
         )
         reply.refresh_from_db()
         return Response(reply.as_status(), status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)

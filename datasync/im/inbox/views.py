@@ -18,7 +18,7 @@ from datasync.im.inbox.strings import inbox_strings
 MODULES = tuple(
     f"inbox/{name}.js"
     for name in (
-        "main", "i18n", "api", "dom", "live", "accounts", "contexts", "list", "works", "thread", "detail", "reply"
+        "main", "i18n", "api", "dom", "live", "accounts", "contexts", "list", "works", "thread", "detail", "reply", "media"
     )
 )  # fmt: skip
 

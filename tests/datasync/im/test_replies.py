@@ -269,8 +269,8 @@ def test_an_agents_retry_names_the_earlier_try_and_asks_the_worker_to_verify_fir
         worker=worker,
         result=ReplyResultPayload(reply_id=first["id"], status="unknown", error_code="no_answer"),
     )
-    # when the agent retries it
-    response = _post(team, idempotency_key="k2", retry_of=first["id"])
+    # when the agent retries it, confirming it may already be posted
+    response = _post(team, idempotency_key="k2", retry_of=first["id"], confirm=True)
     # then a new reply (attempt 2) is sent with the first try's time and verify_first
     assert response.status_code == 202, response.json()
     retry = response.json()
@@ -295,6 +295,39 @@ def test_an_agents_retry_names_the_earlier_try_and_asks_the_worker_to_verify_fir
     )
     third = _post(team, idempotency_key="k3", retry_of=retry["id"]).json()
     assert (third["attempt"], sent[-1][1].first_attempt_at) == (3, created)
+
+
+def test_a_retry_of_an_unknown_reply_without_confirm_is_refused_and_changes_nothing(
+    team: Team, sent: list
+) -> None:
+    # given a reply whose outcome is unknown (it may already be on the platform)
+    worker = _online_worker(team)
+    first = _post(team).json()
+    replies.reply_record_result(
+        worker=worker,
+        result=ReplyResultPayload(reply_id=first["id"], status="unknown", error_code="no_answer"),
+    )
+    # when the agent retries it without confirming (or with confirm false)
+    for extra in ({}, {"confirm": False}):
+        response = _post(team, idempotency_key="k2", retry_of=first["id"], **extra)
+        # then the hub asks: 409 confirm_required naming the earlier try; nothing recorded or sent
+        assert response.status_code == 409, response.json()
+        body = response.json()
+        assert (body["error"], body["param"], body["retry_of"]) == (
+            "confirm_required",
+            "confirm",
+            first["id"],
+        )
+        assert "may already be posted" in body["detail"]
+        assert ReplyRequest.objects.count() == 1
+        assert len(sent) == 1
+    # and a failed reply's retry needs no confirm (nothing can have been posted)
+    replies.reply_record_result(
+        worker=worker,
+        result=ReplyResultPayload(reply_id=_post(team, idempotency_key="k9").json()["id"], status="failed"),
+    )
+    failed = ReplyRequest.objects.get(idempotency_key="k9")
+    assert _post(team, idempotency_key="k10", retry_of=str(failed.pk)).status_code == 202
 
 
 @pytest.mark.parametrize(

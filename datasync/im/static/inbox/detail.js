@@ -4,6 +4,7 @@
 import { apiGet, apiPost } from "./api.js";
 import { avatar, clear, cover, h, itemKey } from "./dom.js";
 import { formatCount, t, timeElement } from "./i18n.js";
+import { attachmentParts, emojiText } from "./media.js";
 import { Thread } from "./thread.js";
 
 const PAGE = 30;
@@ -182,7 +183,8 @@ export class DetailPane {
   putMessage(record) {
     const key = itemKey("message", record.message_id);
     const bubble = h("div", { class: `bubble ${record.direction === "out" ? "out" : "in"}`, dataset: { id: record.message_id } },
-      h("div", { class: "bubble-text", text: record.text }),
+      h("div", { class: "bubble-text", text: emojiText(record.text) }),
+      attachmentParts(record),
       h("div", { class: "bubble-meta" }, timeElement(record.created_at)));
     this.replies.decorate(key, bubble);
     this.thread.put(key, record.created_at, bubble);
@@ -201,7 +203,8 @@ export class DetailPane {
           record.is_author ? h("span", { class: "tag", text: t("detail.author") }) : null,
           record.reply_to ? h("span", { class: "muted", text: `▸ ${record.reply_to.nickname}` }) : null,
           timeElement(record.created_at)),
-        h("div", { class: "comment-text", text: record.text }),
+        h("div", { class: "comment-text", text: emojiText(record.text) }),
+        attachmentParts(record),
         h("div", { class: "comment-actions muted" },
           record.likes ? `♥ ${formatCount(record.likes)} ` : "",
           mode === "work" && record.reply_count ? `${t("detail.reply_count", { n: record.reply_count })} ` : "",

@@ -6,6 +6,14 @@ import { ApiError, apiGet, apiPost, newKey } from "./api.js";
 import { h, itemKey } from "./dom.js";
 import { t, timeElement } from "./i18n.js";
 
+// A failure code in the inbox's language (the platform's or hub's own message when the code is not known).
+export function failureText(code, message) {
+  const key = code ? `reply.code.${code}` : null;
+  const known = key ? t(key) : key;
+  if (known && known !== key) return message && message !== code ? `${known}: ${message}` : known;
+  return message || code || "";
+}
+
 export class ReplyBox {
   constructor({ form, textarea, label, getAccountId }) {
     this.form = form;
@@ -63,7 +71,9 @@ export class ReplyBox {
 
   // `retryOf`: the earlier try (failed or unknown) a retry repeats; the worker then looks for the text
   // in the thread before posting, so a reply the platform took is never posted twice.
-  async send({ accountId, target, text, retryOf = null }) {
+  // `confirm`: the agent agreed to retry an `unknown` reply that may already be posted (the hub
+  // refuses such a retry without it: 409 confirm_required).
+  async send({ accountId, target, text, retryOf = null, confirm = false }) {
     const reply = { local: newKey(), id: null, accountId, target, text, status: "pending", created: Date.now() };
     reply.key = reply.local; // this send's idempotency key
     this.replies.set(reply.local, reply);
@@ -71,18 +81,23 @@ export class ReplyBox {
     try {
       const body = { account_id: accountId, target, text, idempotency_key: reply.key };
       if (retryOf) body.retry_of = retryOf;
+      if (confirm) body.confirm = true;
       const status = await apiPost("replies/", body);
       this.update(reply, status);
     } catch (error) {
-      const reason = error instanceof ApiError ? error.message : String(error);
+      const code = error instanceof ApiError && error.body ? error.body.error : null;
+      const reason = failureText(code, error instanceof ApiError ? error.message : String(error));
       this.update(reply, { status: "failed", error_message: t("reply.error", { reason }) });
     }
   }
 
+  // A retry of an `unknown` reply asks first: it may already be on Douyin.
   retry(reply) {
+    const confirm = reply.status === "unknown";
+    if (confirm && !window.confirm(t("reply.confirm_unknown"))) return;
     this.replies.delete(reply.local);
     this.detail.thread.remove(`reply:${reply.local}`);
-    this.send({ accountId: reply.accountId, target: reply.target, text: reply.text, retryOf: reply.id });
+    this.send({ accountId: reply.accountId, target: reply.target, text: reply.text, retryOf: reply.id, confirm });
   }
 
   // A reply_status event from /ws/im/, or a polled status.
@@ -97,7 +112,7 @@ export class ReplyBox {
     if (reply.status !== "pending" && status.status === "pending") return; // an older event
     reply.status = status.status;
     reply.platformId = status.platform_reply_id || null;
-    reply.reason = status.error_message || status.error_code || "";
+    reply.reason = failureText(status.error_code, status.error_message || "");
     if (reply.status === "sent" && reply.platformId) {
       const key = itemKey(reply.target.kind === "message" ? "message" : "comment", reply.platformId);
       this.byPlatformKey.set(key, reply);
@@ -143,7 +158,10 @@ export class ReplyBox {
     const line = h("div", { class: `reply-status ${reply.status}`, dataset: { status: reply.status, replyId: reply.id || "" } });
     if (reply.status === "pending") line.append(t("reply.pending"));
     else if (reply.status === "sent") line.append(`✓ ${t("reply.sent")}`, reply.platformId ? h("code", { class: "platform-id", text: reply.platformId }) : "");
-    else {
+    else if (reply.status === "unknown") {
+      line.append(h("span", { class: "reason", text: reply.reason ? `${t("reply.unknown")} (${reply.reason})` : t("reply.unknown") }));
+      line.append(h("button", { type: "button", class: "secondary retry", onclick: () => this.retry(reply) }, t("reply.retry")));
+    } else {
       line.append(h("span", { class: "reason", text: t("reply.failed", { reason: reply.reason }) }));
       line.append(h("button", { type: "button", class: "secondary retry", onclick: () => this.retry(reply) }, t("reply.retry")));
     }
