@@ -49,7 +49,9 @@ def test_the_command_lists_the_benchmarks_when_none_is_named() -> None:
         [sys.executable, "-m", "bench"], cwd=ROOT, env=base_env(), capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 2
-    assert "usage: python -m bench {api,assignment,crawler,freshness,inbox,ingest,soak,startup}" in result.stderr
+    assert (
+        "usage: python -m bench {api,assignment,crawler,freshness,inbox,ingest,soak,startup}" in result.stderr
+    )
 
 
 def test_a_production_hub_has_no_benchmark_route_or_loader() -> None:
