@@ -109,7 +109,8 @@ class Listener:
                 return
             try:
                 context = await self.runner.pool.context_get(account_id=self.account_id)
-                page, where = await self.adapter.listen_open(context=context, emit=self.on_event)
+                known = list(self.runner.manager.known("messages"))
+                page, where = await self.adapter.listen_open(context=context, emit=self.on_event, known=known)
             except asyncio.CancelledError:
                 raise
             except SurfaceChanged as exc:

@@ -109,10 +109,15 @@ class ListeningAdapter(PlatformAdapter, Protocol):
     """An adapter that can also listen to the platform's push (crawler/listener.py)."""
 
     async def listen_open(
-        self, *, context: Any, emit: Callable[[dict[str, Any]], Awaitable[None]]
+        self,
+        *,
+        context: Any,
+        emit: Callable[[dict[str, Any]], Awaitable[None]],
+        known: list[str] | None = None,
     ) -> tuple[Any, str]:
-        """A resident page with the push hook installed, and where the hook found its source.
-        SurfaceChanged when the page holds nothing to hook (the account keeps polling)."""
+        """A resident page with the push hook installed, and where the hook found its source; `known`:
+        the message ids already delivered (never handed out again). SurfaceChanged when the page holds
+        nothing to hook (the account keeps polling)."""
         ...
 
     def listen_batches(self, event: dict[str, Any], drift: list[DriftNote]) -> list[Batch]:

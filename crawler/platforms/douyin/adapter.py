@@ -63,9 +63,13 @@ class DouyinAdapter:
     # ---- push listening (crawler/listener.py) -------------------------------------------------------
 
     async def listen_open(
-        self, *, context: BrowserContext, emit: Callable[[dict[str, object]], Awaitable[None]]
+        self,
+        *,
+        context: BrowserContext,
+        emit: Callable[[dict[str, object]], Awaitable[None]],
+        known: list[str] | None = None,
     ) -> tuple[object, str]:
-        return await listen.listen_open(self.site, context=context, emit=emit)
+        return await listen.listen_open(self.site, context=context, emit=emit, known=known)
 
     def listen_batches(self, event: dict[str, object], drift: list[DriftNote]) -> list[Batch]:
         return listen.pushed_batches(event, drift)

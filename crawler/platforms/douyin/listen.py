@@ -124,13 +124,10 @@ async (opts) => {
              unique_id: str(u.unique_id), avatar: str((thumb.url_list || [])[0] || "") };
   };
   const selfUid = () => str(st.selfInfo && (st.selfInfo.uid || st.selfInfo.user_id));
-  const seen = new Set();
+  // Known: what the worker already delivered. Anything else the store holds (a message that came while
+  // the page loaded) is handed out by the last-message poll below; history is never handed out twice.
+  const seen = new Set(opts.known || []);
   const lastOf = (c) => c && (c.lastMessage || c._lastMessage);
-  for (const c of st.converSationListOrigin || []) {
-    const m = lastOf(c);
-    if (m && m.serverId) seen.add(str(m.serverId));
-  }
-  for (const m of st.msgListToPush || []) if (m && m.serverId) seen.add(str(m.serverId));
   const emit = (m) => {
     if (!m || !m.serverId) return;
     const id = str(m.serverId);
@@ -190,7 +187,11 @@ NOTICE_URL = "/aweme/v1/web/notice/detail/?notice_group=2&count=20&cursor=0"
 
 
 async def listen_open(
-    site: Site, *, context: BrowserContext, emit: Callable[[dict[str, Any]], Awaitable[None]]
+    site: Site,
+    *,
+    context: BrowserContext,
+    emit: Callable[[dict[str, Any]], Awaitable[None]],
+    known: list[str] | None = None,
 ) -> tuple[Page, str]:
     """Open a resident page with the hook installed; returns it and where the store was found.
     LoginExpired/RiskDetected from the page's state; SurfaceChanged when no page holds a store."""
@@ -210,6 +211,7 @@ async def listen_open(
                     "beatMs": BEAT_MS,
                     "binding": BINDING,
                     "noticeUrl": NOTICE_URL,
+                    "known": known or [],
                 },
             )
         except BaseException:
