@@ -71,9 +71,8 @@ class Stack:
         return self.worker
 
     def account(self, account_id: int) -> dict[str, Any]:
-        status, data = self.api("GET", "/api/im/accounts/")
-        assert status == 200, data
-        return next(a for a in data["results"] if a["id"] == account_id)
+        """The account's IM API row (every page is walked: a stack may hold more than one page)."""
+        return next(a for a in im_walk(self, "/api/im/accounts/") if a["id"] == account_id)
 
 
 def im_walk(stack: Stack, path: str) -> list[dict[str, Any]]:
