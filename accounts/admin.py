@@ -31,7 +31,7 @@ from accounts.admin_actions import (
 )
 from accounts.admin_login import account_login_status_view, account_login_view
 from accounts.badges import badge
-from accounts.models import Account, LoginFailure, LoginSession, Worker
+from accounts.models import Account, LoginFailure, LoginSession, TeamMembershipRole, Worker
 
 _HAS_SYNC_STATE = any(f.name == "sync_state" for f in Account._meta.get_fields())
 
@@ -318,3 +318,12 @@ class LoginFailureAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(TeamMembershipRole)
+class TeamMembershipRoleAdmin(admin.ModelAdmin):
+    """A member's role in a team: read-only members see the team's accounts but never reply or change
+    threads. Membership itself is the user's groups."""
+
+    list_display = ("user", "team", "role")
+    list_filter = ("role", "team")

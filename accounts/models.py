@@ -224,3 +224,25 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.via} {self.username or '-'} from {self.address} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class TeamRole(models.TextChoices):
+    AGENT = "agent", "Agent (reads and replies)"
+    READ_ONLY = "read_only", "Read-only (reads, never replies or changes threads)"
+
+
+class TeamMembershipRole(models.Model):
+    """A member's role in one team (a Django group); a member without a row is an agent.
+
+    Membership itself is the user's groups: this only narrows what a member may do in that team.
+    """
+
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="team_roles")
+    team = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="member_roles")
+    role = models.CharField(max_length=16, choices=TeamRole.choices, default=TeamRole.AGENT)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "team"], name="accounts_team_role_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in team {self.team_id}: {self.role}"

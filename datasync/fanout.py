@@ -22,7 +22,8 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 FANOUT_GROUP = "datasync.fanout"
 MESSAGE_TYPE = "datasync.fanout"
 PROCESS_ID = uuid.uuid4().hex
-KINDS = ("sync", "read_mark", "reply_status", "account_status", "auth_revoked")
+# the desk's kinds: a thread's desk state (status, assignee, labels), who is viewing/typing in a thread
+KINDS = ("sync", "read_mark", "reply_status", "account_status", "auth_revoked", "desk_state", "desk_presence")
 
 
 def fanout_message(*, kind: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "accounts",
     "datasync",
     "datasync.im",
+    "datasync.desk",
     "crawler",
 ]
 

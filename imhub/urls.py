@@ -21,5 +21,6 @@ urlpatterns = [
     path("api-auth/", include("rest_framework.urls")),
     path("api/manage/", include("accounts.api.urls")),  # the management API (staff)
     path("api/", include("datasync.api.urls")),  # the sync core's stats
+    path("", include("datasync.desk.urls")),  # the desk API (/api/desk/) and the desk page (/desk/)
     path("", include("datasync.im.urls")),  # the IM API (/api/im/) and the inbox page (/inbox/)
 ]

@@ -23,7 +23,9 @@ from accounts.services.account import (
     account_resume,
     account_saved,
     account_update,
+    account_writable,
     accounts_visible_to,
+    accounts_writable_ids,
 )
 from accounts.services.core import (
     SILENT_HEARTBEATS,
@@ -70,8 +72,10 @@ __all__ = [
     "account_resume",
     "account_saved",
     "account_update",
+    "account_writable",
     "accounts_rebalance",
     "accounts_visible_to",
+    "accounts_writable_ids",
     "login_session_refresh",
     "login_session_update",
     "login_sessions_expire",

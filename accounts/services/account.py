@@ -207,3 +207,24 @@ def account_record_status(
 def accounts_visible_to(user: Any) -> QuerySet[Account]:
     """Accounts the user may see: superusers all; others those whose team is one of their groups."""
     return Account.objects.visible_to(user)
+
+
+def accounts_writable_ids(user: Any) -> frozenset[int] | None:
+    """Ids of the accounts ``user`` may act on (reply, change threads); None for a superuser (all).
+
+    Visible accounts minus those of teams where the user's role is read-only.
+    """
+    if user.is_superuser:
+        return None
+    from accounts.models import TeamMembershipRole, TeamRole
+
+    read_only = TeamMembershipRole.objects.filter(user=user, role=TeamRole.READ_ONLY).values("team_id")
+    return frozenset(
+        Account.objects.visible_to(user).exclude(team__in=read_only).values_list("id", flat=True)
+    )
+
+
+def account_writable(user: Any, account: Account) -> bool:
+    """Whether ``user`` may act on ``account`` (it must be visible to them already)."""
+    ids = accounts_writable_ids(user)
+    return ids is None or account.pk in ids

@@ -23,7 +23,10 @@ from typing import Any, Literal, get_args
 from datasync.protocol import ENTITY_ID_FIELDS
 from datasync.store import Applied
 
-EventType = Literal["new_item", "read_mark", "reply_status", "account_status"]
+# the desk (datasync.desk) publishes "thread" (a queue row changed or left), "thread_note" and "presence"
+EventType = Literal[
+    "new_item", "read_mark", "reply_status", "account_status", "thread", "thread_note", "presence"
+]
 EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
 
 

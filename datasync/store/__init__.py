@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from datasync.protocol.records import ENTITY_ID_FIELDS, ENTITY_KINDS
@@ -28,6 +28,15 @@ from datasync.store.items import (
     ConversationItem,
     MessageItem,
     person_dict,
+)
+from datasync.store.threads import (
+    ThreadKey,
+    change_thread_keys,
+    comment_root,
+    comment_thread_ids,
+    mark_thread_keys,
+    thread_keys,
+    thread_summary,
 )
 
 __all__ = ["CONTENT_ORDERINGS", "KINDS", "Applied", "Change", "DataStore", "StoreNotFound", "StoreQueryError"]
@@ -170,6 +179,51 @@ class DataStore:
     def clear(self) -> None:
         with self._lock:
             self._accounts.clear()
+
+    # ---- threads (a conversation, or a top-level comment with its replies) ------------------------
+
+    def thread_summaries(
+        self, account_id: int, keys: Iterable[ThreadKey] | None = None
+    ) -> dict[ThreadKey, dict[str, Any] | None]:
+        """Summaries (``store/threads.py``) of the given threads of an account, or of all of them;
+        None for a thread that has none (no inbound item, or gone)."""
+        with self._lock:
+            index = self._require(account_id)
+            wanted = list(thread_keys(index)) if keys is None else list(keys)
+            return {key: thread_summary(index, key) for key in wanted}
+
+    def change_threads(self, change: Change) -> set[ThreadKey]:
+        """The threads an applied change touched."""
+        with self._lock:
+            return change_thread_keys(self._require(change.account_id), change.upserts, change.deleted)
+
+    def read_mark_threads(self, mark: dict[str, Any]) -> set[ThreadKey]:
+        """The threads a read mark touched."""
+        with self._lock:
+            return mark_thread_keys(self._require(int(mark["account_id"])), mark)
+
+    def inbound_by_hour(self, *, account_id: int, since: int) -> list[int]:
+        """Customers' comments and messages since ``since`` (epoch ms), per hour of the day (UTC)."""
+        hours = [0] * 24
+        with self._lock:
+            index = self._require(account_id)
+            keys = index.timeline["all"]
+            for created_at, rank, ident in keys[bisect_left(keys, (since,)) :]:
+                table: Any = index.comments if KIND_OF_RANK[rank] == "comments" else index.messages
+                item = table.get(ident)
+                if item is not None and item.inbound:
+                    hours[(created_at // 3_600_000) % 24] += 1
+        return hours
+
+    def comment_thread_ids(self, *, account_id: int, root_id: str) -> list[str]:
+        """The ids of a comment thread's items, oldest first."""
+        with self._lock:
+            return comment_thread_ids(self._require(account_id), root_id)
+
+    def comment_thread_root(self, *, account_id: int, comment_id: str) -> str:
+        """The top-level comment of a comment's thread (itself for a top-level comment)."""
+        with self._lock:
+            return comment_root(self._require(account_id), comment_id)
 
     # ---- totals ------------------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ LAYERS = (
     "accounts",
     "crawler",
     "datasync.protocol",
+    "datasync.desk",
     "datasync.im",
     "datasync",
 )

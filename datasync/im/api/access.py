@@ -6,6 +6,7 @@ from typing import Any
 
 from datasync.im.api.errors import StoreUnavailable
 from datasync.im.api.visibility import accounts_for
+from datasync.im.errors import ActionForbidden
 from datasync.store import DataStore, StoreNotFound
 
 
@@ -14,6 +15,17 @@ def account_for(*, user: Any, account_id: int) -> Any:
     account = accounts_for(user).filter(pk=account_id).first()
     if account is None:
         raise StoreNotFound("account", account_id)
+    return account
+
+
+def account_writable_for(*, user: Any, account_id: int) -> Any:
+    """The visible account the user may act on (reply, change threads): 404 when not visible, 403
+    (``read_only``) when the user's role in its team is read-only."""
+    from accounts.services import account_writable
+
+    account = account_for(user=user, account_id=account_id)
+    if not account_writable(user, account):
+        raise ActionForbidden("read_only", "your role in this account's team is read-only")
     return account
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import status
 from rest_framework.response import Response
 
+from datasync.im.errors import ActionConflict, ActionForbidden
 from datasync.im.replies import ReplyConfirmRequired
 from datasync.store import StoreNotFound, StoreQueryError
 
@@ -27,6 +28,14 @@ def im_error_parts(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]
         return (
             status.HTTP_409_CONFLICT,
             {"error": exc.code, "param": "confirm", "retry_of": exc.retry_of, "detail": str(exc)},
+            {},
+        )
+    if isinstance(exc, ActionForbidden):
+        return status.HTTP_403_FORBIDDEN, {"error": exc.code, "detail": exc.detail}, {}
+    if isinstance(exc, ActionConflict):
+        return (
+            status.HTTP_409_CONFLICT,
+            {"error": exc.code, "param": "confirm", "detail": exc.detail, **exc.extra},
             {},
         )
     if isinstance(exc, StoreNotFound):

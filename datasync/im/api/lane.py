@@ -167,7 +167,9 @@ class ReadLane:
         route, pk = matched
         if route.read.directory and not account_directory.fresh:
             await run_blocking(account_directory.refresh)
-        kwargs = {"pk": pk} if route.detail else {}
+        kwargs: dict[str, Any] = {"pk": pk} if route.detail else {}
+        if route.read.user:
+            kwargs["user_id"] = user.pk
         extra: dict[str, str] = {}
         try:
             out = route.read.fn(store=runtime.store, q=q, visible=visible, **kwargs)

@@ -137,6 +137,7 @@ class ReadQuery:
     fn: Callable[..., Any]
     page: bool  # a cursor page ({results, next, next_cursor}) rather than one object
     directory: bool = False  # reads the account directory (refresh it first when stale)
+    user: bool = False  # takes the requesting user's id (``user_id``: "mine" views)
 
 
 ACCOUNTS = ReadQuery(accounts_list, page=True, directory=True)

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 
 from datasync.im.api import queries
 from datasync.im.api import serializers as s
-from datasync.im.api.access import account_for, im_store
+from datasync.im.api.access import account_for, account_writable_for, im_store
 from datasync.im.api.auth import CachedTokenAuthentication
 from datasync.im.api.errors import im_error_response, serializer_errors_to_query_error
 from datasync.im.api.pagination import page_response
@@ -61,6 +61,8 @@ class ImViewSet(viewsets.ViewSet):
         read = self.reads[str(self.action)]
         if read.directory and not account_directory.fresh:
             account_directory.refresh()
+        if read.user:
+            kwargs["user_id"] = request.user.pk
         out = read.fn(
             store=im_store(), q=request.query_params, visible=visible_account_ids(request.user), **kwargs
         )
@@ -179,7 +181,7 @@ class ReplyViewSet(ImViewSet):
     )
     def create(self, request: Request) -> Response:
         body = _params(s.ReplyBody, request.data)
-        account = account_for(user=request.user, account_id=body["account_id"])
+        account = account_writable_for(user=request.user, account_id=body["account_id"])
         reply, created = reply_create(
             store=im_store(),
             account=account,

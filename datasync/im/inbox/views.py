@@ -54,7 +54,7 @@ class InboxLogoutView(_InboxLanguageMixin, auth_views.LogoutView):
     next_page = "inbox-login"
 
 
-def _in_language(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def in_language(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         language, chosen = inbox_language_get(request)
         with translation.override(language):
@@ -66,7 +66,7 @@ def _in_language(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     return wrapped
 
 
-@_in_language
+@in_language
 @login_required(login_url=reverse_lazy("inbox-login"))
 def inbox_page(request: HttpRequest) -> HttpResponse:
     """The inbox page: the shell and its strings; the modules load everything else over the IM API."""

@@ -1,0 +1,123 @@
+"""The desk's own rows: what agents set on threads, what they did (audit), notes and canned replies.
+
+A thread is identified as in the queue (``index.thread_id``): account, kind (``dm`` / ``comment``) and
+key (conversation id / top-level comment id). Only threads an agent touched have a ``ThreadState``;
+every other thread is ``open`` and unassigned. Nothing here is ever overwritten by worker data.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+
+
+class ThreadStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    PENDING = "pending", "Pending (answered, waiting on the customer)"
+    SNOOZED = "snoozed", "Snoozed"
+    RESOLVED = "resolved", "Resolved"
+
+
+class ThreadKind(models.TextChoices):
+    DM = "dm", "Private messages"
+    COMMENT = "comment", "Comment thread"
+
+
+class ThreadState(models.Model):
+    """The status, assignee and labels agents set on one thread."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="thread_states")
+    kind = models.CharField(max_length=16, choices=ThreadKind.choices)
+    key = models.CharField(max_length=255)
+    status = models.CharField(max_length=16, choices=ThreadStatus.choices, default=ThreadStatus.OPEN)
+    status_at = models.BigIntegerField(default=0, help_text="Epoch ms the status was set.")
+    snoozed_until = models.BigIntegerField(null=True, blank=True, help_text="Epoch ms.")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    labels = models.JSONField(default=list, blank=True)
+    last_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "kind", "key"], name="desk_thread_state_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}:{self.kind}:{self.key} {self.status}"
+
+    @property
+    def thread_id(self) -> str:
+        return f"{self.account_id}:{self.kind}:{self.key}"
+
+
+class ThreadEventKind(models.TextChoices):
+    STATUS = "status", "Status changed"
+    ASSIGN = "assign", "Assigned"
+    LABELS = "labels", "Labels changed"
+    READ = "read", "Marked read"
+    REPLY = "reply", "Replied"
+    NOTE = "note", "Private note"
+
+
+class ThreadEvent(models.Model):
+    """Who did what to which thread, when (the audit view; reports are computed from it)."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="thread_events")
+    thread = models.CharField(max_length=300, db_index=True)
+    action = models.CharField(max_length=16, choices=ThreadEventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="thread_events"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["action", "at"], name="desk_event_action_at")]
+
+    def __str__(self) -> str:
+        return f"{self.action} on {self.thread} by {self.actor_id}"
+
+
+class ThreadNote(models.Model):
+    """A private note in a thread: for the team, never sent to the platform."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="thread_notes")
+    thread = models.CharField(max_length=300, db_index=True)
+    text = models.TextField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="thread_notes"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"note on {self.thread} by {self.author_id}"
+
+
+class CannedReply(models.Model):
+    """A team's shared snippet; ``shortcut`` is typed after ``/`` in the reply box. ``{name}`` in the
+    text becomes the customer's nickname when it is used."""
+
+    team = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="canned_replies")
+    shortcut = models.SlugField(max_length=40)
+    title = models.CharField(max_length=120, blank=True, default="")
+    text = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["shortcut"]
+        constraints = [models.UniqueConstraint(fields=["team", "shortcut"], name="desk_canned_unique")]
+
+    def __str__(self) -> str:
+        return f"/{self.shortcut} ({self.team_id})"

@@ -1,0 +1,236 @@
+"""The desk API over a loaded store: the queue, derived status, bulk actions, assignment, read-only
+roles, reply collisions, notes, canned replies, and the read lane answering the queue like DRF."""
+
+# ruff: noqa: F811  (pytest fixtures imported from tests.datasync.im.fixtures)
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from django.contrib.auth.models import User
+from rest_framework.authtoken.models import Token
+
+from accounts.models import TeamMembershipRole, TeamRole
+from datasync.desk.activity import desk_index, desk_load, threads_sync_apply
+from datasync.desk.models import ThreadEvent, ThreadState
+from datasync.im.models import ReplyRequest
+from datasync.store import Applied
+from tests.datasync.im.fixtures import Team, installed_store, team  # noqa: F401
+from tests.datasync.im.test_read_lane import both
+from tests.datasync.store_data import T0, change, message
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def desk(team: Team) -> Team:
+    desk_load(team.store)
+    yield team
+    desk_index.clear()
+
+
+def _ids(response: Any) -> list[str]:
+    assert response.status_code == 200, response.content
+    return [row["id"] for row in response.json()["results"]]
+
+
+def _tid(team: Team, kind: str, key: str) -> str:
+    return f"{team.account.id}:{kind}:{key}"
+
+
+def _inbound(team: Team, mid: str, *, conversation_id: str = "v1", at: int | None = None) -> None:
+    """A customer's DM reaches the store and the desk as a synced change does."""
+    applied_change = change(
+        team.account.id,
+        messages=[message(mid, conversation_id=conversation_id, created_at=at or int(time.time() * 1000))],
+    )
+    new = team.store.apply_change(applied_change)
+    threads_sync_apply(Applied(applied_change, new))
+
+
+def test_queue_is_threads_longest_waiting_first_and_team_scoped(desk: Team) -> None:
+    # when the agent reads the open queue
+    response = desk.client(desk.agent).get("/api/desk/threads/")
+    # then: one row per thread (not per message), oldest unanswered first, only their team's account
+    assert _ids(response) == [
+        _tid(desk, "comment", "c1"),
+        _tid(desk, "dm", "v2"),
+        _tid(desk, "comment", "c2"),
+    ]
+    first = response.json()["results"][0]
+    assert (first["waiting_since"], first["unread"], first["items"]) == (T0 + 100, 2, 2)
+    assert first["customer"]["nickname"] == "张三"
+    # the conversation the account answered last is pending; the author's own comment is no thread
+    pending = desk.client(desk.agent).get("/api/desk/threads/", {"status": "pending"})
+    assert _ids(pending) == [_tid(desk, "dm", "v1")]
+    assert _tid(desk, "comment", "c3") not in _ids(
+        desk.client(desk.agent).get("/api/desk/threads/", {"status": "all"})
+    )
+    # the other team's agent sees none of it
+    assert (
+        _ids(desk.client(desk.other_agent).get("/api/desk/threads/", {"account_id": desk.account.id})) == []
+    )
+
+
+def test_resolve_then_a_customer_message_reopens(desk: Team) -> None:
+    thread = _tid(desk, "dm", "v2")
+    # when the agent resolves the thread
+    response = desk.client(desk.agent).post(
+        "/api/desk/threads/bulk/", {"action": "resolve", "ids": [thread]}, format="json"
+    )
+    # then it is resolved, persisted and audited
+    assert response.status_code == 200, response.content
+    assert response.json()["threads"][0]["status"] == "resolved"
+    assert ThreadState.objects.get(account=desk.account, kind="dm", key="v2").status == "resolved"
+    assert ThreadEvent.objects.get(thread=thread).actor == desk.agent
+    assert thread not in _ids(desk.client(desk.agent).get("/api/desk/threads/"))
+    # when the customer writes again
+    _inbound(desk, "m9", conversation_id="v2")
+    # then the thread is open again, at the end of the queue (it waits since the new message)
+    assert _ids(desk.client(desk.agent).get("/api/desk/threads/"))[-1] == thread
+
+
+def test_bulk_resolve_all_matching_a_filter(desk: Team) -> None:
+    # when the agent resolves every open comment thread at once (the first-sync backlog)
+    response = desk.client(desk.agent).post(
+        "/api/desk/threads/bulk/",
+        {"action": "resolve", "filter": {"status": "open", "kind": "comment"}},
+        format="json",
+    )
+    # then exactly those two threads are resolved; the DM stays open
+    assert response.json()["count"] == 2
+    assert _ids(desk.client(desk.agent).get("/api/desk/threads/")) == [_tid(desk, "dm", "v2")]
+
+
+def test_assignment_views_and_refusals(desk: Team) -> None:
+    teammate = User.objects.create_user("mate", password="pw")
+    teammate.groups.add(desk.agent.groups.first())
+    thread = _tid(desk, "dm", "v2")
+    bulk = "/api/desk/threads/bulk/"
+    # an agent of another team cannot be given the thread
+    refused = desk.client(desk.agent).post(
+        bulk, {"action": "assign", "ids": [thread], "assignee_id": desk.other_agent.id}, format="json"
+    )
+    assert (refused.status_code, refused.json()["param"]) == (400, "assignee_id")
+    # when the thread is assigned to the teammate
+    ok = desk.client(desk.agent).post(
+        bulk, {"action": "assign", "ids": [thread], "assignee_id": teammate.id}, format="json"
+    )
+    assert ok.status_code == 200
+    # then it is in the teammate's "mine", not in "unassigned", and the counts say so
+    assert _ids(desk.client(teammate).get("/api/desk/threads/", {"assignee": "me"})) == [thread]
+    assert thread not in _ids(desk.client(desk.agent).get("/api/desk/threads/", {"assignee": "none"}))
+    counts = desk.client(teammate).get("/api/desk/threads/counts/").json()
+    assert (counts["mine"]["open"], counts["unassigned"]["open"], counts["all"]["open"]) == (1, 2, 3)
+
+
+def test_read_only_member_reads_but_never_acts(desk: Team) -> None:
+    TeamMembershipRole.objects.create(user=desk.agent, team=desk.account.team, role=TeamRole.READ_ONLY)
+    thread = _tid(desk, "dm", "v2")
+    client = desk.client(desk.agent)
+    assert _ids(client.get("/api/desk/threads/"))[1] == thread
+    resolve = client.post("/api/desk/threads/bulk/", {"action": "resolve", "ids": [thread]}, format="json")
+    reply = client.post(
+        f"/api/desk/threads/{thread}/reply/",
+        {"text": "hi", "idempotency_key": "k1", "opened_at": 0},
+        format="json",
+    )
+    im_reply = client.post(
+        "/api/im/replies/",
+        {
+            "account_id": desk.account.id,
+            "target": {"kind": "message", "conversation_id": "v2"},
+            "text": "hi",
+            "idempotency_key": "k2",
+        },
+        format="json",
+    )
+    assert [r.status_code for r in (resolve, reply, im_reply)] == [403, 403, 403]
+    assert resolve.json()["error"] == "read_only"
+    assert not ReplyRequest.objects.exists() and not ThreadState.objects.exists()
+
+
+def test_reply_asks_before_answering_a_thread_a_teammate_answered(desk: Team) -> None:
+    teammate = User.objects.create_user("mate", password="pw")
+    teammate.groups.add(desk.agent.groups.first())
+    thread = _tid(desk, "dm", "v2")
+    opened = desk.client(desk.agent).get(f"/api/desk/threads/{thread}/").json()["as_of"]
+    # given the teammate answered after the agent opened the thread
+    first = desk.client(teammate).post(
+        f"/api/desk/threads/{thread}/reply/",
+        {"text": "在的", "idempotency_key": "a", "opened_at": opened},
+        format="json",
+    )
+    assert first.status_code == 202, first.content
+    # when the agent sends without confirming
+    body = {"text": "您好", "idempotency_key": "b", "opened_at": opened}
+    clash = desk.client(desk.agent).post(f"/api/desk/threads/{thread}/reply/", body, format="json")
+    # then the hub asks first, naming who answered; with confirm it sends
+    assert clash.status_code == 409
+    assert (clash.json()["error"], clash.json()["answered_by"]) == ("answered_since", ["mate"])
+    sent = desk.client(desk.agent).post(
+        f"/api/desk/threads/{thread}/reply/", {**body, "confirm": True}, format="json"
+    )
+    assert sent.status_code == 202
+    assert ReplyRequest.objects.get(idempotency_key="b").conversation_id == "v2"
+    detail = desk.client(desk.agent).get(f"/api/desk/threads/{thread}/").json()
+    assert [(r["text"], r["sent_by"]) for r in detail["replies"]] == [("在的", "mate"), ("您好", "agent")]
+    assert detail["last_agent"] == "agent"
+
+
+def test_notes_are_private_and_canned_replies_are_team_scoped(desk: Team) -> None:
+    thread = _tid(desk, "comment", "c1")
+    note = desk.client(desk.agent).post(f"/api/desk/threads/{thread}/notes/", {"text": "VIP"}, format="json")
+    assert note.status_code == 201
+    assert [
+        n["text"] for n in desk.client(desk.agent).get(f"/api/desk/threads/{thread}/").json()["notes"]
+    ] == ["VIP"]
+    assert desk.client(desk.other_agent).get(f"/api/desk/threads/{thread}/").status_code == 404
+    team_id = desk.account.team_id
+    made = desk.client(desk.agent).post(
+        "/api/desk/canned-replies/",
+        {"team_id": team_id, "shortcut": "hi", "text": "您好 {name}"},
+        format="json",
+    )
+    assert made.status_code == 201
+    dup = desk.client(desk.agent).post(
+        "/api/desk/canned-replies/", {"team_id": team_id, "shortcut": "hi", "text": "x"}, format="json"
+    )
+    assert (dup.status_code, dup.json()["param"]) == (400, "shortcut")
+    other = desk.client(desk.other_agent).post(
+        "/api/desk/canned-replies/", {"team_id": team_id, "shortcut": "x", "text": "x"}, format="json"
+    )
+    assert other.status_code == 404
+    assert [
+        c["shortcut"] for c in desk.client(desk.agent).get("/api/desk/canned-replies/").json()["results"]
+    ] == ["hi"]
+    assert desk.client(desk.other_agent).get("/api/desk/canned-replies/").json()["results"] == []
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"status": "all", "limit": 1},
+        {"status": "pending"},
+        {"kind": "dm"},
+        {"ordering": "newest"},
+        {"status": "bogus"},
+        {"assignee": "me"},
+    ],
+)
+def test_read_lane_answers_the_queue_like_drf(desk: Team, params: dict[str, Any]) -> None:
+    headers = [("Authorization", f"Token {Token.objects.create(user=desk.agent).key}")]
+    drf, lane, answered = both("/api/desk/threads/", urlencode(params), headers)
+    assert answered is True
+    assert lane == drf
+
+
+def test_read_lane_answers_counts_and_customers_like_drf(desk: Team) -> None:
+    headers = [("Authorization", f"Token {Token.objects.create(user=desk.agent).key}")]
+    for path in ("/api/desk/threads/counts/", "/api/desk/customers/u1/", "/api/desk/customers/nobody/"):
+        drf, lane, answered = both(path, "", headers)
+        assert answered is True, path
+        assert lane == drf
