@@ -5,6 +5,7 @@ roles, reply collisions, notes, canned replies, and the read lane answering the 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def desk(team: Team) -> Team:
+def desk(team: Team) -> Iterator[Team]:
     desk_load(team.store)
     yield team
     desk_index.clear()
@@ -106,7 +107,7 @@ def test_bulk_resolve_all_matching_a_filter(desk: Team) -> None:
 
 def test_assignment_views_and_refusals(desk: Team) -> None:
     teammate = User.objects.create_user("mate", password="pw")
-    teammate.groups.add(desk.agent.groups.first())
+    teammate.groups.add(desk.agent.groups.get())
     thread = _tid(desk, "dm", "v2")
     bulk = "/api/desk/threads/bulk/"
     # an agent of another team cannot be given the thread
@@ -127,7 +128,7 @@ def test_assignment_views_and_refusals(desk: Team) -> None:
 
 
 def test_read_only_member_reads_but_never_acts(desk: Team) -> None:
-    TeamMembershipRole.objects.create(user=desk.agent, team=desk.account.team, role=TeamRole.READ_ONLY)
+    TeamMembershipRole.objects.create(user=desk.agent, team=desk.agent.groups.get(), role=TeamRole.READ_ONLY)
     thread = _tid(desk, "dm", "v2")
     client = desk.client(desk.agent)
     assert _ids(client.get("/api/desk/threads/"))[1] == thread
@@ -154,7 +155,7 @@ def test_read_only_member_reads_but_never_acts(desk: Team) -> None:
 
 def test_reply_asks_before_answering_a_thread_a_teammate_answered(desk: Team) -> None:
     teammate = User.objects.create_user("mate", password="pw")
-    teammate.groups.add(desk.agent.groups.first())
+    teammate.groups.add(desk.agent.groups.get())
     thread = _tid(desk, "dm", "v2")
     opened = desk.client(desk.agent).get(f"/api/desk/threads/{thread}/").json()["as_of"]
     # given the teammate answered after the agent opened the thread
