@@ -20,6 +20,7 @@ export class QueueList {
   }
 
   async load(params) {
+    this.generation = (this.generation || 0) + 1;
     this.params = params;
     this.rows.clear();
     this.selected.clear();
@@ -30,9 +31,13 @@ export class QueueList {
   }
 
   async more() {
+    const generation = this.generation;
     const { assigneeId, ...query } = this.params;
     const page = await apiGet("desk/threads/", { ...query, limit: 50, cursor: this.cursor });
-    for (const row of page.results) this.put(row, { append: true });
+    if (generation !== this.generation) return; // a newer load started meanwhile
+    for (const row of page.results) {
+      if (!this.rows.has(row.id)) this.put(row, { append: true }); // a live event may have put it already
+    }
     this.cursor = page.next_cursor;
     this.status.textContent = "";
     if (this.cursor) this.status.append(h("button", { type: "button", class: "link", text: t("queue.more"), onclick: () => this.more() }));
@@ -69,6 +74,8 @@ export class QueueList {
   }
 
   put(row, { append }) {
+    const old = this.rows.get(row.id);
+    if (old) old.el.remove();
     const el = this.render(row);
     this.rows.set(row.id, { row, el });
     if (append) {
