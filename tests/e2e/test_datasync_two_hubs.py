@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from imhub.processes import http_json
 from tests.datasync.records import comment, conversation, message, sync_text
 from tests.e2e.datasync_support import hub_seed, messages_get, recv, register, stats_get, worker_connect
-from tests.support.processes import make_hub, wait_until
+from tests.support.processes import Hub, make_hub, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
 
@@ -62,12 +63,37 @@ def test_a_sync_sent_to_one_hub_process_is_served_by_the_other(
             "m2",
         ]
 
-        # and a third process started later loads the same items from the database
+        # and B's desk queue holds the threads (30 comment threads, one DM thread)
+        auth = {"Authorization": f"Token {seed['api_token']}"}
+
+        def queue(hub: Hub, **params: str) -> list[dict]:
+            query = "&".join(f"{k}={v}" for k, v in {"limit": "100", "status": "all", **params}.items())
+            status, data = http_json("GET", f"{hub.url}/api/desk/threads/?{query}", headers=auth)
+            assert status == 200, data
+            return list(data["results"])
+
+        assert len(queue(hub_b, kind="comment")) == 30 and len(queue(hub_b, kind="dm")) == 1
+        # when an agent on process A resolves the DM thread and assigns a comment thread to themself
+        dm = f"{account_id}:dm:conv1"
+        status, _ = http_json(
+            "POST",
+            f"{hub_a.url}/api/desk/threads/bulk/",
+            body={"action": "resolve", "ids": [dm]},
+            headers=auth,
+        )
+        assert status == 200
+        # then process B's queue shows it at once through the fan-out (no reload, no restart)
+        wait_until(
+            lambda: [t["id"] for t in queue(hub_b, status="resolved")] == [dm], timeout=10, what="B's queue"
+        )
+
+        # and a third process started later loads the same items (and the desk's states) from the database
         hub_c = make_hub(tmp_path / "c", database_url=fresh_database, redis_url=redis_url, migrate=False)
         hub_c.start()
         try:
             c_totals = stats_get(hub_c, seed["api_token"])["store"]["totals"]
             assert (c_totals["comments"], c_totals["conversations"], c_totals["messages"]) == (30, 1, 2)
+            assert [t["id"] for t in queue(hub_c, status="resolved")] == [dm]
         finally:
             hub_c.stop()
     finally:
