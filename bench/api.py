@@ -57,6 +57,10 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("unified", "/api/im/unified-messages/?account_id=1"),
     ("unified unread", "/api/im/unified-messages/?account_id=1&unread=true"),
     ("unread stats", "/api/im/unified-messages/stats/?account_id=1"),
+    # the desk's queue over every account of the team (100), longest waiting first, and its view counts
+    ("desk queue", "/api/desk/threads/"),
+    ("desk queue (dm, unread)", "/api/desk/threads/?kind=dm&unread=true"),
+    ("desk counts", "/api/desk/threads/counts/"),
 )
 CEILING_ROUTE = ("ceiling (raw ASGI, same body)", "/api/im/unified-messages/?account_id=1")
 LUA = """

@@ -11,10 +11,12 @@ from imhub.asgi import application  # first: it sets Django up
 
 # isort: split
 from bench.data import bench_dataset_loader
+from datasync.desk.activity import desk_load
 from datasync.runtime import Wiring, runtime, wiring_compose
 from imhub.wiring import hub_wiring
 
-# after the hub's own loaders (the database's rows, read marks): the synthetic items
-runtime.build(wiring_compose(hub_wiring(), Wiring(loaders=(bench_dataset_loader,))))
+# after the hub's own loaders (the database's rows, read marks): the synthetic items, then the desk's
+# queue again over them
+runtime.build(wiring_compose(hub_wiring(), Wiring(loaders=(bench_dataset_loader, desk_load))))
 
 __all__ = ["application"]

@@ -141,7 +141,31 @@ def dashboard_context() -> dict[str, Any]:
         "kind_totals": [(kind, sum(r["counts"][i] for r in rows)) for i, kind in enumerate(KINDS)],
         "logged_in": sum(1 for a in accounts if a.login_status == "logged_in"),
         "with_errors": sum(1 for a in accounts if a.last_error),
+        "desk": desk_context(),
     }
+
+
+def desk_context() -> dict[str, Any]:
+    """The desk's report over the last 7 days and the queue's size by status (every account)."""
+    from datasync.desk.activity import desk_index
+    from datasync.desk.reports import desk_report
+
+    report = desk_report(account_ids=None, days=7)
+    names = dict(Account.objects.values_list("id", "nickname"))
+    for table in (report["first_response"]["by_account"], report["resolution"]["by_account"]):
+        for row in table:
+            row["key"] = names.get(row["key"], f"#{row['key']}")
+    report["queue"] = desk_index.counts(visible=None, user_id=None)["all"]
+    report["hours"] = list(
+        zip(
+            range(24),
+            report["inbound_by_hour"],
+            report["replies_by_hour"],
+            report["resolved_by_hour"],
+            strict=True,
+        )
+    )
+    return report
 
 
 @staff_member_required

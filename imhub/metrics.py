@@ -73,6 +73,7 @@ class HubCollector(Collector):
         yield from _sync_metrics()
         yield from _database_metrics()
         yield from _store_metrics()
+        yield from _desk_metrics()
 
 
 def _sync_metrics() -> Iterable[Metric]:
@@ -207,6 +208,33 @@ def _store_metrics() -> Iterable[Metric]:
         if isinstance(count, int):
             items.add_metric([kind], count)
     yield items
+
+
+def _desk_metrics() -> Iterable[Metric]:
+    from datasync.desk.activity import desk_index
+    from datasync.desk.reports import desk_report
+
+    threads = GaugeMetricFamily(
+        "imhub_desk_threads", "Threads in the desk's queue, by status.", labels=["status"]
+    )
+    for status, count in desk_index.counts(visible=None, user_id=None)["all"].items():
+        threads.add_metric([status], count)
+    yield threads
+    report = desk_report(account_ids=None, days=1)
+    for name, key, what in (
+        ("first_response", "first_response", "time from a customer's first unanswered item to the reply"),
+        ("resolution", "resolution", "time a thread was open when it was resolved"),
+    ):
+        for by in ("agent", "account"):
+            family = GaugeMetricFamily(
+                f"imhub_desk_{name}_median_seconds_by_{by}",
+                f"Median {what}, last 24 h, per {by}.",
+                labels=[by],
+            )
+            for row in report[key][f"by_{by}"]:
+                if row["median_s"] is not None:
+                    family.add_metric([str(row["key"])], row["median_s"])
+            yield family
 
 
 REGISTRY.register(HubCollector())

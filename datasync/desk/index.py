@@ -11,9 +11,10 @@ The status agents see is derived, so it never needs a writer to keep it true:
 - a snooze whose time has passed is ``open`` (``snoozes_due`` finds them for the periodic re-check).
 
 The queue is sorted by waiting time: a thread waiting on us sorts by the time the customer's oldest
-unanswered item came (``waiting_since``), any other by its latest item. One sorted list per status and
-one over all; a page walks one list from the cursor and filters (account, assignee, kind, unread,
-label, customer), so the first page of a common view costs a few dozen rows. Counts per (account,
+unanswered item came (``waiting_since``), any other by its latest item. Sorted lists are kept per status
+(and over all), each also narrowed by one facet (kind, assignee, account, unread); a page walks the
+shortest list that holds every candidate from the cursor and filters the rest (label, customer, the
+other facets), so a view costs about its page's rows, not the queue's size. Counts per (account,
 status, assignee) are kept as the rows change, so the view tabs cost one pass over the user's accounts.
 """
 
@@ -164,7 +165,9 @@ class ThreadIndex:
         self._lock = threading.RLock()
         self._rows: dict[str, ThreadRow] = {}
         self._states: dict[str, DeskState] = {}  # also for threads without activity yet
-        self._sorted: dict[str | None, list[SortKey]] = {None: [], **{s: [] for s in STATUSES}}
+        # (status or None for any) -> sorted keys, plus the same narrowed by one facet:
+        # (status, facet, value) for facet in kind / assignee / account / unread
+        self._sorted: dict[Any, list[SortKey]] = {None: [], **{s: [] for s in STATUSES}}
         self._counts: Counter[tuple[int, str, int | None]] = Counter()
         self._listeners: list[Listener] = []
         self._muted = False
@@ -177,19 +180,57 @@ class ThreadIndex:
 
     # ---- writes ---------------------------------------------------------------------------------
 
+    @staticmethod
+    def _lists_of(row: ThreadRow) -> list[Any]:
+        """Every sorted list the row belongs in."""
+        facets = (
+            ("kind", row.kind),
+            ("assignee", row.state.assignee_id),
+            ("account", row.account_id),
+            ("unread", row.activity["unread"] > 0),
+        )
+        names: list[Any] = [None, row.status]
+        for status in (None, row.status):
+            names.extend((status, facet, value) for facet, value in facets)
+        return names
+
     def _unlink(self, row: ThreadRow) -> None:
         key = row.sort_key
-        for name in (None, row.status):
-            keys = self._sorted[name]
+        for name in self._lists_of(row):
+            keys = self._sorted.get(name)
+            if keys is None:
+                continue
             at = bisect_left(keys, key)
             if at < len(keys) and keys[at] == key:
                 del keys[at]
+            if not keys and isinstance(name, tuple):
+                del self._sorted[name]
         self._counts[(row.account_id, row.status, row.state.assignee_id)] -= 1
 
     def _link(self, row: ThreadRow) -> None:
-        insort(self._sorted[None], row.sort_key)
-        insort(self._sorted[row.status], row.sort_key)
+        key = row.sort_key
+        for name in self._lists_of(row):
+            insort(self._sorted.setdefault(name, []), key)
         self._counts[(row.account_id, row.status, row.state.assignee_id)] += 1
+
+    def _narrowest(self, where: QueueFilter) -> list[SortKey]:
+        """The shortest sorted list holding every row the filter may keep (the filter still runs)."""
+        status = where.status
+        candidates = [self._sorted.get(status, [])]
+        facets: list[tuple[str, Any]] = []
+        if where.kind is not None:
+            facets.append(("kind", where.kind))
+        if where.unassigned:
+            facets.append(("assignee", None))
+        elif where.assignee is not None:
+            facets.append(("assignee", where.assignee))
+        if where.account_id is not None:
+            facets.append(("account", where.account_id))
+        if where.unread is not None:
+            facets.append(("unread", where.unread))
+        for facet, value in facets:
+            candidates.append(self._sorted.get((status, facet, value), []))
+        return min(candidates, key=len)
 
     @contextmanager
     def muted(self) -> Iterator[None]:
@@ -282,8 +323,7 @@ class ThreadIndex:
         with self._lock:
             self._rows.clear()
             self._states.clear()
-            for keys in self._sorted.values():
-                keys.clear()
+            self._sorted = {None: [], **{s: [] for s in STATUSES}}
             self._counts.clear()
 
     # ---- reads ----------------------------------------------------------------------------------
@@ -303,7 +343,7 @@ class ThreadIndex:
     ) -> tuple[list[dict[str, Any]], SortKey | None]:
         """Up to ``limit`` rows after the cursor key, longest waiting first (or newest first)."""
         with self._lock:
-            keys = self._sorted[where.status]
+            keys = self._narrowest(where)
             rows = self._rows
             out: list[dict[str, Any]] = []
             last: SortKey | None = None
@@ -333,7 +373,7 @@ class ThreadIndex:
         """Ids of every row the filter keeps (at most ``cap``): bulk actions on "all matching"."""
         with self._lock:
             out = []
-            for _, ident in self._sorted[where.status]:
+            for _, ident in self._narrowest(where):
                 if where.keeps(self._rows[ident], visible):
                     out.append(ident)
                     if len(out) >= cap:

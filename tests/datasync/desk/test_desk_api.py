@@ -235,3 +235,38 @@ def test_read_lane_answers_counts_and_customers_like_drf(desk: Team) -> None:
         drf, lane, answered = both(path, "", headers)
         assert answered is True, path
         assert lane == drf
+
+
+def test_reports_audit_and_metrics_count_what_agents_did(desk: Team) -> None:
+    from imhub.metrics import metrics_view
+
+    thread = _tid(desk, "dm", "v2")
+    client = desk.client(desk.agent)
+    opened = client.get(f"/api/desk/threads/{thread}/").json()["as_of"]
+    # when the agent answers the waiting customer and resolves the thread
+    body = {"text": "好的", "idempotency_key": "r1", "opened_at": opened}
+    assert client.post(f"/api/desk/threads/{thread}/reply/", body, format="json").status_code == 202
+    assert (
+        client.post(
+            "/api/desk/threads/bulk/", {"action": "resolve", "ids": [thread]}, format="json"
+        ).status_code
+        == 200
+    )
+    # then the report counts one first response by that agent (the customer waited since T0 + 250)
+    report = client.get("/api/desk/reports/").json()
+    [by_agent] = report["first_response"]["by_agent"]
+    assert (by_agent["key"], by_agent["count"]) == ("agent", 1)
+    assert by_agent["median_s"] >= (int(time.time() * 1000) - T0 - 250) / 1000 - 60
+    [resolved] = report["resolution"]["by_agent"]
+    assert (resolved["key"], resolved["count"]) == ("agent", 1)
+    assert sum(report["replies_by_hour"]) == 1 and sum(report["resolved_by_hour"]) == 1
+    # the audit trail is for staff only, newest first
+    assert client.get("/api/desk/audit/").status_code == 404
+    audit = desk.client(desk.admin).get("/api/desk/audit/", {"thread": thread}).json()["results"]
+    assert [(e["action"], e["actor"]) for e in audit] == [("status", "agent"), ("reply", "agent")]
+    # and /metrics shows the queue by status and the medians
+    from django.test import RequestFactory
+
+    text = metrics_view(RequestFactory().get("/metrics")).content.decode()
+    assert 'imhub_desk_threads{status="resolved"} 1.0' in text
+    assert 'imhub_desk_first_response_median_seconds_by_agent{agent="agent"}' in text
