@@ -273,6 +273,7 @@ class Demo:
             f"  dashboard      {self.hub_url}/admin/dashboard/\n"
             f"  API docs       {self.hub_url}/api/docs/\n"
             f"  inbox (agent)  {self.hub_url}/inbox/   (user {g['username']} / {g['password']})\n"
+            f"  desk (agent)   {self.hub_url}/desk/    (the support queue: threads, assignment, canned replies)\n"
             f"  IM API         {self.hub_url}/api/im/unified-messages/?account_id={self.setup['accounts'][0]['id']}"
             f"   (header 'Authorization: Token {g['token']}')\n"
             f"  accounts       {self.hub_url}/api/im/accounts/\n"

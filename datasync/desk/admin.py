@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from datasync.desk.models import CannedReply, ThreadEvent, ThreadNote, ThreadState
+from datasync.desk.models import AutoAssign, CannedReply, DeskAgent, ThreadEvent, ThreadNote, ThreadState
 
 
 class _ReadOnly(admin.ModelAdmin):
@@ -46,3 +46,16 @@ class CannedReplyAdmin(admin.ModelAdmin):
     list_display = ("shortcut", "title", "team", "updated_at")
     list_filter = ("team",)
     search_fields = ("shortcut", "title", "text")
+
+
+@admin.register(AutoAssign)
+class AutoAssignAdmin(admin.ModelAdmin):
+    """Accounts whose new threads are given round robin to their available agents."""
+
+    list_display = ("account", "enabled", "enabled_at")
+    list_filter = ("enabled",)
+
+
+@admin.register(DeskAgent)
+class DeskAgentAdmin(_ReadOnly):
+    list_display = ("user", "available", "last_seen_at", "last_assigned_at")

@@ -7,6 +7,8 @@ every other thread is ``open`` and unassigned. Nothing here is ever overwritten 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
@@ -121,3 +123,40 @@ class CannedReply(models.Model):
 
     def __str__(self) -> str:
         return f"/{self.shortcut} ({self.team_id})"
+
+
+class DeskAgent(models.Model):
+    """An agent's presence on the desk: available (their own switch) and seen (the page's heartbeat).
+
+    Auto-assignment picks among agents who are available and were seen within ``ONLINE_SECONDS``.
+    """
+
+    ONLINE_SECONDS = 90
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="desk_agent")
+    available = models.BooleanField(default=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"desk agent {self.user_id} ({'available' if self.available else 'away'})"
+
+
+class AutoAssign(models.Model):
+    """Round-robin auto-assignment of one account's new open threads among its available agents."""
+
+    account = models.OneToOneField("accounts.Account", on_delete=models.CASCADE, related_name="auto_assign")
+    enabled = models.BooleanField(default=True)
+    enabled_at = models.BigIntegerField(
+        default=0, help_text="Epoch ms; threads waiting since before it are left to agents (the backlog)."
+    )
+
+    def __str__(self) -> str:
+        return f"auto-assign account #{self.account_id}: {'on' if self.enabled else 'off'}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.enabled and not self.enabled_at:
+            import time
+
+            self.enabled_at = int(time.time() * 1000)
+        super().save(*args, **kwargs)

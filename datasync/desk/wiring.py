@@ -3,7 +3,7 @@ by `imhub/wiring.py`, so its handlers of a fan-out kind run after the store and 
 
 from __future__ import annotations
 
-from datasync.desk import activity, presence, states
+from datasync.desk import activity, autoassign, presence, states
 from datasync.runtime import Wiring
 
 
@@ -18,5 +18,8 @@ def desk_wiring() -> Wiring:
         },
         # after the entity rows and the read marks: build the queue
         loaders=(activity.desk_load,),
-        periodic=((activity.snoozes_wake, activity.SNOOZE_CHECK_INTERVAL),),
+        periodic=(
+            (activity.snoozes_wake, activity.SNOOZE_CHECK_INTERVAL),
+            (autoassign.auto_assign_run, autoassign.INTERVAL),
+        ),
     )

@@ -252,3 +252,43 @@ def test_two_agents_share_a_thread_live_and_the_other_team_sees_none_of_it(desk:
     assert status == 404
     for page in (alice, bob, carol):
         page.context.close()
+
+
+def test_new_threads_are_auto_assigned_round_robin_to_available_agents(desk: Desk) -> None:
+    # given auto-assignment on for team red's account, alice and bob on the desk, carol (blue) too
+    desk.stack.hub.shell(
+        f"from datasync.desk.models import AutoAssign\nAutoAssign.objects.create(account_id={desk.red})"
+    )
+    pages = [desk.login(name) for name in ("alice", "bob", "carol")]
+    truth = desk.stack.sim.control("GET", f"accounts/{desk.red_uid}/truth?full=1")
+    taken = {
+        t["key"] for t in desk.threads(status="all", account_id=desk.red, assignee="any") if t["assignee_id"]
+    }
+    free = [c["conversation_id"] for c in truth["conversations"] if c["conversation_id"] not in taken][:2]
+    assert len(free) == 2
+    # when two customers write in two conversations nobody holds
+    for n, conversation_id in enumerate(free):
+        desk.stack.sim.control(
+            "POST",
+            "inject/message",
+            {"uid": desk.red_uid, "conversation_id": conversation_id, "text": f"请问 desk-e2e-auto-{n}"},
+        )
+
+    # then each thread is given to one of the team's available agents, one each (round robin)
+    def assigned() -> list[str] | None:
+        rows = [
+            t for t in desk.threads(status="open", account_id=desk.red) if "desk-e2e-auto" in t["last_text"]
+        ]
+        names = [desk.thread(t["id"])["assignee"] for t in rows]
+        return names if len(names) == 2 and all(names) else None
+
+    names = wait_until(assigned, timeout=60, what="the auto-assignment")
+    assert sorted(names) == ["alice", "bob"]
+    # and each was told by a desktop alert; carol (another team) neither got one nor was picked
+    for page, name in zip(pages[:2], ("alice", "bob"), strict=True):
+        wait_until(
+            lambda p=page: any("Assigned to you" in a for a in _alerts(p)), timeout=15, what=f"{name}'s alert"
+        )
+    assert not any("Assigned to you" in a for a in _alerts(pages[2]))
+    for page in pages:
+        page.context.close()

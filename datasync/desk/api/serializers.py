@@ -80,3 +80,7 @@ class CannedBody(serializers.Serializer):
     shortcut = serializers.CharField(max_length=40)
     title = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
     text = serializers.CharField(max_length=2000)
+
+
+class OnlineBody(serializers.Serializer):
+    available = serializers.BooleanField(required=False, help_text="omit to keep the current switch")

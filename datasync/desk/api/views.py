@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from datasync.desk import canned, presence, replies, reports, states
+from datasync.desk import autoassign, canned, presence, replies, reports, states
 from datasync.desk.activity import desk_index
 from datasync.desk.api import queries
 from datasync.desk.api import serializers as s
@@ -178,6 +178,14 @@ class DeskInfoViewSet(ImViewSet):
                 "writable_account_ids": None if writable is None else sorted(writable),
             }
         )
+
+    @extend_schema(request=s.OnlineBody, responses={200: dict})
+    @action(detail=False, methods=["post"])
+    def online(self, request: Request) -> Response:
+        """The desk page's heartbeat (every 30 s) and the agent's available/away switch."""
+        body = _params(s.OnlineBody, request.data)
+        agent = autoassign.agent_seen(user=request.user, available=body.get("available"))
+        return Response({"available": agent.available})
 
     @extend_schema(responses={200: dict})
     @action(detail=False, methods=["get"])

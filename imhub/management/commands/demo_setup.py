@@ -44,6 +44,16 @@ class Command(BaseCommand):
         agent.set_password(password)
         agent.save()
         agent.groups.add(team)
+        from datasync.desk.models import CannedReply
+
+        # the desk's canned replies of the demo team (type /hello or /thanks in the desk's reply box)
+        for shortcut, text in (
+            ("hello", "您好 {name}，感谢关注！有什么可以帮您？"),
+            ("thanks", "谢谢 {name} 的支持 ❤️"),
+        ):
+            CannedReply.objects.get_or_create(
+                team=team, shortcut=shortcut, defaults={"text": text, "title": shortcut}
+            )
         admin_token, _ = Token.objects.get_or_create(user=admin)
         agent_token, _ = Token.objects.get_or_create(user=agent)
 

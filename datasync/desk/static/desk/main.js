@@ -136,6 +136,11 @@ function markView() {
 
 async function start() {
   me = await apiGet("desk/me/");
+  // the heartbeat auto-assignment needs to count this agent in (and their available/away switch)
+  const online = await apiPost("desk/online/", {});
+  $("available-on").checked = online.available;
+  $("available-on").addEventListener("change", (event) => apiPost("desk/online/", { available: event.target.checked }));
+  window.setInterval(() => apiPost("desk/online/", {}).catch(() => {}), 30000);
   notifier = new Notifier({ soundBox: $("sound-on"), alertsButton: $("alerts-on"), me });
   let cursor = null;
   do {
