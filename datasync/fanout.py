@@ -23,7 +23,17 @@ FANOUT_GROUP = "datasync.fanout"
 MESSAGE_TYPE = "datasync.fanout"
 PROCESS_ID = uuid.uuid4().hex
 # the desk's kinds: a thread's desk state (status, assignee, labels), who is viewing/typing in a thread
-KINDS = ("sync", "read_mark", "reply_status", "account_status", "auth_revoked", "desk_state", "desk_presence")
+# "probe": a process's check that it still hears the group (datasync/runtime/watch.py); no handlers
+KINDS = (
+    "sync",
+    "read_mark",
+    "reply_status",
+    "account_status",
+    "auth_revoked",
+    "desk_state",
+    "desk_presence",
+    "probe",
+)
 
 
 def fanout_message(*, kind: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -59,6 +59,14 @@ def _check_store() -> dict[str, object]:
     return {"ok": True, "state": "loading"}
 
 
+def _check_fanout() -> dict[str, object]:
+    """Whether this replica still hears the other hub processes (datasync/runtime/watch.py): not ok
+    while it lost the group, the broker is down, or it is catching up after a missed window."""
+    from datasync.runtime import runtime
+
+    return runtime.fanout.as_json()
+
+
 def _check_disk() -> dict[str, object]:
     """Free space where the hub writes (its var dir: SQLite, snapshot, keys) against IMHUB_MIN_FREE_MB."""
     path = settings.VAR_DIR
@@ -80,7 +88,8 @@ async def healthz(request: HttpRequest) -> JsonResponse:
     channel_layer = await _check_channel_layer()
     store = _check_store()
     disk = _check_disk()
-    ok = bool(database["ok"] and channel_layer["ok"] and store["ok"] and disk["ok"])
+    fanout = _check_fanout()
+    ok = bool(database["ok"] and channel_layer["ok"] and store["ok"] and disk["ok"] and fanout["ok"])
     return JsonResponse(
         {
             "status": "ok" if ok else "error",
@@ -88,6 +97,7 @@ async def healthz(request: HttpRequest) -> JsonResponse:
             "channel_layer": channel_layer,
             "store": store,
             "disk": disk,
+            "fanout": fanout,
         },
         status=200 if ok else 503,
     )
@@ -106,4 +116,7 @@ async def readyz(request: HttpRequest) -> JsonResponse:
         reasons.append("database unavailable")
     if not channel_layer["ok"]:
         reasons.append("channel layer unavailable")
+    fanout = _check_fanout()
+    if not fanout["ok"]:
+        reasons.append(f"fan-out {fanout['state']}")
     return JsonResponse({"ready": not reasons, "reasons": reasons}, status=503 if reasons else 200)

@@ -74,6 +74,7 @@ class HubCollector(Collector):
         yield from _database_metrics()
         yield from _store_metrics()
         yield from _desk_metrics()
+        yield from _fanout_metrics()
 
 
 def _sync_metrics() -> Iterable[Metric]:
@@ -208,6 +209,24 @@ def _store_metrics() -> Iterable[Metric]:
         if isinstance(count, int):
             items.add_metric([kind], count)
     yield items
+
+
+def _fanout_metrics() -> Iterable[Metric]:
+    from datasync.runtime import runtime
+
+    watch = runtime.fanout
+    age = GaugeMetricFamily(
+        "imhub_fanout_probe_age_seconds",
+        "Seconds since this process last heard its own fan-out probe (replica lag bound; ~2 s when healthy).",
+    )
+    age.add_metric([], round(watch.probe_age, 3))
+    yield age
+    rejoins = GaugeMetricFamily("imhub_fanout_rejoins", "Times this process joined the fan-out groups again.")
+    rejoins.add_metric([], watch.rejoins)
+    yield rejoins
+    state = GaugeMetricFamily("imhub_fanout_state", "1 for this process's fan-out state.", labels=["state"])
+    state.add_metric([watch.state], 1)
+    yield state
 
 
 def _desk_metrics() -> Iterable[Metric]:

@@ -64,6 +64,12 @@ def _same_origin(scope: dict[str, Any]) -> bool:
 class InboxConsumer(AsyncJsonWebsocketConsumer):
     """One agent's live event stream."""
 
+    # No channel layer for this consumer (an alias that is not configured: Channels then gives it none):
+    # its events come from this process's buffer, never through the layer, and a socket that listened
+    # on the layer died with it (a Redis restart closed every agent's socket) and cost one more
+    # blocking receive per socket.
+    channel_layer_alias = "imhub.agents-need-no-layer"
+
     user: Any = None
     credentials: dict[bytes, bytes] | None = None
     visible: frozenset[int] | None = None

@@ -24,6 +24,7 @@ from datasync.runtime.gaps import SeqWatch, gap_reload
 from datasync.runtime.listener import listen
 from datasync.runtime.replay import LoadPoint, replay_plan
 from datasync.runtime.threads import every, with_connections
+from datasync.runtime.watch import FanoutWatch, fanout_watch
 from datasync.runtime.wiring import Wiring
 from datasync.snapshot import database_name, snapshot_path, snapshot_write, store_load
 from datasync.store import Applied, Change, DataStore
@@ -54,6 +55,7 @@ class Runtime:
         self.load_report: dict[str, Any] = {}
         self._snapshot_written: dict[int, int | None] | None = None
         self._snapshot_lock = threading.Lock()
+        self.fanout = FanoutWatch()
 
     # ---- wiring ------------------------------------------------------------------------------------
 
@@ -127,6 +129,12 @@ class Runtime:
                 asyncio.create_task(listen(layer, self._channel, deliver), name="fanout-listen")
             )
             self._tasks.append(asyncio.create_task(self._load(), name="store-load"))
+            self.fanout = FanoutWatch()
+            self._tasks.append(
+                asyncio.create_task(
+                    fanout_watch(layer, self._channel, self.fanout, self.catch_up), name="fanout-watch"
+                )
+            )
             for fn, interval in wiring.periodic:
                 self._tasks.append(asyncio.create_task(every(fn, interval)))
 
@@ -261,6 +269,9 @@ class Runtime:
     def deliver(self, *, kind: str, data: Any) -> None:
         """Apply one change/event in this process (a `sync` kind's data is a `Change`): buffered until
         the load is done, then dispatched."""
+        if kind == "probe":
+            self.fanout.heard(data)
+            return
         with self._lock:
             if not self._accepting:
                 return
@@ -269,11 +280,36 @@ class Runtime:
                 return
         self._dispatch(kind, data)
 
+    def reapply(self, change: Change) -> None:
+        """Apply rows re-read from the database (a gap repair, a catch-up) as any change is applied, so
+        the fan-out handlers (agents' events, the desk) hear of what was new to this replica."""
+        self._seqs.gap(change.account_id, change.seq)  # the database's seq: not a gap of its own
+        self._dispatch("sync", change)
+
+    def catch_up(self) -> int:
+        """Re-read every account whose durable revision is ahead of this replica (or unknown here);
+        blocking (a thread). Returns how many accounts were re-read."""
+        from datasync.models import SyncState
+        from datasync.persistence import store_load_account
+
+        store = self.store
+        if store is None or not self._ready.is_set():
+            return 0
+        held = store.account_revisions()
+        stale = [
+            account_id
+            for account_id, revision in SyncState.objects.values_list("account_id", "revision")
+            if held.get(account_id) is None or revision > (held[account_id] or 0)
+        ]
+        for account_id in stale:
+            store_load_account(account_id=account_id, apply=self.reapply)
+        return len(stale)
+
     def _dispatch(self, kind: str, data: Any) -> None:
         if isinstance(data, Change):
             previous = self._seqs.gap(data.account_id, data.seq)
             if previous is not None:
-                gap_reload(account_id=data.account_id, seq=data.seq, previous=previous, store=self.store)
+                gap_reload(account_id=data.account_id, seq=data.seq, previous=previous, apply=self.reapply)
             data = Applied(change=data, new=self.store.apply_change(data))
             account_id: Any = data.change.account_id
         else:

@@ -31,11 +31,11 @@ def test_the_running_wiring_is_the_hubs_and_covers_every_worker_frame_command_an
     wiring = runtime.wiring
 
     # then it is the project's composition, with one handler per frame a worker sends, a frame for
-    # every worker command there is, and handlers for every fan-out kind
+    # every worker command there is, and handlers for every fan-out kind (but the runtime's own probe)
     assert wiring == hub_wiring()
     assert sorted(wiring.frame_handlers) == sorted(cls.TYPE for cls in WORKER_FRAMES)
     assert set(wiring.command_frames) == _subclasses(WorkerCommand)
-    assert sorted(wiring.fanout_handlers) == sorted(fanout.KINDS)
+    assert sorted(wiring.fanout_handlers) == sorted(set(fanout.KINDS) - {"probe"})
     assert set(wiring.frame_preparers) <= set(wiring.frame_handlers)
 
 
