@@ -2,7 +2,7 @@
 
 Fan-out handlers (run in every hub process; listed in datasync/wiring.py) turn applied changes, reply
 status changes and account status changes into events (read marks: datasync.im.readmarks, after applying
-them). Each event gets a monotonically increasing id (starting at the process's boot time in ms); the last
+them). Each event gets an increasing id that also names the process life (``EventBuffer``'s tag); the last
 ``settings.IMHUB_EVENT_BUFFER`` events are kept so a reconnecting client can resume from its last id.
 Older than that, the client gets ``resync_required`` and reloads over the IM API.
 
@@ -52,25 +52,38 @@ class AgentEvent:
 Subscriber = Callable[[AgentEvent], None]
 
 
-class EventBuffer:
-    """A bounded ring of events plus the subscribers that get each new one."""
+TAG_BITS = 20  # an event id is (sequence << TAG_BITS) | tag: the tag names the process life
 
-    def __init__(self, size: int, *, first_id: int = 0) -> None:
+
+class EventBuffer:
+    """A bounded ring of events plus the subscribers that get each new one.
+
+    With a ``tag`` (the hub's buffer: random per process life), every id carries it in its low
+    ``TAG_BITS`` bits, so an id issued by another process behind the same address (or by this one
+    before a restart) is recognised as foreign: resuming from it asks for a resync instead of replaying
+    or skipping by a number that means something else here. Ids stay below 2**53 (JavaScript numbers).
+    """
+
+    def __init__(self, size: int, *, first_id: int = 0, tag: int | None = None) -> None:
         self._lock = threading.Lock()
         self._events: deque[AgentEvent] = deque(maxlen=max(1, size))
-        self._last_id = first_id
+        self._seq = first_id
+        self._tag = tag
         self._subscribers: list[Subscriber] = []
+
+    def _id(self, seq: int) -> int:
+        return seq if self._tag is None else (seq << TAG_BITS) | self._tag
 
     @property
     def last_id(self) -> int:
-        return self._last_id
+        return self._id(self._seq)
 
     def publish(self, *, type: EventType, account_id: int, data: dict[str, Any]) -> AgentEvent:
         if type not in EVENT_TYPES:
             raise ValueError(f"unknown event type {type!r}")
         with self._lock:
-            self._last_id += 1
-            event = AgentEvent(event_id=self._last_id, type=type, account_id=int(account_id), data=data)
+            self._seq += 1
+            event = AgentEvent(event_id=self._id(self._seq), type=type, account_id=int(account_id), data=data)
             self._events.append(event)
             subscribers = list(self._subscribers)
         for subscriber in subscribers:
@@ -80,11 +93,17 @@ class EventBuffer:
     def since(self, last_id: int) -> list[AgentEvent] | None:
         """Events after ``last_id``; None when some of them already fell out of the buffer."""
         with self._lock:
-            if last_id > self._last_id:
+            if self._tag is not None:
+                if last_id & ((1 << TAG_BITS) - 1) != self._tag:
+                    return None  # issued by another process (or life): its numbers mean nothing here
+                last_seq = last_id >> TAG_BITS
+            else:
+                last_seq = last_id
+            if last_seq > self._seq:
                 return None  # an id this buffer never issued: the client saw another process life
-            if last_id == self._last_id:
+            if last_seq == self._seq:
                 return []
-            if not self._events or self._events[0].event_id > last_id + 1:
+            if not self._events or self._events[0].event_id > self._id(last_seq + 1):
                 return None
             return [e for e in self._events if e.event_id > last_id]
 
@@ -105,12 +124,19 @@ def _buffer_size() -> int:
 
 
 def _boot_first_id() -> int:
-    """Event ids start at the boot time in ms, so a restarted process never reissues an id a client
-    already holds: resuming across a restart asks for a resync instead of skipping the new events."""
-    return int(time.time() * 1000)
+    """The sequence starts at the boot time in seconds: with the tag (what tells process lives apart)
+    it makes a reissued id of an earlier life of this process unlikely twice over."""
+    return int(time.time())
 
 
-event_buffer = EventBuffer(_buffer_size(), first_id=_boot_first_id())
+def _process_tag() -> int:
+    """A random non-zero tag for this process life (1 in ~10^6 that two processes share one)."""
+    import secrets
+
+    return 1 + secrets.randbelow((1 << TAG_BITS) - 1)
+
+
+event_buffer = EventBuffer(_buffer_size(), first_id=_boot_first_id(), tag=_process_tag())
 
 
 def loop_subscriber(queue: asyncio.Queue[AgentEvent]) -> Subscriber:

@@ -1,6 +1,7 @@
 """Issue 24 #1 and #3: a Redis restart forgets every fan-out group membership. Each hub process must
 notice it no longer hears the group, join again, catch up from the database what the group carried
-meanwhile, and announce those items to its agents; `/healthz` says so meanwhile."""
+meanwhile, and announce those items to its agents; `/healthz` says so meanwhile. #2: agent event ids
+name their process, so a resume on the other process asks for a resync."""
 
 from __future__ import annotations
 
@@ -91,6 +92,16 @@ def test_replicas_rejoin_catch_up_and_announce_after_a_redis_restart(
         # and the fan-out works again both ways: a third batch reaches B live
         _sync(hub_a, seed["token"], account_id=account_id, seq=3, ids=range(20, 25))
         wait_until(lambda: _comments(hub_b, api_token) == 25, timeout=20, what="B to hear seq 3")
+
+        # issue 24 #2: an agent whose reconnect lands on the other process is told to resync (its ids
+        # mean nothing there), and resuming on its own process replays nothing it already had
+        auth = {"Authorization": f"Token {api_token}"}
+        with connect(f"{hub_a.ws_url}/ws/im/", additional_headers=auth, open_timeout=10) as on_a:
+            last = json.loads(on_a.recv(timeout=10))["last_event_id"]
+        with connect(f"{hub_b.ws_url}/ws/im/?last_event_id={last}", additional_headers=auth) as on_b:
+            assert json.loads(on_b.recv(timeout=10)) == {"type": "resync_required"}
+        with connect(f"{hub_a.ws_url}/ws/im/?last_event_id={last}", additional_headers=auth) as again:
+            assert json.loads(again.recv(timeout=10)) == {"type": "ready", "last_event_id": last}
     finally:
         hub_a.stop()
         hub_b.stop()

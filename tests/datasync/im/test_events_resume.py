@@ -37,3 +37,22 @@ def test_a_fresh_buffer_with_no_events_asks_an_old_client_to_resync():
     # when / then
     assert buffer.since(7) is None
     assert buffer.since(1_000) == []
+
+
+def test_an_id_from_another_process_asks_for_resync_even_when_its_number_fits():
+    # given two processes behind one address (tags 5 and 9) that booted in the same second
+    a = EventBuffer(100, first_id=1_700_000_000, tag=5)
+    b = EventBuffer(100, first_id=1_700_000_000, tag=9)
+    _publish(a, 3)
+    _publish(b, 20)
+    # when a client of A resumes on B
+    # then B tells it to resync rather than replaying 17 events the client never missed
+    assert b.since(a.last_id) is None
+    # and on A itself it resumes exactly after its id
+    first = a.last_id
+    _publish(a, 2)
+    assert [e.event_id for e in a.since(first) or []] == [
+        (1_700_000_004 << 20) | 5,
+        (1_700_000_005 << 20) | 5,
+    ]
+    assert a.last_id < 2**53  # a JavaScript number

@@ -17,6 +17,8 @@ from datasync.runtime import runtime
 from imhub.asgi import application
 from tests.datasync.store_data import T0, change, known_change, message
 
+STEP = 1 << events.TAG_BITS  # consecutive ids of the hub's (tagged) buffer differ by this
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -73,12 +75,15 @@ async def test_new_items_of_visible_accounts_only(world: dict[str, Any]) -> None
         kind="sync", data=change(world["mine"], messages=[message("m1", conversation_id="v", created_at=T0)])
     )
     event = await comm.receive_json_from(timeout=10)
-    # then only the agent's item arrives, with the next event id
+    thread = await comm.receive_json_from(timeout=10)
+    # then only the agent's item arrives (the other account's item and its desk thread took two ids),
+    # then its desk thread (datasync.desk), and nothing else
     assert ready == {"type": "ready", "last_event_id": ready["last_event_id"]}
     assert event["type"] == "new_item"
     assert event["account_id"] == world["mine"]
-    assert event["event_id"] == ready["last_event_id"] + 2
+    assert event["event_id"] == ready["last_event_id"] + 3 * STEP
     assert event["data"] == {"kind": "message", "record": message("m1", conversation_id="v", created_at=T0)}
+    assert (thread["type"], thread["account_id"], thread["data"]["key"]) == ("thread", world["mine"], "v")
     assert await comm.receive_nothing(timeout=0.2)
     await comm.disconnect()
 
@@ -98,10 +103,11 @@ async def test_resume_replays_missed_events(world: dict[str, Any]) -> None:
     )
     # when it reconnects with its last event id
     comm = await _connect(world["token"], f"?last_event_id={ready['last_event_id']}")
-    replayed = [await comm.receive_json_from(timeout=10) for _ in range(3)]
-    # then the missed events come first, then ready
-    assert [e.get("data", {}).get("record", {}).get("message_id") for e in replayed[:2]] == ["m1", "m2"]
-    assert replayed[2] == {"type": "ready", "last_event_id": ready["last_event_id"] + 2}
+    replayed = [await comm.receive_json_from(timeout=10) for _ in range(5)]
+    # then the missed events come first (each item, then its desk thread), then ready
+    assert [e["type"] for e in replayed[:4]] == ["new_item", "thread", "new_item", "thread"]
+    assert [replayed[i]["data"]["record"]["message_id"] for i in (0, 2)] == ["m1", "m2"]
+    assert replayed[4] == {"type": "ready", "last_event_id": ready["last_event_id"] + 4 * STEP}
     await comm.disconnect()
 
 
