@@ -203,6 +203,10 @@ IMHUB_HEARTBEAT_INTERVAL = env.float("IMHUB_HEARTBEAT_INTERVAL", default=10.0)
 IMHUB_WORKER_CONNECTION_REPLACE = env.bool("IMHUB_WORKER_CONNECTION_REPLACE", default=False)
 IMHUB_REPLY_DEADLINE = env.float("IMHUB_REPLY_DEADLINE", default=300.0)
 IMHUB_EVENT_BUFFER = env.int("IMHUB_EVENT_BUFFER", default=10000)
+# an agent socket that falls this many events behind, or whose one send blocks this long, is closed
+# (4008): the client reconnects and resumes or resyncs; a socket that never reads costs bounded memory
+IMHUB_AGENT_QUEUE_MAX = env.int("IMHUB_AGENT_QUEUE_MAX", default=2000)
+IMHUB_AGENT_SEND_TIMEOUT = env.float("IMHUB_AGENT_SEND_TIMEOUT", default=10.0)
 IMHUB_LOGIN_SESSION_TTL = env.float("IMHUB_LOGIN_SESSION_TTL", default=300.0)
 # The ASGI read lane answers the IM API's GET routes for JSON clients without Django's request path
 # (datasync/im/api/lane.py); 0 sends every request through Django + DRF (for comparison and debugging).

@@ -32,6 +32,7 @@ UNAUTHORIZED = 4401  # no (longer a) valid credential: also after a revocation
 FORBIDDEN_ORIGIN = 4403
 ACCESS_CHANGED = 4403  # the user's visible accounts changed (a team membership removed): reconnect
 TOO_MANY_FAILURES = 4429  # the source is locked out after failed logins (accounts/throttle.py)
+TOO_SLOW = 4008  # the client fell behind its budget (IMHUB_AGENT_QUEUE_MAX / _SEND_TIMEOUT): reconnect
 
 
 def _same_origin(scope: dict[str, Any]) -> bool:
@@ -76,6 +77,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
     queue: asyncio.Queue[AgentEvent] | None = None
     subscriber: Any = None
     pump: asyncio.Task[None] | None = None
+    send_timeout = 10.0
 
     async def connect(self) -> None:
         from accounts.throttle import client_address, locked_for, login_failed
@@ -106,8 +108,11 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         self.credentials = headers
         self.visible = await visible_account_ids_async(user)
         revocation.socket_register(user.pk, self)
-        self.queue = asyncio.Queue()
-        self.subscriber = loop_subscriber(self.queue)
+        from django.conf import settings
+
+        self.queue = asyncio.Queue(maxsize=max(1, int(settings.IMHUB_AGENT_QUEUE_MAX)))
+        self.send_timeout = float(settings.IMHUB_AGENT_SEND_TIMEOUT)
+        self.subscriber = loop_subscriber(self.queue, on_overflow=self._too_slow)
         event_buffer.subscribe(self.subscriber)
         last_sent = await self._replay(_last_event_id(self.scope))
         self.pump = asyncio.create_task(self._pump(last_sent))
@@ -135,8 +140,26 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             if event.event_id <= last_sent:
                 continue  # already sent during the replay
             last_sent = event.event_id
-            if self._visible(event):
-                await self.send_json(event.as_json())
+            if self._visible(event) and self.subscriber is not None:
+                try:
+                    await asyncio.wait_for(self.send_json(event.as_json()), timeout=self.send_timeout)
+                except TimeoutError:
+                    self._too_slow()
+                    return
+
+    def _too_slow(self) -> None:
+        """The client does not keep up (its queue is full, or a send blocked past the timeout): stop
+        feeding it and close; it reconnects and resumes from its last id, or resyncs. Its memory is
+        released at once (queue dropped, no longer subscribed)."""
+        if self.subscriber is None:
+            return
+        event_buffer.unsubscribe(self.subscriber)
+        self.subscriber = None
+        if self.pump is not None and self.pump is not asyncio.current_task():
+            self.pump.cancel()  # nothing more goes out on this socket, not even what was queued
+        self.queue = None
+        logger.warning("closing a slow /ws/im/ socket of user %s", getattr(self.user, "pk", "?"))
+        asyncio.get_running_loop().create_task(self.close(code=TOO_SLOW))
 
     def _visible(self, event: AgentEvent) -> bool:
         return self.visible is None or event.account_id in self.visible

@@ -139,13 +139,23 @@ def _process_tag() -> int:
 event_buffer = EventBuffer(_buffer_size(), first_id=_boot_first_id(), tag=_process_tag())
 
 
-def loop_subscriber(queue: asyncio.Queue[AgentEvent]) -> Subscriber:
-    """A subscriber that hands events to ``queue`` on its event loop, from any thread."""
+def loop_subscriber(
+    queue: asyncio.Queue[AgentEvent], on_overflow: Callable[[], None] | None = None
+) -> Subscriber:
+    """A subscriber that hands events to ``queue`` on its event loop, from any thread. A bounded queue
+    that is full calls ``on_overflow`` (on the loop) instead: its reader fell too far behind."""
     loop = asyncio.get_running_loop()
+
+    def put(event: AgentEvent) -> None:
+        try:
+            queue.put_nowait(event)
+        except asyncio.QueueFull:
+            if on_overflow is not None:
+                on_overflow()
 
     def deliver(event: AgentEvent) -> None:
         try:
-            loop.call_soon_threadsafe(queue.put_nowait, event)
+            loop.call_soon_threadsafe(put, event)
         except RuntimeError:  # the loop is closed: the consumer is gone
             pass
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -236,3 +237,30 @@ async def test_account_status_reaches_agents_of_the_account(world: dict[str, Any
         "expired",
     )
     await comm.disconnect()
+
+
+async def test_a_socket_that_falls_too_far_behind_is_closed_with_4008(
+    world: dict[str, Any], settings: Any
+) -> None:
+    # given an agent socket whose budget is 5 queued events
+    settings.IMHUB_AGENT_QUEUE_MAX = 5
+    comm = await _connect(world["token"])
+    ready = await comm.receive_json_from(timeout=10)
+    # when 20 events arrive before its pump could send any
+    for n in range(20):
+        events.event_buffer.publish(type="account_status", account_id=world["mine"], data={"n": n})
+    # then it is closed as too slow (it will resume from its last id, or resync), having been sent at
+    # most the 5 it had room for, in order
+    outputs = []
+    while True:
+        output = await comm.receive_output(timeout=10)
+        outputs.append(output)
+        if output["type"] == "websocket.close":
+            break
+    sent = [json.loads(o["text"]) for o in outputs if o["type"] == "websocket.send"]
+    assert [e["data"]["n"] for e in sent] == list(range(len(sent))) and len(sent) <= 5
+    assert all(e["event_id"] > ready["last_event_id"] for e in sent)
+    assert outputs[-1] == {"type": "websocket.close", "code": 4008}
+    # and it holds no more events: it is off the buffer's subscribers
+    events.event_buffer.publish(type="account_status", account_id=world["mine"], data={"n": 99})
+    assert await comm.receive_nothing(timeout=0.2)
