@@ -205,6 +205,8 @@ IMHUB_REPLY_DEADLINE = env.float("IMHUB_REPLY_DEADLINE", default=300.0)
 IMHUB_EVENT_BUFFER = env.int("IMHUB_EVENT_BUFFER", default=10000)
 # an agent socket that falls this many events behind, or whose one send blocks this long, is closed
 # (4008): the client reconnects and resumes or resyncs; a socket that never reads costs bounded memory
+# with the database down, IM reads go on with credentials and visibility cached up to this long ago
+IMHUB_STALE_AUTH_SECONDS = env.float("IMHUB_STALE_AUTH_SECONDS", default=300.0)
 IMHUB_AGENT_QUEUE_MAX = env.int("IMHUB_AGENT_QUEUE_MAX", default=2000)
 IMHUB_AGENT_SEND_TIMEOUT = env.float("IMHUB_AGENT_SEND_TIMEOUT", default=10.0)
 IMHUB_LOGIN_SESSION_TTL = env.float("IMHUB_LOGIN_SESSION_TTL", default=300.0)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from imhub.processes import http_json
 from tests.crawler.support import crawler_stack, im_ids, truth_ids, wait_synced
 from tests.support.processes import wait_until
 from tests.support.services import PostgresServer
@@ -48,6 +49,20 @@ def test_frames_refused_while_the_database_is_down_are_resent_without_reconnecti
             what="the worker to be told the hub refuses its frames",
         )
         time.sleep(5)
+        # meanwhile (issue 24 #6) reads go on from memory past the credential caches' 5 s TTL, a write
+        # fails fast with a clear 503, and /healthz is 503 naming the database
+        status, page = stack.api("GET", f"/api/im/unified-messages/?account_id={account_id}&limit=5")
+        assert (status, len(page["results"])) == (200, 5), page
+        started = time.monotonic()
+        status, refused = stack.api(
+            "POST",
+            "/api/im/read-marks/",
+            {"account_id": account_id, "target": "items", "kind": "messages", "ids": ["x"]},
+        )
+        assert (status, refused["error"]) == (503, "database_unavailable"), refused
+        assert time.monotonic() - started < 30  # fails fast: a liveness bound, not a speed target
+        status, health = http_json("GET", f"{stack.hub.url}/healthz", timeout=30)
+        assert (status, health["database"]["ok"]) == (503, False)
         private_postgres.start()
         # then every DM reaches the IM API once the database is back, each once
         wanted = {dm["server_id"] for dm in dms}

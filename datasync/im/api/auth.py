@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 from django.http.cookie import parse_cookie
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed, Throttled
@@ -68,8 +68,17 @@ class CachedTokenAuthentication(TokenAuthentication):
 _token_authentication = CachedTokenAuthentication()
 
 
+def stale_grace() -> float:
+    """How long an expired cached credential or visibility may still answer while the database is
+    down (``IMHUB_STALE_AUTH_SECONDS``): reads go on from memory, bounded in time."""
+    from django.conf import settings
+
+    return float(settings.IMHUB_STALE_AUTH_SECONDS)
+
+
 def token_user(key: str) -> Any:
-    """The active user of a DRF token, or None (blocking on a cache miss: call in a thread)."""
+    """The active user of a DRF token, or None (blocking on a cache miss: call in a thread). With the
+    database down, a recently cached answer stands in (``stale_grace``); else the error is raised."""
     cached = token_cache.get(key)
     if cached is not None:
         return cached[0]
@@ -77,6 +86,11 @@ def token_user(key: str) -> Any:
         return _token_authentication.authenticate_credentials(key)[0]
     except AuthenticationFailed:
         return None
+    except DatabaseError:
+        stale = token_cache.get_stale(key, stale_grace())
+        if stale is None:
+            raise
+        return stale[0]
 
 
 class _SessionRequest:
@@ -97,7 +111,13 @@ def session_user(session_key: str) -> Any:
     if cached is not None:
         return cached
     engine = import_module(settings.SESSION_ENGINE)
-    user = get_user(_SessionRequest(engine.SessionStore(session_key)))  # type: ignore[arg-type]
+    try:
+        user = get_user(_SessionRequest(engine.SessionStore(session_key)))  # type: ignore[arg-type]
+    except DatabaseError:
+        stale = session_cache.get_stale(session_key, stale_grace())
+        if stale is None:
+            raise
+        return stale
     if not user.is_authenticated or not user.is_active:
         return None
     session_cache.put(session_key, user)

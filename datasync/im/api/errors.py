@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import DatabaseError
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -40,6 +41,13 @@ def im_error_parts(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]
         )
     if isinstance(exc, StoreNotFound):
         return status.HTTP_404_NOT_FOUND, {"error": "not_found", "detail": f"{exc.what} not found"}, {}
+    if isinstance(exc, DatabaseError):
+        # the database is down (reads go on from memory; a write cannot be made durable): fail fast
+        return (
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            {"error": "database_unavailable", "detail": "the database cannot be reached; retry shortly"},
+            {"Retry-After": "5"},
+        )
     if isinstance(exc, StoreUnavailable):
         return (
             status.HTTP_503_SERVICE_UNAVAILABLE,

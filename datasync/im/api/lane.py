@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote_plus
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http.request import split_domain_port, validate_host
 from django.utils.encoding import escape_uri_path, iri_to_uri
 from rest_framework.utils.urls import replace_query_param
@@ -160,10 +161,16 @@ class ReadLane:
             host = f"{server[0]}:{server[1]}" if server[1] not in (None, 80, 443) else str(server[0])
         if not self._host_allowed(host):
             return False
-        user, _how = await credentials_user(cookie=cookie, authorization=authorization)
-        if user is None:
-            return False
-        visible = await visible_account_ids_async(user)
+        try:
+            user, _how = await credentials_user(cookie=cookie, authorization=authorization)
+            if user is None:
+                return False
+            visible = await visible_account_ids_async(user)
+        except DatabaseError as exc:
+            # the database is down and these credentials were not seen recently: a clear 503, fast
+            down = im_error_parts(exc) or (503, {}, {})
+            await self._send(send, down[0], json_bytes(down[1]), down[2])
+            return True
         route, pk = matched
         if route.read.directory and not account_directory.fresh:
             await run_blocking(account_directory.refresh)

@@ -28,6 +28,14 @@ class TtlCache:
             return default
         return entry[1]
 
+    def get_stale(self, key: Any, grace: float, default: Any = None) -> Any:
+        """The entry even if it expired, as long as it expired less than ``grace`` seconds ago: what a
+        reader may fall back on while the source of truth (the database) cannot answer."""
+        entry = self._data.get(key)
+        if entry is None or entry[0] + grace < time.monotonic():
+            return default
+        return entry[1]
+
     def put(self, key: Any, value: Any) -> None:
         with self._lock:
             if len(self._data) >= self.max_entries:

@@ -41,7 +41,17 @@ def visible_account_ids(user: Any) -> frozenset[int] | None:
         return None
     ids = visible_cache.get(user.pk)
     if ids is None:
-        ids = frozenset(accounts_for(user).values_list("id", flat=True))
+        from django.db import DatabaseError
+
+        from datasync.im.api.auth import stale_grace
+
+        try:
+            ids = frozenset(accounts_for(user).values_list("id", flat=True))
+        except DatabaseError:
+            stale = visible_cache.get_stale(user.pk, stale_grace())
+            if stale is None:
+                raise
+            return stale  # the database is down: the last answer, for a bounded time
         visible_cache.put(user.pk, ids)
     return ids
 
@@ -91,10 +101,21 @@ class AccountDirectory:
         with self._lock:
             if self.fresh:
                 return
+            from django.db import DatabaseError
+
             from accounts.models import ACCOUNT_PUBLIC_FIELDS, Account
 
             generation = self._generation
-            rows = {row["id"]: row for row in Account.objects.order_by("pk").values(*ACCOUNT_PUBLIC_FIELDS)}
+            try:
+                rows = {
+                    row["id"]: row for row in Account.objects.order_by("pk").values(*ACCOUNT_PUBLIC_FIELDS)
+                }
+            except DatabaseError:
+                if not self._rows:
+                    raise
+                # the database is down: keep serving the rows held, and ask again in a second
+                self._fresh_until = time.monotonic() + 1.0
+                return
             self._rows, self._ids = rows, sorted(rows)
             if generation == self._generation:  # not invalidated while reading
                 self._fresh_until = time.monotonic() + self.ttl
