@@ -160,3 +160,28 @@ class AutoAssign(models.Model):
 
             self.enabled_at = int(time.time() * 1000)
         super().save(*args, **kwargs)
+
+
+class SavedFilter(models.Model):
+    """A named queue view (its parameters), the owner's own or shared with one of their teams."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_filters"
+    )
+    team = models.ForeignKey(
+        Group,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="saved_filters",
+        help_text="shared with",
+    )
+    name = models.CharField(max_length=80)
+    params = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return f"filter {self.name!r} of {self.owner_id}"

@@ -15,7 +15,7 @@ from datasync.im.inbox.language import INBOX_LANGUAGES
 from datasync.im.inbox.strings import inbox_strings
 from datasync.im.inbox.views import in_language
 
-MODULES = tuple(f"desk/{name}.js" for name in ("main", "queue", "thread", "notify")) + tuple(
+MODULES = tuple(f"desk/{name}.js" for name in ("main", "queue", "thread", "notify", "canned")) + tuple(
     f"inbox/{name}.js" for name in ("i18n", "api", "dom", "live", "media")
 )
 

@@ -45,4 +45,10 @@ def desk_strings() -> dict[str, str]:
         "notify.sound": _("Sound"),
         "notify.enable": _("Desktop alerts"),
         "bulk.assign_to": _("Assign to…"),
+        "filters.name": _("Name of this view"),
+        "filters.share": _("Share it with team {team}?"),
+        "canned.title": _("Canned replies"),
+        "canned.add": _("Add"),
+        "canned.shortcut": _("shortcut"),
+        "canned.text": _("Text ({name} is the customer's nickname)"),
     }

@@ -157,7 +157,39 @@ def test_bulk_resolve_clears_the_backlog_of_the_team_only(desk: Desk) -> None:
     assert [t["id"] for t in desk.threads(status="open", account_id=desk.blue)] == [
         t["id"] for t in blue_open
     ]
-    page.context.close()
+
+    # when she saves the resolved comments view for her team, and adds a canned reply
+    page.select_option("#f-status", "resolved")
+    page.select_option("#f-kind", "comment")
+    answers = iter(["resolved comments", True])  # the prompt's name, then "share with team red?"
+
+    def answer(dialog: Any) -> None:
+        value = next(answers)
+        dialog.accept(value) if isinstance(value, str) else dialog.accept()
+
+    page.on("dialog", answer)
+    page.click("#save-filter")
+    page.wait_for_selector("#saved-filters li:has-text('resolved comments (red)')")
+    page.click("#canned-admin summary")
+    page.fill("#canned-shortcut", "bye")
+    page.fill("#canned-text", "再见 {name}")
+    page.click("#canned-form button[type=submit]")
+    page.wait_for_selector('#canned-list li[data-shortcut="bye"]')
+    # then bob (team red) finds both on his desk, and the saved view shows the resolved comment threads
+    bob = desk.login("bob")
+    bob.wait_for_selector('#canned-list li[data-shortcut="bye"]', state="attached")
+    bob.click("#saved-filters li:has-text('resolved comments') button")
+    bob.wait_for_function(
+        "n => document.querySelectorAll('#thread-list .thread-row[data-status=resolved]').length === n",
+        arg=min(50, sum(1 for t in red_open if t["kind"] == "comment")),
+    )
+    assert bob.input_value("#f-kind") == "comment"
+    # and carol (team blue) sees neither
+    carol = desk.login("carol")
+    assert carol.locator("#saved-filters li").count() == 0
+    assert carol.locator('#canned-list li[data-shortcut="bye"]').count() == 0
+    for other in (page, bob, carol):
+        other.context.close()
 
 
 def test_two_agents_share_a_thread_live_and_the_other_team_sees_none_of_it(desk: Desk) -> None:

@@ -84,3 +84,10 @@ class CannedBody(serializers.Serializer):
 
 class OnlineBody(serializers.Serializer):
     available = serializers.BooleanField(required=False, help_text="omit to keep the current switch")
+
+
+class SavedFilterBody(serializers.Serializer):
+    name = serializers.CharField(max_length=80)
+    view = serializers.ChoiceField(choices=["mine", "unassigned", "all"])
+    params = serializers.DictField(required=False, help_text="the queue's parameters")
+    team_id = serializers.IntegerField(required=False, allow_null=True, help_text="share with this team")

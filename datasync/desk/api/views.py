@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from datasync.desk import autoassign, canned, presence, replies, reports, states
+from datasync.desk import autoassign, canned, filters, presence, replies, reports, states
 from datasync.desk.activity import desk_index
 from datasync.desk.api import queries
 from datasync.desk.api import serializers as s
@@ -163,6 +163,31 @@ class CannedReplyViewSet(ImViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class SavedFilterViewSet(ImViewSet):
+    """Saved queue views: yours and those shared with your teams."""
+
+    @extend_schema(responses={200: dict})
+    def list(self, request: Request) -> Response:
+        return Response({"results": [filters.filter_json(f) for f in filters.filters_visible(request.user)]})
+
+    @extend_schema(request=s.SavedFilterBody, responses={201: dict})
+    def create(self, request: Request) -> Response:
+        body = _params(s.SavedFilterBody, request.data)
+        row = filters.filter_save(
+            user=request.user,
+            name=body["name"],
+            params=dict(body.get("params") or {}),
+            view=body["view"],
+            team_id=body.get("team_id"),
+        )
+        return Response(filters.filter_json(row), status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request: Request, pk: str) -> Response:
+        filters.filter_delete(user=request.user, pk=int(pk) if pk.isdigit() else 0)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class DeskInfoViewSet(ImViewSet):
     """Who I am and whom I can assign to; reports; the audit trail (staff)."""
 
@@ -175,6 +200,7 @@ class DeskInfoViewSet(ImViewSet):
                 "id": request.user.pk,
                 "username": request.user.get_username(),
                 "is_staff": request.user.is_staff,
+                "teams": list(request.user.groups.order_by("name").values("id", "name")),
                 "writable_account_ids": None if writable is None else sorted(writable),
             }
         )

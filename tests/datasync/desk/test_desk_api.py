@@ -270,3 +270,42 @@ def test_reports_audit_and_metrics_count_what_agents_did(desk: Team) -> None:
     text = metrics_view(RequestFactory().get("/metrics")).content.decode()
     assert 'imhub_desk_threads{status="resolved"} 1.0' in text
     assert 'imhub_desk_first_response_median_seconds_by_agent{agent="agent"}' in text
+
+
+def test_saved_filters_are_checked_personal_or_shared_with_a_team(desk: Team) -> None:
+    teammate = User.objects.create_user("mate", password="pw")
+    team = desk.agent.groups.get()
+    teammate.groups.add(team)
+    url = "/api/desk/saved-filters/"
+    # a filter the queue would refuse is refused when saved, naming the parameter
+    bad = desk.client(desk.agent).post(
+        url, {"name": "x", "view": "all", "params": {"kind": "tweet"}}, format="json"
+    )
+    assert (bad.status_code, bad.json()["param"]) == (400, "kind")
+    unknown = desk.client(desk.agent).post(
+        url, {"name": "x", "view": "all", "params": {"sql": "1"}}, format="json"
+    )
+    assert (unknown.status_code, unknown.json()["param"]) == (400, "params")
+    # a personal one and one shared with the team
+    mine = desk.client(desk.agent).post(
+        url, {"name": "my dms", "view": "mine", "params": {"kind": "dm"}}, format="json"
+    )
+    shared = desk.client(desk.agent).post(
+        url,
+        {"name": "backlog", "view": "all", "params": {"unread": "true"}, "team_id": team.id},
+        format="json",
+    )
+    assert (mine.status_code, shared.status_code) == (201, 201)
+    assert shared.json()["params"] == {"unread": "true", "view": "all"}
+    # the teammate sees the shared one only, the other team none, and only the owner deletes
+    assert [f["name"] for f in desk.client(teammate).get(url).json()["results"]] == ["backlog"]
+    assert desk.client(desk.other_agent).get(url).json()["results"] == []
+    assert desk.client(teammate).delete(f"{url}{shared.json()['id']}/").status_code == 404
+    assert desk.client(desk.agent).delete(f"{url}{shared.json()['id']}/").status_code == 204
+    assert [f["name"] for f in desk.client(desk.agent).get(url).json()["results"]] == ["my dms"]
+    # sharing with a team one is not in is refused
+    other_team = desk.other_agent.groups.get()
+    refused = desk.client(desk.agent).post(
+        url, {"name": "x", "view": "all", "team_id": other_team.id}, format="json"
+    )
+    assert refused.status_code == 404

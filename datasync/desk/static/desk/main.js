@@ -1,9 +1,10 @@
 // The desk page: views and filters, the queue, the thread pane, live events, notifications.
 
-import { apiGet, apiPost } from "../inbox/api.js";
+import { apiDelete, apiGet, apiPost } from "../inbox/api.js";
 import { h } from "../inbox/dom.js";
 import { refreshTimes, t } from "../inbox/i18n.js";
 import { LiveEvents } from "../inbox/live.js";
+import { CannedEditor } from "./canned.js";
 import { Notifier } from "./notify.js";
 import { QueueList } from "./queue.js";
 import { ThreadPane } from "./thread.js";
@@ -102,30 +103,43 @@ function onEvent(event) {
   }
 }
 
-// --- saved filters (this browser) ------------------------------------------------------------------
+// --- saved filters (the server's: yours and your teams' shared ones) ---------------------------------
 
-function savedFilters() {
-  return JSON.parse(localStorage.getItem("desk.filters") || "[]");
-}
-
-function showSaved() {
+async function showSaved() {
   const list = $("saved-filters");
+  const saved = (await apiGet("desk/saved-filters/")).results;
   list.replaceChildren(
-    ...savedFilters().map((saved) =>
-      h("li", {}, h("button", { type: "button", class: "link", text: saved.name, onclick: () => applySaved(saved) })),
+    ...saved.map((row) =>
+      h(
+        "li",
+        { dataset: { filterId: String(row.id) } },
+        h("button", { type: "button", class: "link", text: row.team ? `${row.name} (${row.team})` : row.name, onclick: () => applySaved(row.params) }),
+        row.owner === me.username
+          ? h("button", { type: "button", class: "link remove", title: "×", text: "×", onclick: () => apiDelete(`desk/saved-filters/${row.id}/`).then(showSaved) })
+          : null,
+      ),
     ),
   );
 }
 
 function applySaved(saved) {
   view = saved.view;
-  $("f-status").value = saved.status;
+  $("f-status").value = saved.status || "open";
   $("f-account").value = saved.account_id || "";
   $("f-kind").value = saved.kind || "";
-  $("f-unread").checked = Boolean(saved.unread);
+  $("f-unread").checked = saved.unread === "true";
   $("f-label").value = saved.label || "";
   markView();
   reload();
+}
+
+async function saveFilter() {
+  const name = window.prompt(t("filters.name"), "");
+  if (!name) return;
+  const team = me.teams.length && window.confirm(t("filters.share", { team: me.teams[0].name })) ? me.teams[0].id : null;
+  const { assigneeId, assignee, ...query } = params(); // the view carries the assignee
+  await apiPost("desk/saved-filters/", { name, view, params: query, team_id: team });
+  await showSaved();
 }
 
 function markView() {
@@ -172,6 +186,19 @@ async function start() {
     onChanged: () => refreshCounts(),
   });
   await pane.loadCanned();
+  const editor = new CannedEditor({
+    list: $("canned-list"),
+    form: $("canned-form"),
+    shortcut: $("canned-shortcut"),
+    text: $("canned-text"),
+    team: $("canned-team"),
+    state: $("canned-state"),
+    teams: me.teams,
+    onChanged: (rows) => {
+      pane.canned = rows;
+    },
+  });
+  await editor.load();
   for (const button of document.querySelectorAll("[data-view]")) {
     button.addEventListener("click", () => {
       view = button.dataset.view;
@@ -192,14 +219,8 @@ async function start() {
     if (event.target.value) bulk("assign", { assignee_id: Number(event.target.value) });
     event.target.value = "";
   });
-  $("save-filter").addEventListener("click", () => {
-    const name = window.prompt(t("thread.label_placeholder"), view);
-    if (!name) return;
-    const p = params();
-    localStorage.setItem("desk.filters", JSON.stringify([...savedFilters(), { name, view, ...p }]));
-    showSaved();
-  });
-  showSaved();
+  $("save-filter").addEventListener("click", () => saveFilter());
+  await showSaved();
   markView();
   const live = new LiveEvents({
     onEvent,

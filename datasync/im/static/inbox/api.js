@@ -47,6 +47,16 @@ export async function apiPost(path, body) {
   return decode(response);
 }
 
+export async function apiDelete(path) {
+  const response = await fetch(`${config.api}${path}`, {
+    method: "DELETE",
+    credentials: "same-origin",
+    headers: { Accept: "application/json", "X-CSRFToken": csrfToken() },
+  });
+  if (response.status === 204) return null;
+  return decode(response);
+}
+
 // A fresh idempotency key per send (works on plain http too, unlike crypto.randomUUID).
 export function newKey() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
