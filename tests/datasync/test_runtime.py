@@ -168,3 +168,54 @@ async def test_a_seq_gap_in_the_fan_out_is_counted_and_the_account_reloaded() ->
         assert runtime.store.account_totals(account_id)["comments"] == 3
     finally:
         await runtime.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_gap_repair_announces_the_items_the_lost_change_carried() -> None:
+    # given a started runtime holding k1 at seq 4, an agents' event listener, and a process that stored
+    # seq 5 (k2) in the database but died before publishing it
+    from datasync.im.events import event_buffer
+
+    await runtime.stop()
+
+    def seed() -> int:
+        account = Account.objects.create(nickname="gap-announce")
+        entities_upsert(account_id=account.id, upserts={"comments": [comment("k1")]})
+        SyncState.objects.create(account=account, last_seq=4)
+        return account.id
+
+    account_id = await database_sync_to_async(seed)()
+    await runtime.ensure_ready()
+    heard: list[Any] = []
+    event_buffer.subscribe(heard.append)
+    try:
+        await database_sync_to_async(entities_upsert)(
+            account_id=account_id, upserts={"comments": [comment("k2")]}
+        )
+        await database_sync_to_async(SyncState.objects.filter(account_id=account_id).update)(last_seq=5)
+        # when seq 6 (k3) arrives from another process: seq 5 is the gap
+        message = fanout.fanout_message(kind="sync", data=_change(account_id, 6, "k3").as_message())
+        message["origin"] = "another-process"
+        await get_channel_layer().group_send(fanout.FANOUT_GROUP, message)
+        for _ in range(500):
+            if {"k2", "k3"} <= _new_comment_ids(heard, account_id):
+                break
+            await asyncio.sleep(0.01)
+        # then the agents heard of k2 too (the repair went through the fan-out handlers), each item once
+        assert _new_comment_ids(heard, account_id) == {"k2", "k3"}
+        assert sorted(_new_comment_list(heard, account_id)) == ["k2", "k3"]
+    finally:
+        event_buffer.unsubscribe(heard.append)
+        await runtime.stop()
+
+
+def _new_comment_list(events: list[Any], account_id: int) -> list[str]:
+    return [
+        e.data["record"]["comment_id"]
+        for e in events
+        if e.type == "new_item" and e.account_id == account_id and e.data["kind"] == "comment"
+    ]
+
+
+def _new_comment_ids(events: list[Any], account_id: int) -> set[str]:
+    return set(_new_comment_list(events, account_id))
