@@ -260,8 +260,14 @@ REGISTRY.register(HubCollector())
 
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    """`GET /metrics` in the Prometheus text format; with IMHUB_METRICS_TOKEN set, a bearer token is required."""
+    """`GET /metrics` in the Prometheus text format; with IMHUB_METRICS_TOKEN set, a bearer token is required,
+    and in production (``IMHUB_ENV=production``) without one it is closed (403)."""
     token = settings.IMHUB_METRICS_TOKEN
+    if not token and settings.IMHUB_ENV == "production":
+        # production serves metrics only behind a token: set IMHUB_METRICS_TOKEN for the scraper
+        return HttpResponse(
+            "metrics need IMHUB_METRICS_TOKEN in production\n", status=403, content_type="text/plain"
+        )
     if token:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(given, token):

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from the installed package, not a CDN
     "channels",
     "imhub",
     "accounts",
@@ -92,6 +93,7 @@ MIDDLEWARE = [
     "accounts.throttle.LoginThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "imhub.security.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "imhub.urls"
@@ -178,6 +180,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "IM API for agents and the management API for staff.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # the schema and the docs are for logged-in users (session or token), and the docs' assets are
+    # served by the hub itself (drf-spectacular-sidecar)
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Hub behaviour.
@@ -225,6 +233,11 @@ IMHUB_SNAPSHOT_INTERVAL = env.float("IMHUB_SNAPSHOT_INTERVAL", default=300.0)
 IMHUB_GIL_SWITCH_INTERVAL = env.float("IMHUB_GIL_SWITCH_INTERVAL", default=0.005)
 # Optional bearer token required by /metrics (empty: open, e.g. behind a private network).
 IMHUB_METRICS_TOKEN = env.str("IMHUB_METRICS_TOKEN", default="")
+# the image hosts pages may load from (Content-Security-Policy img-src; imhub/security.py)
+IMHUB_IMAGE_HOSTS = env.list(
+    "IMHUB_IMAGE_HOSTS",
+    default=["https://*.douyinpic.com", "https://*.douyinstatic.com", "https://*.byteimg.com"],
+)
 
 # Serving (`./run.sh hub`, `python -m imhub.serve`, the demo, the e2e tests): the ASGI server, the
 # processes sharing one port (more than 1 needs REDIS_URL), and where `./run.sh hub` listens.

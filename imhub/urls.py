@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from imhub.dashboard import dashboard_view
 from imhub.health import healthz, readyz
@@ -17,7 +17,8 @@ urlpatterns = [
     path("admin/dashboard/", dashboard_view, name="imhub-dashboard"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # the split view serves its init script as a file: the docs run under the CSP (imhub/security.py)
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api-auth/", include("rest_framework.urls")),
     path("api/manage/", include("accounts.api.urls")),  # the management API (staff)
     path("api/", include("datasync.api.urls")),  # the sync core's stats

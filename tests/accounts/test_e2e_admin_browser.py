@@ -13,6 +13,7 @@ from websockets.sync.client import connect
 
 from crawler.browser_path import CHROMIUM_ARGS, chromium_executable
 from datasync.protocol import LoginStatusFrame, RegisterFrame, dump_frame
+from tests.support.browser import wait_for_js
 from tests.support.processes import make_hub
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -68,7 +69,8 @@ def test_admin_login_page_shows_the_live_qr_and_the_result(tmp_path: Path) -> No
                     )
                 )
             )
-            page.wait_for_function(
+            wait_for_js(
+                page,
                 f"document.getElementById('session-qr').getAttribute('src') === {json.dumps(PNG)}",
                 timeout=15000,
             )
@@ -87,7 +89,8 @@ def test_admin_login_page_shows_the_live_qr_and_the_result(tmp_path: Path) -> No
                     )
                 )
             )
-            page.wait_for_function(
+            wait_for_js(
+                page,
                 "document.querySelector('#session-badge .imhub-badge').dataset.value === 'success'",
                 timeout=15000,
             )

@@ -18,6 +18,7 @@ import pytest
 
 from crawler.browser_path import chromium_executable, chromium_launch_args
 from tests.crawler.support import Stack, crawler_stack, wait_synced
+from tests.support.browser import wait_for_js
 from tests.support.processes import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -148,7 +149,7 @@ def test_bulk_resolve_clears_the_backlog_of_the_team_only(desk: Desk) -> None:
     # when she selects every thread matching the view and resolves them
     page.click("#select-matching")
     page.click('[data-bulk="resolve"]')
-    page.wait_for_function("() => !document.querySelector('#thread-list .thread-row')")
+    wait_for_js(page, "() => !document.querySelector('#thread-list .thread-row')")
     # then team red's backlog is resolved and team blue's is untouched
     assert desk.threads(status="open", account_id=desk.red) == []
     assert {t["id"] for t in desk.threads(status="resolved", account_id=desk.red)} == {
@@ -179,7 +180,8 @@ def test_bulk_resolve_clears_the_backlog_of_the_team_only(desk: Desk) -> None:
     bob = desk.login("bob")
     bob.wait_for_selector('#canned-list li[data-shortcut="bye"]', state="attached")
     bob.click("#saved-filters li:has-text('resolved comments') button")
-    bob.wait_for_function(
+    wait_for_js(
+        bob,
         "n => document.querySelectorAll('#thread-list .thread-row[data-status=resolved]').length === n",
         arg=min(50, sum(1 for t in red_open if t["kind"] == "comment")),
     )
@@ -213,7 +215,7 @@ def test_two_agents_share_a_thread_live_and_the_other_team_sees_none_of_it(desk:
     for page in (alice, bob):
         _row(page, ident).wait_for(timeout=30_000)
         assert _row(page, ident).get_attribute("data-status") == "open"
-    alice.wait_for_function("() => window.__alerts.some(a => a.includes('New thread'))", timeout=10_000)
+    wait_for_js(alice, "() => window.__alerts.some(a => a.includes('New thread'))", timeout=10_000)
     assert thread["assignee_id"] is None and thread["status"] == "open"
     assert alice.title().startswith("(")
 
@@ -339,9 +341,7 @@ def test_new_threads_are_auto_assigned_round_robin_to_available_agents(desk: Des
     assert sorted(names) == ["alice", "bob"]
     # and each was told by a desktop alert; carol (another team) neither got one nor was picked
     for page in pages[:2]:
-        page.wait_for_function(
-            "() => window.__alerts.some(a => a.includes('Assigned to you'))", timeout=15_000
-        )
+        wait_for_js(page, "() => window.__alerts.some(a => a.includes('Assigned to you'))", timeout=15_000)
     assert _alerts(pages[2]) == []
     for page in pages:
         page.context.close()

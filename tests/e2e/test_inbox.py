@@ -24,6 +24,7 @@ import pytest
 from crawler.browser_path import chromium_executable, chromium_launch_args
 from crawler.simulators.douyin import data as douyin_data
 from tests.crawler.support import Stack, crawler_stack, wait_synced
+from tests.support.browser import wait_for_js
 from tests.support.processes import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -229,7 +230,8 @@ def test_reply_to_a_dm_and_to_a_comment_reach_the_platform_and_show_sent(inbox: 
 
     # when she finds the comment by its text, opens it and replies to it
     page.fill("#search", top_text)
-    page.wait_for_function(
+    wait_for_js(
+        page,
         """q => { const rows = [...document.querySelectorAll('#item-list .item')];
                   return rows.length > 0 && rows.every(r => r.querySelector('.text').textContent.includes(q)); }""",
         arg=top_text,
@@ -366,9 +368,10 @@ def test_an_injected_dm_appears_without_a_reload(inbox: Inbox) -> None:
     assert row.locator(".text").text_content() == "在吗？想问下链接 inbox-e2e-live 😊"
     assert "unread" in (row.get_attribute("class") or "")
     assert _keys(page)[0] == f"message:{injected['server_id']}"
-    page.wait_for_function(
+    wait_for_js(
+        page,
         f"""() => Number(document.querySelector('[data-account-id="{inbox.red}"] .badge[data-kind=messages]')
-            .dataset.count) === {before + 1}"""
+            .dataset.count) === {before + 1}""",
     )
     assert page.evaluate("window.__sameDocument") is True
     page.context.close()
@@ -417,13 +420,12 @@ def test_two_agents_of_a_team_share_read_state_live_and_another_team_sees_nothin
     _row(alice, key).click()
 
     # then bob's badge drops by one and his row loses its unread mark, without a reload
-    bob.wait_for_function(
+    wait_for_js(
+        bob,
         f"""() => Number(document.querySelector('[data-account-id="{inbox.red}"] .badge[data-kind=comments]')
-            .dataset.count) === {before - 1}"""
+            .dataset.count) === {before - 1}""",
     )
-    bob.wait_for_function(
-        f"""() => !document.querySelector('[data-key="{key}"]').classList.contains('unread')"""
-    )
+    wait_for_js(bob, f"""() => !document.querySelector('[data-key="{key}"]').classList.contains('unread')""")
     assert inbox.api(f"/api/im/unified-messages/stats/?account_id={inbox.red}")["comments"] == before - 1
 
     # when alice shows unread DMs only and opens the first: its whole conversation becomes read
@@ -444,9 +446,10 @@ def test_two_agents_of_a_team_share_read_state_live_and_another_team_sees_nothin
     alice.click(f'#item-list .item[data-id="{first}"]')
 
     # then bob's DM badge drops by that conversation's unread count
-    bob.wait_for_function(
+    wait_for_js(
+        bob,
         f"""() => Number(document.querySelector('[data-account-id="{inbox.red}"] .badge[data-kind=messages]')
-            .dataset.count) === {dm_before - conversation["unread"]}"""
+            .dataset.count) === {dm_before - conversation["unread"]}""",
     )
 
     # when alice marks all comments of a work read with the button
@@ -461,9 +464,10 @@ def test_two_agents_of_a_team_share_read_state_live_and_another_team_sees_nothin
     alice.click("#mark-work")
 
     # then bob's comment badge drops by the work's unread comments
-    bob.wait_for_function(
+    wait_for_js(
+        bob,
         f"""() => Number(document.querySelector('[data-account-id="{inbox.red}"] .badge[data-kind=comments]')
-            .dataset.count) === {comments_before - work["unread_comments"]}"""
+            .dataset.count) === {comments_before - work["unread_comments"]}""",
     )
 
     # and carol (team blue) sees only her account, and the API refuses her the other one
