@@ -326,7 +326,12 @@ def test_new_threads_are_auto_assigned_round_robin_to_available_agents(desk: Des
         desk.stack.sim.control(
             "POST",
             "inject/message",
-            {"uid": desk.red_uid, "conversation_id": conversation_id, "text": f"请问 desk-e2e-auto-{n}"},
+            # with a right-to-left override in it (a spoofing trick: "txt.exe" shown as "exe.txt")
+            {
+                "uid": desk.red_uid,
+                "conversation_id": conversation_id,
+                "text": f"请问 desk-e2e-auto-{n} \u202etxt.exe",
+            },
         )
 
     # then each thread is given to one of the team's available agents, one each (round robin)
@@ -343,5 +348,17 @@ def test_new_threads_are_auto_assigned_round_robin_to_available_agents(desk: Des
     for page in pages[:2]:
         wait_for_js(page, "() => window.__alerts.some(a => a.includes('Assigned to you'))", timeout=15_000)
     assert _alerts(pages[2]) == []
+    # issue 25 #6: the API keeps the text as sent; the page shows it without the bidi control
+    assert all(
+        "\u202e" in t["last_text"]
+        for t in desk.threads(account_id=desk.red)
+        if "desk-e2e-auto" in t["last_text"]
+    )
+    alice = pages[0]
+    alice.click('[data-view="all"]')
+    wait_for_js(alice, "() => document.querySelectorAll('#thread-list .thread-row .text').length > 0")
+    shown = alice.eval_on_selector_all("#thread-list .thread-row .text", "els => els.map(e => e.textContent)")
+    auto = [text for text in shown if "desk-e2e-auto" in text]
+    assert len(auto) == 2 and all("\u202e" not in text and text.endswith("txt.exe") for text in auto), auto
     for page in pages:
         page.context.close()

@@ -1,6 +1,7 @@
 // Notifications: the count in the title, an optional sound, desktop alerts for new threads and for
 // threads assigned to me (the browser asks for permission once, on the button).
 
+import { plain } from "../inbox/dom.js";
 import { t } from "../inbox/i18n.js";
 
 export class Notifier {
@@ -35,7 +36,7 @@ export class Notifier {
     this.fired.push(text);
     if (this.soundBox.checked) this.beep();
     if ("Notification" in window && Notification.permission === "granted") {
-      new Notification(text, { body: row.last_text, tag: row.id, silent: !document.hidden });
+      new Notification(plain(text), { body: plain(row.last_text), tag: row.id, silent: !document.hidden });
     }
   }
 

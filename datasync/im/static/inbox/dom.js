@@ -1,18 +1,27 @@
 // Tiny DOM helpers: build elements from data without innerHTML, so platform text is never markup.
 
+// Bidirectional embedding, override and isolate controls (U+202A-U+202E, U+2066-U+2069): a fan's text
+// could use them to show "exe.txt" for "txt.exe" or reorder what follows it. Text shown is cleared of
+// them (the stored data keeps them as sent).
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+
+export function plain(text) {
+  return String(text).replace(BIDI_CONTROLS, "");
+}
+
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs || {})) {
     if (value === null || value === undefined || value === false) continue;
     if (name === "class") el.className = value;
-    else if (name === "text") el.textContent = value;
+    else if (name === "text") el.textContent = plain(value);
     else if (name === "dataset") Object.assign(el.dataset, value);
     else if (name.startsWith("on")) el.addEventListener(name.slice(2), value);
     else el.setAttribute(name, value === true ? "" : String(value));
   }
   for (const child of children.flat()) {
     if (child === null || child === undefined || child === false) continue;
-    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    el.append(child instanceof Node ? child : document.createTextNode(plain(child)));
   }
   return el;
 }

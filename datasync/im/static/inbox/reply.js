@@ -3,7 +3,7 @@
 // reply is sent again only when the agent presses retry.
 
 import { ApiError, apiGet, apiPost, newKey } from "./api.js";
-import { h, itemKey } from "./dom.js";
+import { h, itemKey, plain } from "./dom.js";
 import { t, timeElement } from "./i18n.js";
 
 // A failure code in the inbox's language (the platform's or hub's own message when the code is not known).
@@ -47,7 +47,7 @@ export class ReplyBox {
   setTarget(target, label = "") {
     this.target = target;
     this.form.hidden = !target;
-    this.label.textContent = label;
+    this.label.textContent = plain(label);
   }
 
   focus() {
