@@ -37,7 +37,11 @@ def test_every_html_page_runs_under_a_strict_policy(staff_client: Client, path: 
     assert directives["script-src"] == "script-src 'self'"
     assert directives["connect-src"] == "connect-src 'self'"
     assert directives["frame-ancestors"] == "frame-ancestors 'none'"
-    assert "https://*.douyinpic.com" in directives["img-src"]
+    # images: the hub, data URLs (QR codes) and the platform's image hosts only: a fan's avatar URL on
+    # any other host is not loaded (the agent's browser never calls it)
+    assert directives["img-src"] == (
+        "img-src 'self' data: blob: https://*.douyinpic.com https://*.douyinstatic.com https://*.byteimg.com"
+    )
     # and the page itself has no inline script (a JSON data block is not a script)
     html = response.content.decode()
     for tag in re.findall(r"<script\b[^>]*>", html):
