@@ -82,7 +82,7 @@ def desk_load(store: DataStore) -> None:
 
     started = time.monotonic()
     desk_index.clear()
-    with desk_index.muted():  # no events for the initial build
+    with desk_index.bulk_load():  # sorted once at the end; no events for the initial build
         now = now_ms()
         for account_id in store.account_ids():
             desk_index.activity_set(account_id, store.thread_summaries(account_id), now=now)

@@ -50,10 +50,8 @@ def _walk(index: ThreadIndex, where: QueueFilter, visible: frozenset[int] | None
             return out
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_pages_equal_a_brute_force_filter_after_random_changes(seed: int) -> None:
+def _random_changes(index: ThreadIndex, seed: int) -> None:
     rng = random.Random(seed)
-    index = ThreadIndex()
     t = 1_000_000
     for _ in range(600):
         t += rng.randrange(1, 50)
@@ -71,23 +69,47 @@ def test_pages_equal_a_brute_force_filter_after_random_changes(seed: int) -> Non
                 labels=tuple(rng.sample(["vip", "refund"], rng.randrange(3))),
             )
             index.state_set(f"{account}:{kind}:{key}", state, now=t)
+
+
+FILTERS = [
+    QueueFilter(),
+    QueueFilter(status=None),
+    QueueFilter(status="pending", kind="comment"),
+    QueueFilter(status=None, unassigned=True),
+    QueueFilter(assignee=7, unread=True),
+    QueueFilter(status="resolved", account_id=2, label="vip"),
+    QueueFilter(status=None, customer_id="u3", kind="dm"),
+]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_pages_equal_a_brute_force_filter_after_random_changes(seed: int) -> None:
+    index = ThreadIndex()
+    _random_changes(index, seed)
     rows = [
         r
         for r in (index.get(f"{a}:{k}:t{n}") for a in (1, 2, 3) for k in ("dm", "comment") for n in range(40))
         if r
     ]
-    filters = [
-        QueueFilter(),
-        QueueFilter(status=None),
-        QueueFilter(status="pending", kind="comment"),
-        QueueFilter(status=None, unassigned=True),
-        QueueFilter(assignee=7, unread=True),
-        QueueFilter(status="resolved", account_id=2, label="vip"),
-        QueueFilter(status=None, customer_id="u3", kind="dm"),
-    ]
-    for where in filters:
+    for where in FILTERS:
         for visible in (None, frozenset({1, 3})):
             assert _walk(index, where, visible, limit=7) == _brute(rows, where, visible), where
     counts = index.counts(visible=None, user_id=7)
     assert sum(counts["all"].values()) == len(rows)
     assert counts["mine"]["open"] == sum(1 for r in rows if r.status == "open" and r.state.assignee_id == 7)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_bulk_load_ends_in_the_same_queue_as_one_change_at_a_time(seed: int) -> None:
+    # given the same changes applied one at a time, and inside a bulk load (the start-up build)
+    one_by_one, bulk = ThreadIndex(), ThreadIndex()
+    _random_changes(one_by_one, seed)
+    heard: list[str] = []
+    bulk.listen(lambda row, ident: heard.append(ident))
+    with bulk.bulk_load():
+        _random_changes(bulk, seed)
+    # then every view pages the same, the counts agree, and no listener heard of the load
+    for where in FILTERS:
+        assert _walk(bulk, where, None, limit=5) == _walk(one_by_one, where, None, limit=5), where
+    assert bulk.counts(visible=None, user_id=7) == one_by_one.counts(visible=None, user_id=7)
+    assert heard == []
