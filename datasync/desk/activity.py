@@ -15,10 +15,11 @@ import logging
 import time
 from typing import Any
 
-from datasync.desk.index import DeskState, ThreadIndex, ThreadRow
+from datasync.desk.index import DeskState, ThreadIndex, ThreadRow, thread_id_parse
+from datasync.im.errors import ActionForbidden
 from datasync.im.events import event_buffer
 from datasync.runtime import runtime
-from datasync.store import Applied, DataStore
+from datasync.store import Applied, DataStore, StoreNotFound
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,18 @@ def _row_publish(row: ThreadRow | None, ident: str) -> None:
 
 
 desk_index.listen(_row_publish)
+
+
+def thread_row_for(
+    *, ident: str, visible: frozenset[int] | None, writable: frozenset[int] | None = None, write: bool = False
+) -> ThreadRow:
+    """The visible thread (404 otherwise); with ``write``, one the user may act on (403 otherwise)."""
+    row = desk_index.get(ident) if thread_id_parse(ident) else None
+    if row is None or (visible is not None and row.account_id not in visible):
+        raise StoreNotFound("thread", ident)
+    if write and writable is not None and row.account_id not in writable:
+        raise ActionForbidden("read_only", "your role in this account's team is read-only")
+    return row
 
 
 def threads_sync_apply(applied: Applied) -> None:

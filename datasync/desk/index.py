@@ -172,6 +172,7 @@ class ThreadIndex:
         self._listeners: list[Listener] = []
         self._muted = False
         self._deferred = False  # a bulk load: lists and counts are rebuilt once at its end
+        self._by_customer: dict[str, set[str]] = {}  # customer id -> thread ids (the customer panel)
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -198,6 +199,9 @@ class ThreadIndex:
     def _unlink(self, row: ThreadRow) -> None:
         if self._deferred:
             return
+        customer = _customer_id(row)
+        if customer:
+            self._by_customer.get(customer, set()).discard(row.id)
         key = row.sort_key
         for name in self._lists_of(row):
             keys = self._sorted.get(name)
@@ -213,6 +217,9 @@ class ThreadIndex:
     def _link(self, row: ThreadRow) -> None:
         if self._deferred:
             return
+        customer = _customer_id(row)
+        if customer:
+            self._by_customer.setdefault(customer, set()).add(row.id)
         key = row.sort_key
         for name in self._lists_of(row):
             insort(self._sorted.setdefault(name, []), key)
@@ -254,14 +261,18 @@ class ThreadIndex:
         with self._lock:
             lists: dict[Any, list[SortKey]] = {None: [], **{s: [] for s in STATUSES}}
             counts: Counter[tuple[int, str, int | None]] = Counter()
+            by_customer: dict[str, set[str]] = {}
             for row in self._rows.values():
+                customer = _customer_id(row)
+                if customer:
+                    by_customer.setdefault(customer, set()).add(row.id)
                 key = row.sort_key
                 for name in self._lists_of(row):
                     lists.setdefault(name, []).append(key)
                 counts[(row.account_id, row.status, row.state.assignee_id)] += 1
             for keys in lists.values():
                 keys.sort()
-            self._sorted, self._counts = lists, counts
+            self._sorted, self._counts, self._by_customer = lists, counts, by_customer
 
     @contextmanager
     def muted(self) -> Iterator[None]:
@@ -326,19 +337,11 @@ class ThreadIndex:
         self._changed(row, ident)
         return row
 
-    def state(self, ident: str) -> DeskState:
-        with self._lock:
-            state = self._states.get(ident)
-            return DeskState(**_fields(state)) if state is not None else DeskState()
-
     def snoozes_due(self, now: int) -> list[str]:
         """Ids of snoozed threads whose time has come."""
-        with self._lock:
-            return [
-                row.id
-                for row in self._rows.values()
-                if row.status == "snoozed" and (row.state.snoozed_until or 0) <= now
-            ]
+        with self._lock:  # the snoozed list only, not every row
+            snoozed = (self._rows[ident] for _, ident in self._sorted["snoozed"])
+            return [row.id for row in snoozed if (row.state.snoozed_until or 0) <= now]
 
     def rederive(self, idents: Iterable[str], *, now: int) -> None:
         with self._lock:
@@ -355,6 +358,7 @@ class ThreadIndex:
             self._rows.clear()
             self._states.clear()
             self._sorted = {None: [], **{s: [] for s in STATUSES}}
+            self._by_customer.clear()
             self._counts.clear()
 
     # ---- reads ----------------------------------------------------------------------------------
@@ -430,13 +434,9 @@ class ThreadIndex:
     def customer_threads(self, customer_id: str, visible: frozenset[int] | None) -> list[dict[str, Any]]:
         """Every visible thread of one customer (their other threads across the team's accounts)."""
         with self._lock:
-            return [
-                row.as_json()
-                for row in self._rows.values()
-                if (row.activity.get("customer") or {}).get("id") == customer_id
-                and (visible is None or row.account_id in visible)
-            ]
+            rows = (self._rows[ident] for ident in self._by_customer.get(customer_id, ()))
+            return [row.as_json() for row in rows if visible is None or row.account_id in visible]
 
 
-def _fields(state: DeskState) -> dict[str, Any]:
-    return {name: getattr(state, name) for name in DeskState.__dataclass_fields__}
+def _customer_id(row: ThreadRow) -> str:
+    return str((row.activity.get("customer") or {}).get("id") or "")

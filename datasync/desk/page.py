@@ -8,12 +8,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse_lazy
-from django.utils import translation
 
 from datasync.desk.strings import desk_strings
 from datasync.im.inbox.language import INBOX_LANGUAGES
 from datasync.im.inbox.strings import inbox_strings
-from datasync.im.inbox.views import in_language
+from datasync.im.inbox.views import in_language, page_config
 
 MODULES = tuple(f"desk/{name}.js" for name in ("main", "queue", "thread", "notify", "canned")) + tuple(
     f"inbox/{name}.js" for name in ("i18n", "api", "dom", "live", "media")
@@ -23,18 +22,11 @@ MODULES = tuple(f"desk/{name}.js" for name in ("main", "queue", "thread", "notif
 @in_language
 @login_required(login_url=reverse_lazy("inbox-login"))
 def desk_page(request: HttpRequest) -> HttpResponse:
-    config = {
-        "language": translation.get_language(),
-        "user": {"id": request.user.pk, "username": request.user.get_username()},
-        "time_zone": "Asia/Shanghai",
-        "api": "/api/",
-        "ws": "/ws/im/",
-    }
     return render(
         request,
         "desk/index.html",
         {
-            "config": config,
+            "config": page_config(request, api="/api/"),
             "strings": {**inbox_strings(), **desk_strings()},
             "languages": INBOX_LANGUAGES,
             "modules": MODULES,

@@ -15,30 +15,18 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from datasync.desk.activity import desk_index, now_ms
-from datasync.desk.index import ThreadRow, thread_id_parse
+from datasync.desk.activity import now_ms
+from datasync.desk.index import ThreadRow
 from datasync.desk.models import ThreadEvent, ThreadEventKind, ThreadNote, ThreadState
 from datasync.desk.presence import presence_of
 from datasync.desk.states import states_publish
-from datasync.im.errors import ActionConflict, ActionForbidden
+from datasync.im.errors import ActionConflict
 from datasync.im.events import event_buffer
 from datasync.im.models import ReplyRequest
 from datasync.im.replies import reply_create
-from datasync.store import DataStore, StoreNotFound, StoreQueryError
+from datasync.store import DataStore, StoreQueryError
 
 MAX_NOTE = 4000
-
-
-def thread_row_for(
-    *, ident: str, visible: frozenset[int] | None, writable: frozenset[int] | None = None, write: bool = False
-) -> ThreadRow:
-    """The visible thread (404 otherwise); with ``write``, one the user may act on (403 otherwise)."""
-    row = desk_index.get(ident) if thread_id_parse(ident) else None
-    if row is None or (visible is not None and row.account_id not in visible):
-        raise StoreNotFound("thread", ident)
-    if write and writable is not None and row.account_id not in writable:
-        raise ActionForbidden("read_only", "your role in this account's team is read-only")
-    return row
 
 
 def _replies_of(*, store: DataStore, row: ThreadRow) -> QuerySet[ReplyRequest]:

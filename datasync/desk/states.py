@@ -16,13 +16,12 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from datasync.desk.activity import desk_index, now_ms, state_of
-from datasync.desk.index import STATUSES, ThreadRow, thread_id_parse
+from datasync.desk.activity import desk_index, now_ms, state_of, thread_row_for
+from datasync.desk.index import STATUSES, ThreadRow
 from datasync.desk.models import ThreadEvent, ThreadEventKind, ThreadState
 from datasync.fanout import fanout_publish_sync
-from datasync.im.errors import ActionForbidden
 from datasync.im.readmarks import read_mark_create
-from datasync.store import DataStore, StoreNotFound, StoreQueryError
+from datasync.store import DataStore, StoreQueryError
 
 logger = logging.getLogger(__name__)
 
@@ -118,15 +117,7 @@ def threads_act(
     writable: frozenset[int] | None,
 ) -> list[dict[str, Any]]:
     """Apply one action to threads (all or nothing); returns their rows after it."""
-    rows: list[ThreadRow] = []
-    for ident in ids:
-        parsed = thread_id_parse(ident)
-        row = desk_index.get(ident) if parsed else None
-        if row is None or (visible is not None and row.account_id not in visible):
-            raise StoreNotFound("thread", ident)
-        if writable is not None and row.account_id not in writable:
-            raise ActionForbidden("read_only", "your role in this account's team is read-only")
-        rows.append(row)
+    rows = [thread_row_for(ident=i, visible=visible, writable=writable, write=True) for i in ids]
     if act.action == "mark_read":
         return _mark_read(store=store, user=user, rows=rows)
     if act.action == "assign" and act.assignee_id is not None:
@@ -156,7 +147,7 @@ def threads_act(
             )
         ThreadEvent.objects.bulk_create(events)
     states_publish(changed)
-    return [desk_index.get(r.id).as_json() for r in rows if desk_index.get(r.id) is not None]  # type: ignore[union-attr]
+    return _rows_now(rows)
 
 
 def _mark_read(*, store: DataStore, user: Any, rows: list[ThreadRow]) -> list[dict[str, Any]]:
@@ -179,7 +170,13 @@ def _mark_read(*, store: DataStore, user: Any, rows: list[ThreadRow]) -> list[di
         ThreadEvent.objects.create(
             account_id=row.account_id, thread=row.id, action=ThreadEventKind.READ, actor=user, data={}
         )
-    return [desk_index.get(r.id).as_json() for r in rows if desk_index.get(r.id) is not None]  # type: ignore[union-attr]
+    return _rows_now(rows)
+
+
+def _rows_now(rows: list[ThreadRow]) -> list[dict[str, Any]]:
+    """The threads as the queue shows them after the action (a thread may have left it meanwhile)."""
+    now = (desk_index.get(r.id) for r in rows)
+    return [row.as_json() for row in now if row is not None]
 
 
 def state_message(state: ThreadState) -> dict[str, Any]:

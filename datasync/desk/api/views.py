@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from datasync.desk import autoassign, canned, filters, presence, replies, reports, states
+from datasync.desk import activity, autoassign, canned, filters, presence, replies, reports, states
 from datasync.desk.activity import desk_index
 from datasync.desk.api import queries
 from datasync.desk.api import serializers as s
@@ -48,7 +48,7 @@ class ThreadViewSet(ImViewSet):
 
     @extend_schema(responses=s.ThreadOut)
     def retrieve(self, request: Request, pk: str) -> Response:
-        row = replies.thread_row_for(ident=pk, visible=visible_account_ids(request.user))
+        row = activity.thread_row_for(ident=pk, visible=visible_account_ids(request.user))
         return Response(replies.thread_detail(store=im_store(), row=row))
 
     @extend_schema(request=s.BulkBody, responses={200: dict})
@@ -83,7 +83,7 @@ class ThreadViewSet(ImViewSet):
     def reply(self, request: Request, pk: str) -> Response:
         """Reply into the thread; 409 ``answered_since`` when someone answered it after ``opened_at``."""
         body = _params(s.ThreadReplyBody, request.data)
-        row = replies.thread_row_for(ident=pk, visible=visible_account_ids(request.user))
+        row = activity.thread_row_for(ident=pk, visible=visible_account_ids(request.user))
         account = account_writable_for(user=request.user, account_id=row.account_id)
         reply, created = replies.thread_reply(
             store=im_store(),
@@ -104,7 +104,7 @@ class ThreadViewSet(ImViewSet):
     def notes(self, request: Request, pk: str) -> Response:
         """A private note in the thread: the team sees it, the platform never does."""
         body = _params(s.NoteBody, request.data)
-        row = replies.thread_row_for(
+        row = activity.thread_row_for(
             ident=pk, visible=visible_account_ids(request.user), writable=_writable(request.user), write=True
         )
         note = replies.note_add(user=request.user, row=row, text=body["text"])
@@ -115,7 +115,7 @@ class ThreadViewSet(ImViewSet):
     def presence(self, request: Request, pk: str) -> Response:
         """I am viewing / typing in / have left this thread (refresh viewing every 10 s)."""
         body = _params(s.PresenceBody, request.data)
-        row = replies.thread_row_for(ident=pk, visible=visible_account_ids(request.user))
+        row = activity.thread_row_for(ident=pk, visible=visible_account_ids(request.user))
         presence.presence_report(
             thread=row.id, account_id=row.account_id, user=request.user, state=body["state"]
         )
@@ -219,7 +219,7 @@ class DeskInfoViewSet(ImViewSet):
         """The users who see an account of mine and may act on it: the assignees I can pick."""
         from django.contrib.auth import get_user_model
 
-        from accounts.models import TeamMembershipRole, TeamRole
+        from accounts.models import TeamRole
 
         visible = visible_account_ids(request.user)
         users = get_user_model().objects.filter(is_active=True)
@@ -227,7 +227,6 @@ class DeskInfoViewSet(ImViewSet):
             users = users.filter(groups__accounts__in=visible).exclude(
                 team_roles__role=TeamRole.READ_ONLY, team_roles__team__accounts__in=visible
             )
-        del TeamMembershipRole
         rows = users.distinct().order_by("username").values("id", "username")
         return Response({"results": list(rows)})
 

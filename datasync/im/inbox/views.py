@@ -66,20 +66,29 @@ def in_language(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     return wrapped
 
 
+def page_config(request: HttpRequest, *, api: str) -> dict[str, Any]:
+    """What an agent page's scripts read first (``inbox-config``): language, user, time zone, the API
+    prefix their paths are relative to, and the live events' socket (the inbox's and the desk's)."""
+    return {
+        "language": translation.get_language(),
+        "user": {"id": request.user.pk, "username": request.user.get_username()},
+        "time_zone": "Asia/Shanghai",
+        "api": api,
+        "ws": "/ws/im/",
+    }
+
+
 @in_language
 @login_required(login_url=reverse_lazy("inbox-login"))
 def inbox_page(request: HttpRequest) -> HttpResponse:
     """The inbox page: the shell and its strings; the modules load everything else over the IM API."""
-    language = translation.get_language()
-    config = {
-        "language": language,
-        "user": {"id": request.user.pk, "username": request.user.get_username()},
-        "time_zone": "Asia/Shanghai",
-        "api": "/api/im/",
-        "ws": "/ws/im/",
-    }
     return render(
         request,
         "inbox/index.html",
-        {"config": config, "strings": inbox_strings(), "languages": INBOX_LANGUAGES, "modules": MODULES},
+        {
+            "config": page_config(request, api="/api/im/"),
+            "strings": inbox_strings(),
+            "languages": INBOX_LANGUAGES,
+            "modules": MODULES,
+        },
     )

@@ -94,6 +94,9 @@ def test_pages_equal_a_brute_force_filter_after_random_changes(seed: int) -> Non
     for where in FILTERS:
         for visible in (None, frozenset({1, 3})):
             assert _walk(index, where, visible, limit=7) == _brute(rows, where, visible), where
+    for customer in (f"u{n}" for n in range(5)):
+        want = sorted(r.id for r in rows if (r.activity.get("customer") or {}).get("id") == customer)
+        assert sorted(t["id"] for t in index.customer_threads(customer, None)) == want
     counts = index.counts(visible=None, user_id=7)
     assert sum(counts["all"].values()) == len(rows)
     assert counts["mine"]["open"] == sum(1 for r in rows if r.status == "open" and r.state.assignee_id == 7)
@@ -112,4 +115,7 @@ def test_a_bulk_load_ends_in_the_same_queue_as_one_change_at_a_time(seed: int) -
     for where in FILTERS:
         assert _walk(bulk, where, None, limit=5) == _walk(one_by_one, where, None, limit=5), where
     assert bulk.counts(visible=None, user_id=7) == one_by_one.counts(visible=None, user_id=7)
+    assert sorted(t["id"] for t in bulk.customer_threads("u1", None)) == sorted(
+        t["id"] for t in one_by_one.customer_threads("u1", None)
+    )
     assert heard == []
