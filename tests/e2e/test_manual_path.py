@@ -87,6 +87,22 @@ class Steps:
         self.children.append(child)
         return child
 
+    def wait(self, predicate: Any, *, timeout: float, interval: float = 0.2, what: str) -> Any:
+        """wait_until on the children (network errors are "not yet", a failed assertion fails at once);
+        on a timeout the error carries each child's log tail."""
+        try:
+            return wait_until(
+                predicate,
+                timeout=timeout,
+                interval=interval,
+                what=what,
+                watch=self.children,
+                retry=(OSError,),
+            )
+        except TimeoutError as exc:
+            tails = "\n".join(f"--- {c.name} ({c.log_path}):\n{c.log_tail(25)}" for c in self.children)
+            raise TimeoutError(f"{exc}\n{tails}") from None
+
     def stop(self) -> None:
         for child in reversed(self.children):
             child.stop(timeout=15)
@@ -138,21 +154,25 @@ def test_the_readme_manual_path_works_as_written(tmp_path: Path) -> None:
 
         # the admin's "add account" (the worker takes it and finds it not logged in), then "log in"
         account = api("POST", "/api/manage/accounts/", {"nickname": "手动", "platform": "douyin"})
-        wait_until(
-            lambda: api("GET", f"/api/manage/accounts/{account['id']}/")["login_status"] == "not_logged_in",
-            timeout=180,
-            interval=1,
-            what="the worker to find the account not logged in",
-            watch=steps.children,
+
+        def found_not_logged_in() -> bool:
+            # A new account starts as not_logged_in: wait for the worker's own report (it holds the
+            # account and has looked), or "log in" may come before any worker holds it.
+            row = api("GET", f"/api/manage/accounts/{account['id']}/")
+            return bool(row["worker_id"] and row["last_status_at"] and row["login_status"] == "not_logged_in")
+
+        steps.wait(
+            found_not_logged_in, timeout=180, interval=1, what="the worker to find the account not logged in"
         )
         session = api("POST", f"/api/manage/accounts/{account['id']}/login/")
         session_path = f"/api/manage/login-sessions/{session['id']}/"
-        wait_until(
-            lambda: api("GET", session_path).get("qr_image"),
-            timeout=120,
-            what="the QR code in the admin",
-            watch=steps.children,
-        )
+
+        def qr_shown() -> Any:
+            row = api("GET", session_path)
+            assert row["status"] not in ("failed", "timeout", "cancelled"), row
+            return row.get("qr_image")
+
+        steps.wait(qr_shown, timeout=120, what="the QR code in the admin")
 
         # the second block: the creators, the scan confirmed (again while a QR is still shown)
         creators = json.loads(steps.run(usage[0]))["accounts"]
@@ -165,7 +185,7 @@ def test_the_readme_manual_path_works_as_written(tmp_path: Path) -> None:
             time.sleep(3)
             return api("GET", session_path)["status"] == "success"
 
-        wait_until(logged_in, timeout=180, interval=0.5, what="the QR login", watch=steps.children)
+        steps.wait(logged_in, timeout=180, interval=0.5, what="the QR login")
 
         # and the account's items reach the IM API, read with the user's token
         accounts_command = next(c for c in usage if "/api/im/accounts/" in c)
@@ -176,7 +196,7 @@ def test_the_readme_manual_path_works_as_written(tmp_path: Path) -> None:
             kinds = ("contents", "comments", "conversations", "messages")
             return counts if all(counts.get(kind) for kind in kinds) else {}
 
-        counts = wait_until(items, timeout=300, interval=3, what="items in the IM API", watch=steps.children)
+        counts = steps.wait(items, timeout=300, interval=3, what="items in the IM API")
         assert all(counts[kind] > 0 for kind in ("contents", "comments", "conversations", "messages"))
     finally:
         steps.stop()
