@@ -23,16 +23,50 @@ from playwright.async_api import Page, Request
 
 logger = logging.getLogger("crawler.pagekit")
 
-# Finds the nearest fiber whose memoizedProps hold `key`, walking `.return` from the host node.
+# Finds the nearest fiber whose memoizedProps hold `key` (or one of a list of keys), walking `.return` from
+# the host node, and returns a plain copy of its props. React props hold cyclic objects, functions, DOM
+# nodes and elements: the copy takes data fields one by one (depth-bounded, a cycle back to an ancestor
+# dropped, getters read once), never JSON.stringify of the props themselves.
 FIBER_JS = """
+window.__imhubPlain = function (value, depth, seen) {
+  if (value === null || value === undefined) return value;
+  var kind = typeof value;
+  if (kind === "string" || kind === "number" || kind === "boolean") return value;
+  if (kind === "bigint") return String(value);
+  if (kind !== "object" || depth <= 0 || seen.indexOf(value) >= 0) return undefined;
+  if (value.nodeType || value === window || value.$$typeof) return undefined;
+  seen.push(value);
+  var out;
+  if (Array.isArray(value)) {
+    out = [];
+    for (var i = 0; i < value.length && i < 500; i++) {
+      var item = window.__imhubPlain(value[i], depth - 1, seen);
+      out.push(item === undefined ? null : item);
+    }
+  } else {
+    out = {};
+    for (var key in value) {
+      if (key.indexOf("__react") === 0 || key === "_owner" || key === "children") continue;
+      var field;
+      try { field = value[key]; } catch (e) { continue; }
+      var copied = window.__imhubPlain(field, depth - 1, seen);
+      if (copied !== undefined) out[key] = copied;
+    }
+  }
+  seen.pop();
+  return out;
+};
 window.__imhubFiberProps = function (node, key) {
   if (!node) return null;
+  var keys = Array.isArray(key) ? key : [key];
   var name = Object.keys(node).find(function (k) { return k.indexOf("__reactFiber$") === 0; });
   if (!name) return null;
   var fiber = node[name];
   for (var i = 0; fiber && i < 12; i++, fiber = fiber.return) {
     var props = fiber.memoizedProps;
-    if (props && typeof props === "object" && key in props) return JSON.parse(JSON.stringify(props));
+    if (props && typeof props === "object" && keys.some(function (k) { return k in props; })) {
+      return window.__imhubPlain(props, 6, []);
+    }
   }
   return null;
 };
@@ -171,7 +205,7 @@ class ResponseTap:
 
 
 async def fiber_install(page: Page) -> None:
-    """Make `window.__imhubFiberProps(node, key)` available in the page."""
+    """Make `window.__imhubFiberProps(node, key or [keys])` (and `__imhubPlain`) available in the page."""
     await page.evaluate(FIBER_JS)
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from crawler.errors import CrawlError, LoginExpired, LoginUncertain, RiskDetected
 from crawler.platforms.douyin import parsers
+from datasync.protocol import Person
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "douyin"
 
@@ -108,10 +109,118 @@ def test_messages_from_fiber_props_skip_system_notices() -> None:
 
     messages = [m for m in (parsers.message_parse(props=p) for p in props) if m is not None]
 
-    user_props = [p for p in props if p["content"]["aweType"] != 701]
+    user_props = [p for p in props if p["content"].get("aweType") != 701]
     assert [m.message_id for m in messages] == [p["serverId"] for p in user_props]
     assert [m.direction for m in messages] == ["out" if p["isFromMe"] else "in" for p in user_props]
     assert messages[0].created_at == parsers.iso_to_ms(user_props[0]["createdAt"])
+    voice = next(m for m in messages if m.msg_type == "voice")
+    served = next(p for p in props if p["serverId"] == voice.message_id)["content"]
+    assert [(a.type, a.url, a.duration_ms) for a in voice.attachments] == [
+        ("voice", served["resource_url"]["url_list"][0], served["duration"])
+    ]
+
+
+def test_captured_messages_json_content_media_types_receipts_and_created_time() -> None:
+    # given the captured message shapes: content a JSON string, only createdTime on most, every type
+    props = load("chat_messages__captured.json")
+    # when each is parsed
+    parsed = {p["serverId"][-1]: parsers.message_parse(props=p) for p in props}
+    # then the system notice (aweType 701) and the read receipt (50001) are skipped
+    assert parsed["1"] is None and parsed["7"] is None
+    # text keeps its line break; times come from createdTime, ISO createdAt or ms createdAt
+    text = parsed["2"]
+    assert text is not None and (text.msg_type, text.text, text.created_at) == (
+        "text",
+        "老板在吗\n想问一下[赞]",
+        1761532860000,
+    )
+    kinds = {
+        k: (m.msg_type, m.text, [a.model_dump(exclude_defaults=True) for a in m.attachments])
+        for k, m in parsed.items()
+        if m
+    }
+    assert kinds["3"] == (
+        "sticker",
+        "",
+        [
+            {
+                "type": "sticker",
+                "url": "https://p3-pc-sign.douyinpic.com/obj/tos-cn-i-0004/sticker_3601.webp",
+                "width": 240,
+                "height": 240,
+            }
+        ],
+    )
+    assert parsed["3"] is not None and parsed["3"].created_at == parsers.iso_to_ms("2025-10-27T02:42:00.000Z")
+    assert kinds["4"] == (
+        "voice",
+        "",
+        [{"type": "voice", "url": "https://v3-dy-o.zjcdn.com/abc/im-voice.mp3", "duration_ms": 7000}],
+    )
+    assert kinds["5"] == (
+        "image",
+        "",
+        [
+            {
+                "type": "image",
+                "url": "https://p3-pc-sign.douyinpic.com/tos-cn-i-0813/x~tplv-dy-im-origin.jpeg",
+                "thumb_url": "https://p3-pc-sign.douyinpic.com/tos-cn-i-0813/x~tplv-dy-im-medium.jpeg",
+                "width": 1080,
+                "height": 1440,
+            }
+        ],
+    )
+    assert kinds["6"] == (
+        "video",
+        "",
+        [
+            {
+                "type": "video",
+                "url": "https://www.douyin.com/video/7566000000000000123",
+                "thumb_url": "https://p3-pc-sign.douyinpic.com/cover.jpeg",
+                "item_id": "7566000000000000123",
+            }
+        ],
+    )
+    # the account's own message is "out"; a type no one knows keeps its number
+    assert parsed["8"] is not None and parsed["8"].direction == "out"
+    assert kinds["9"] == ("type_66", "", [])
+
+
+def test_captured_conversation_rows_take_the_peer_from_the_id_and_participants() -> None:
+    # given the captured chat grid items: id 0:1:<uid>:<uid>, participants without uids, _lastMessage or
+    # lastMessage or only coreInfo.lastMessage, _badgeCount
+    rows = load("chat_conversations__captured.json")
+    # when the account's uid is found from the rows (the sender of its own message) and each is parsed
+    me, me_sec = parsers.self_uid(rows), parsers.self_sec_uid(rows)
+    parsed = [parsers.conversation_parse(props=row, people={}, me=me, me_sec=me_sec) for row in rows]
+    # then each has its id, the peer (uid from the id, name and sec_uid from its participant), unread,
+    # time, and a preview (a media last message shows as its label)
+    assert (me, me_sec) == ("3502885951", "MS4wLjABAAAAself")
+    assert [(c.conversation_id, c.peer.id, c.peer.nickname, c.peer.sec_uid) for c in parsed] == [
+        ("0:1:3502885951:6614958697", "6614958697", "小王同学", "MS4wLjABAAAApeer"),
+        ("0:1:3502885951:7700000001", "7700000001", "路人甲", "MS4wLjABAAAAother"),
+        ("0:1:3502885951:7700000002", "7700000002", "第三位", "MS4wLjABAAAAthird"),
+    ]
+    assert [(c.platform_unread, c.last_message_at, c.last_message_preview) for c in parsed] == [
+        (2, 1761533100000, "[视频]"),
+        (0, parsers.iso_to_ms("2025-10-27T03:00:00.000Z"), "谢谢"),
+        (1, 1761530000000, "在吗"),
+    ]
+    # and with user_detail's peers the name comes from there; without `me` nor peers the peer is unknown
+    people = {"7700000001": Person(id="7700000001", sec_uid="MS4wLjABAAAAother", nickname="路人甲")}
+    second = parsers.conversation_parse(props=rows[1], people=people)
+    assert (second.peer.id, second.peer.nickname, second.peer.sec_uid) == (
+        "7700000001",
+        "路人甲",
+        "MS4wLjABAAAAother",
+    )
+    with pytest.raises(KeyError):
+        parsers.conversation_parse(props=rows[0], people={})
+    # the names the chat header may show are the participants'
+    assert parsers.conversation_names(rows[0]) == {"我的小店", "小王同学"}
+    # without any sender of its own, the one uid every id holds is the account's
+    assert parsers.self_uid([{k: v for k, v in row.items() if k != "lastMessage"} for row in rows]) == me
 
 
 def test_iso_times_become_epoch_ms() -> None:

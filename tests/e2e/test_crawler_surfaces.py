@@ -24,7 +24,7 @@ from tests.support.processes import http_json, wait_until
 
 pytestmark = pytest.mark.e2e
 
-KNOWN = ["ms_times", "reply_list_v2", "works_v2", "comment_list_v2", "notice", "encoded_cid"]
+KNOWN = ["ms_times", "reply_list_v2", "works_v2", "comment_list_v2", "notice", "encoded_cid", "chat_v2"]
 ACCOUNTS = [*KNOWN, "default", "bad_record", "unknown", "empty_works", "empty_comments", "qr"]
 SIZES = ("--works", "6", "--comments", "30", "--conversations", "3", "--messages", "12")
 KINDS = {0: "video", 4: "video", 2: "image", 68: "image", 150: "image"}  # aweme_type -> type
@@ -153,6 +153,88 @@ def test_image_and_sticker_comments_reach_the_api_as_attachments(stack: Stack) -
     }
     assert media and {c["cid"]: [a["type"] for a in everything[c["cid"]]["attachments"]] for c in media} == {
         c["cid"]: [c["media"]] for c in media
+    }
+
+
+def _expected_part(media: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The attachment the hub must hold for a simulator media message (its ground truth)."""
+    if kind == "video":
+        return {
+            "type": "video",
+            "url": f"https://www.douyin.com/video/{media['item_id']}",
+            "thumb_url": media["thumb_url"],
+            "item_id": media["item_id"],
+        }
+    part = {"type": kind, "url": media["url"], "thumb_url": media.get("thumb_url", "")}
+    part.update({k: media[k] for k in ("width", "height", "duration_ms") if k in media})
+    return part
+
+
+@pytest.mark.parametrize("variant", ["default", "chat_v2"])
+def test_media_messages_reach_the_api_as_attachments_and_receipts_never_do(
+    stack: Stack, variant: str
+) -> None:
+    account_id, uid = _account(stack, variant)
+    wait_synced(stack, account_id, uid, timeout=240)
+    conversation = stack.sim.control("GET", f"accounts/{uid}/truth")["conversations"][0]["conversation_id"]
+    # when a fan sends a sticker, an image, a voice clip and a shared video (the listener's push), and the
+    # account answers once the list shows the video's label (the peer's read receipt, type 50001, follows through the same push)
+    injected = {
+        kind: stack.sim.control(
+            "POST", "inject/message", {"uid": uid, "conversation_id": conversation, "media": kind}
+        )["server_id"]
+        for kind in ("sticker", "image", "voice", "video")
+    }
+    wait_until(
+        lambda: set(injected.values()) <= set(im_ids(stack, account_id)["messages"]),
+        timeout=120,
+        what="the media messages",
+    )
+
+    def preview() -> str:
+        rows = im_walk(stack, f"/api/im/conversations/?account_id={account_id}")
+        return str(next(c for c in rows if c["conversation_id"] == conversation)["last_message_preview"])
+
+    wait_until(
+        lambda: preview() == "[视频]", timeout=60, what="the conversation's preview to be the video's label"
+    )
+    answer = _reply(
+        stack, account_id, {"kind": "message", "conversation_id": conversation}, f"收到 e2e-{variant}"
+    )
+    assert answer["status"] == "sent", answer
+    # then each media message (and each in the history) is in the IM API with empty text and its part as
+    # the simulator holds it; no read receipt became a message
+    truth = stack.sim.control("GET", f"accounts/{uid}/truth")
+    media = {m["server_id"]: m for m in truth["messages"] if m["media"]}
+    assert set(injected.values()) <= set(media)
+    wait_until(
+        lambda: im_ids(stack, account_id)["messages"] == truth_ids(stack, uid)["messages"],
+        timeout=120,
+        what="the messages to match the simulator (no receipts)",
+    )
+    records = {
+        row["id"]: row["record"]
+        for row in im_walk(stack, f"/api/im/unified-messages/?account_id={account_id}&types=messages")
+    }
+    for server_id, message in media.items():
+        record = records[server_id]
+        assert (record["msg_type"], record["text"]) == (message["kind"], ""), record
+        got = [{k: v for k, v in part.items() if v not in ("", None)} for part in record["attachments"]]
+        want = [
+            {
+                k: v
+                for k, v in _expected_part(message["media"], message["kind"]).items()
+                if v not in ("", None)
+            }
+        ]
+        assert got == want, (server_id, record)
+    # and the peers' names are the platform's (the captured rows name participants by sec_uid only)
+    rows = im_walk(stack, f"/api/im/conversations/?account_id={account_id}")
+    assert {c["conversation_id"]: c["peer"]["nickname"] for c in rows} == {
+        c["conversation_id"]: c["peer_nickname"] for c in truth["conversations"]
+    }
+    assert {c["conversation_id"]: c["peer"]["id"] for c in rows} == {
+        c["conversation_id"]: c["peer_uid"] for c in truth["conversations"]
     }
 
 

@@ -296,6 +296,8 @@ async def test_chat_page_virtual_list_messages_and_send_through_the_ui(
         "server_id": props["serverId"],
         "conversation_id": row_props["conversationId"],
         "is_from_me": True,
+        "kind": "text",
+        "media": None,
     } in truth_after["messages"]
     log = simulator.control("GET", "log")["log"]
     assert any(e["kind"] == "message_send" and e["server_id"] == props["serverId"] for e in log)

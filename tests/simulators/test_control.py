@@ -181,9 +181,13 @@ async def test_injected_message_appears_in_truth_and_in_the_chat_api(sim: Sim) -
     )
     # then the truth and the newest message of that conversation are it
     truth = await sim.control("GET", f"accounts/{sim.uid}/truth")
-    assert {"server_id": injected["server_id"], "conversation_id": cid, "is_from_me": False} in truth[
-        "messages"
-    ]
+    assert {
+        "server_id": injected["server_id"],
+        "conversation_id": cid,
+        "is_from_me": False,
+        "kind": "text",
+        "media": None,
+    } in truth["messages"]
     newest = await sim.get_json("/sim-im/v1/message/list", f"conversation_id={cid}&cursor=0&count=1")
     assert [(m["serverId"], m["content"]["text"], m["isFromMe"]) for m in newest["messages"]] == [
         (injected["server_id"], "老板在吗", False)

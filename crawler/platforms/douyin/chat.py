@@ -53,28 +53,44 @@ async def chat_crawl(site: Site, *, context: BrowserContext, memory: DouyinMemor
         await fiber_install(page)
         await conversation_list_wait(page)
         seen: dict[str, dict[str, Any]] = {}
+        me = ""  # the account's own uid, to tell the peer in a captured-shape row (ids name both)
         position, stalled = 0, 0
         while stalled < 3:
             await tap.settle(quiet=0.2)
             for captured in tap.take("users"):
                 people.update(parsers.user_detail_parse(body=captured.body))
-            rows = await page.evaluate(
-                """(sel) => Array.from(document.querySelectorAll(sel)).map((n, i) => {
-                    const p = window.__imhubFiberProps(n, "conversationId"); return p; }).filter(Boolean)""",
-                L.CONVERSATION_ROW,
+            shown, rows = await page.evaluate(
+                """([sel, keys]) => { const nodes = Array.from(document.querySelectorAll(sel));
+                    return [nodes.length, nodes.map((n) => window.__imhubFiberProps(n, keys)).filter(Boolean)]; }""",
+                [L.CONVERSATION_ROW, list(L.CONVERSATION_KEYS)],
             )
-            fresh = [r for r in rows if r["conversationId"] not in seen]
+            rows = [r for r in rows if parsers.conversation_key(r)]
+            if shown and not rows and not seen:
+                raise SurfaceChanged(
+                    f"the chat list shows {shown} row(s) but none carries a conversation in its props",
+                    locator="chat.conversation_props",
+                    sample={
+                        "page": L.CHAT_PATH,
+                        "selector": L.CONVERSATION_ROW,
+                        "keys": list(L.CONVERSATION_KEYS),
+                    },
+                )
+            fresh = [r for r in rows if parsers.conversation_key(r) not in seen]
             for props in fresh:
-                seen[props["conversationId"]] = props
-                last_id = str((props.get("lastMessage") or {}).get("serverId") or "")
-                if memory.conversation_last.get(props["conversationId"]) == last_id:
+                key = parsers.conversation_key(props)
+                seen[key] = props
+                last_id = str(parsers.last_message(props).get("serverId") or "")
+                if memory.conversation_last.get(key) == last_id:
                     continue
                 messages = await messages_read(
-                    page, props["conversationId"], drift=memory.drift, known=memory.known_ids.get("messages")
+                    page, key, drift=memory.drift, known=memory.known_ids.get("messages")
                 )
                 if messages:
                     yield ("messages", messages)
-                memory.conversation_last[props["conversationId"]] = last_id
+                    me = me or next(
+                        (m.sender_id for m in messages if m.direction == "out" and m.sender_id), ""
+                    )
+                memory.conversation_last[key] = last_id
             scroll = await page.evaluate(
                 """([sel, pos]) => { const l = document.querySelector(sel);
                     l.scrollTop = pos; l.dispatchEvent(new Event("scroll"));
@@ -90,10 +106,12 @@ async def chat_crawl(site: Site, *, context: BrowserContext, memory: DouyinMemor
         await tap.settle(quiet=0.2)
         for captured in tap.take("users"):
             people.update(parsers.user_detail_parse(body=captured.body))
+        me = me or parsers.self_uid(list(seen.values()))
+        me_sec = parsers.self_sec_uid(list(seen.values()))
         conversations = parsers.records_parse(
             items=list(seen.values()),
             what="chat.conversation_props",
-            parse=lambda p: parsers.conversation_parse(props=p, people=people),
+            parse=lambda p: parsers.conversation_parse(props=p, people=people, me=me, me_sec=me_sec),
             skipped=memory.drift,
         )
         yield ("conversations", conversations)
@@ -105,10 +123,10 @@ async def conversation_open(page: Page, conversation_id: str) -> dict[str, Any]:
     """Click the row of `conversation_id` (scrolling the virtual list to it); returns its props."""
     for attempt in range(2000):
         props = await page.evaluate(
-            """([sel, id]) => { const row = Array.from(document.querySelectorAll(sel)).find(
-                    (n) => { const p = window.__imhubFiberProps(n, "conversationId"); return p && p.conversationId === id; });
-                if (!row) return null; row.click(); return window.__imhubFiberProps(row, "conversationId"); }""",
-            [L.CONVERSATION_ROW, conversation_id],
+            """([sel, id, keys]) => { const row = Array.from(document.querySelectorAll(sel)).find(
+                    (n) => { const p = window.__imhubFiberProps(n, keys); return p && (p.conversationId || p.id) === id; });
+                if (!row) return null; row.click(); return window.__imhubFiberProps(row, keys); }""",
+            [L.CONVERSATION_ROW, conversation_id, list(L.CONVERSATION_KEYS)],
         )
         if props:
             return props
@@ -138,10 +156,10 @@ async def messages_read(
     """Open a conversation (already rendered or found by scrolling) and read its messages back to one
     the worker already holds (`known` ids; every message when none is known, e.g. after a resync)."""
     await page.evaluate(
-        """([sel, id]) => { const row = Array.from(document.querySelectorAll(sel)).find(
-                (n) => { const p = window.__imhubFiberProps(n, "conversationId"); return p && p.conversationId === id; });
+        """([sel, id, keys]) => { const row = Array.from(document.querySelectorAll(sel)).find(
+                (n) => { const p = window.__imhubFiberProps(n, keys); return p && (p.conversationId || p.id) === id; });
             if (row) row.click(); }""",
-        [L.CONVERSATION_ROW, conversation_id],
+        [L.CONVERSATION_ROW, conversation_id, list(L.CONVERSATION_KEYS)],
     )
     props = await page.evaluate(
         """async ([panelSel, itemSel, endSel, id, knownIds]) => {

@@ -90,7 +90,8 @@ async (opts) => {
     let content = m.content;
     if (content && typeof content === "object") {
       const c = {};
-      for (const k of ["text", "aweType", "url", "resource_url", "itemId", "item_id", "cover_url"]) {
+      for (const k of ["text", "aweType", "url", "static_url", "resource_url", "itemId", "item_id", "cover_url",
+                       "width", "height", "duration"]) {
         if (content[k] !== undefined) c[k] = JSON.parse(JSON.stringify(content[k]));
       }
       content = c;
@@ -228,23 +229,10 @@ async def listen_open(
     )
 
 
-def _content(value: Any) -> dict[str, Any]:
-    """A store message's `content`: a JSON string (`{"text": ...}`) or already an object."""
-    if isinstance(value, dict):
-        return value
-    if isinstance(value, str) and value.strip().startswith("{"):
-        try:
-            loaded = json.loads(value)
-        except ValueError:
-            return {"text": value}
-        return loaded if isinstance(loaded, dict) else {"text": value}
-    return {"text": value or ""}
-
-
 def pushed_message(event: dict[str, Any]) -> Message | None:
     """A pushed message (the hook's plain copy) -> a Message; None for notices and read receipts."""
     raw = dict(event.get("message") or {})
-    content = _content(raw.get("content"))
+    content = dict(parsers.message_content(raw.get("content")))
     raw["content"] = content
     if raw.get("aweType") is not None and "aweType" not in content:
         content["aweType"] = raw["aweType"]
@@ -256,10 +244,20 @@ def pushed_conversation(event: dict[str, Any], message: Message) -> Conversation
     conversation = event.get("conversation") or {}
     user = event.get("user") or {}
     me = str(event.get("self") or "")
+    raw = event.get("message") or {}
+    # The peer's sec_uid: the user map's, or the sender's of a message it sent; participants may carry
+    # no uid (the captured shape lists both sides by sec_uid and nick_name only).
+    peer_sec = str(user.get("sec_uid") or ("" if raw.get("isFromMe") else raw.get("secSender") or ""))
     peer_entry: dict[str, Any] = next(
-        (p for p in conversation.get("participants") or [] if p.get("uid") and p.get("uid") != me), {}
+        (
+            p
+            for p in conversation.get("participants") or []
+            if (p.get("uid") and p.get("uid") != me) or (peer_sec and p.get("sec_uid") == peer_sec)
+        ),
+        {},
     )
-    uid = str(user.get("uid") or peer_entry.get("uid") or "")
+    by_id = [u for u in parsers.conversation_uids(message.conversation_id) if me and u != me]
+    uid = str(user.get("uid") or peer_entry.get("uid") or (by_id[0] if len(by_id) == 1 else ""))
     if not uid:
         return None
     badge = conversation.get("badgeCount")
@@ -272,7 +270,7 @@ def pushed_conversation(event: dict[str, Any], message: Message) -> Conversation
             avatar_url=str(user.get("avatar") or ""),
         ),
         last_message_at=message.created_at,
-        last_message_preview=message.text,
+        last_message_preview=parsers.message_preview(message.msg_type, message.text),
         platform_unread=int(badge) if isinstance(badge, int | float) else 0,
     )
 

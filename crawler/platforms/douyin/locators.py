@@ -141,6 +141,9 @@ SEND_TEXT = "发送"
 # Chat
 CONVERSATION_LIST = '[class*="conversation-list-"]'
 CONVERSATION_ROW = '[role="list-item"]'
+# A row's props are the nearest fiber props holding one of these: ours (`conversationId`) or the captured
+# grid item (`id` 0:1:<uid>:<uid>, `shortId`, `firstPageParticipant`, `_lastMessage`, `_badgeCount`).
+CONVERSATION_KEYS = ("conversationId", "shortId", "firstPageParticipant")
 CONVERSATION_ROW_HEIGHT_FALLBACK = 72
 MESSAGE_PANEL = '[class*="box-content-"]'
 MESSAGE_ITEM = '[class*="message-item-"]'

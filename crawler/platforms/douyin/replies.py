@@ -328,11 +328,12 @@ async def message_send(site: Site, *, context: BrowserContext, job: ReplyJob) ->
                 logger.info("reply found in the conversation before a retry: message %s", proof.message_id)
                 return proof
         before = {m.message_id for m in shown}
-        expected = str((props.get("peer") or {}).get("nickname") or "")
+        expected = parsers.conversation_names(props)
         header = (await page.locator(L.CHAT_HEADER_NAME).first.inner_text()).strip()
-        if not expected or header != expected:
+        if not expected or header not in expected:
             raise ReplyFailed(
-                f"chat header shows {header!r}, expected {expected!r}", code="wrong_conversation"
+                f"chat header shows {header!r}, expected one of {sorted(expected)!r}",
+                code="wrong_conversation",
             )
         editor = page.locator(L.CHAT_INPUT).first
         await editor.click()

@@ -92,6 +92,11 @@ def message_send(state: SimState, world: World, *, conversation_id: str, text: s
         "message_send", uid=uid, conversation_id=conversation_id, server_id=message["serverId"], text=text
     )
     state.push_add(uid, {"kind": "message", "message": message, "conversation": conversation})
+    # the peer has the chat open: its read receipt (type 50001) follows through the push, never stored
+    receipt = data.read_receipt(
+        world=world, ids=state.ids, conversation=conversation, created_ms=message["created_ms"] + 1
+    )
+    state.push_add(uid, {"kind": "message", "message": receipt, "conversation": conversation})
     surface = state.surface_of(uid)
     return {"status_code": 0, "status_msg": "", "message": render.message_props(world, message, surface)}
 
@@ -150,9 +155,17 @@ def comment_inject(
 
 
 def message_inject(
-    state: SimState, world: World, *, conversation_id: str | None = None, text: str | None = None
+    state: SimState,
+    world: World,
+    *,
+    conversation_id: str | None = None,
+    text: str | None = None,
+    media: str | None = None,
 ) -> dict[str, Any]:
-    """A new DM from a fan (in `conversation_id`, or in a random one, sometimes a new conversation)."""
+    """A new DM from a fan (in `conversation_id`, or in a random one, sometimes a new conversation);
+    `media` (sticker, image, voice, video) makes it that media message with empty text."""
+    if (media is not None and media not in data.MESSAGE_TYPE) or media == "text":
+        raise SimError(400, "media must be sticker, image, voice or video")
     rng = state.rng
     if conversation_id:
         conversation = world.conversations.get(conversation_id)
@@ -176,12 +189,14 @@ def message_inject(
         created_ms=int(time.time() * 1000),
         from_me=False,
         text=text,
+        media=media,
     )
     state.push_add(world.owner["uid"], {"kind": "message", "message": message, "conversation": conversation})
     return {
         "server_id": message["serverId"],
         "conversation_id": conversation["conversation_id"],
         "text": message["text"],
+        "kind": message["kind"],
     }
 
 
@@ -268,12 +283,19 @@ def truth(world: World, *, full: bool = False, surface: frozenset[str] = frozens
             {
                 "conversation_id": cid,
                 "peer_uid": c["peer_uid"],
+                "peer_nickname": world.users[c["peer_uid"]]["nickname"],
                 "messages": sum(1 for m in c["messages"] if m["aweType"] != 701),
             }
             for cid, c in world.conversations.items()
         ],
         "messages": [
-            {"server_id": m["serverId"], "conversation_id": m["conversationId"], "is_from_me": m["isFromMe"]}
+            {
+                "server_id": m["serverId"],
+                "conversation_id": m["conversationId"],
+                "is_from_me": m["isFromMe"],
+                "kind": m["kind"],
+                "media": m["media"],
+            }
             for c in world.conversations.values()
             for m in c["messages"]
             if m["aweType"] != 701

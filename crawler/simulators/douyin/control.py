@@ -108,7 +108,11 @@ def inject_message(state: SimState, request: Request) -> Any:
     body = request.json()
     world = state.world(_uid(body) or "")
     return actions.message_inject(
-        state, world, conversation_id=body.get("conversation_id"), text=body.get("text")
+        state,
+        world,
+        conversation_id=body.get("conversation_id"),
+        text=body.get("text"),
+        media=body.get("media"),
     )
 
 

@@ -20,6 +20,12 @@ DAY = 86400
 WORK_TYPES = (0, 4, 68, 2, 150, 101)
 IMAGE_TYPES = frozenset({2, 68, 150})
 IMAGE_COMMENT_RATE, STICKER_COMMENT_RATE = 0.06, 0.04  # of generated comments (text often empty)
+# Message `type` per kind (7 text; 1 a system notice, aweType 701); read receipts are 50001.
+MESSAGE_TYPE = {"text": 7, "sticker": 5, "voice": 17, "image": 27, "video": 8}
+RECEIPT_TYPE = 50001
+# Of a fan's generated DMs, these shares are media (their text empty), decided per message id so the
+# rest of an account's history stays what the seed made before media existed.
+MESSAGE_MEDIA_RATES = (("sticker", 0.03), ("image", 0.03), ("voice", 0.01), ("video", 0.01))
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,44 @@ def comment_media(rng: random.Random, key: str) -> dict[str, Any]:
             "text": "",
         }
     return {}
+
+
+def message_media(kind: str, key: str) -> dict[str, Any]:
+    """A media DM's part, seeded by `key`: sticker, image, voice clip or shared video."""
+    rng = random.Random(f"media:{key}")
+    digest = hashlib.md5(key.encode()).hexdigest()
+    if kind == "sticker":
+        sticker_id = str(rng.randrange(10**6, 10**7))
+        return {"url": sticker_url(sticker_id), "width": 240, "height": 240}
+    if kind == "image":
+        return {
+            "url": f"https://p3-pc-sign.douyinpic.com/tos-cn-i-0813/{digest}~tplv-dy-im-origin.jpeg",
+            "thumb_url": f"https://p3-pc-sign.douyinpic.com/tos-cn-i-0813/{digest}~tplv-dy-im-medium.jpeg",
+            "width": rng.choice((720, 1080)),
+            "height": rng.choice((960, 1440)),
+        }
+    if kind == "voice":
+        return {
+            "url": f"https://v3-dy-o.zjcdn.com/{digest}/im-voice.mp3",
+            "duration_ms": rng.randint(1, 60) * 1000,
+        }
+    if kind == "video":
+        item_id = "73" + str(rng.randrange(10**16, 10**17))
+        return {
+            "item_id": item_id,
+            "thumb_url": f"https://p3-pc-sign.douyinpic.com/tos-cn-i-0813/{digest}~tplv-dy-cover.jpeg",
+            "title": "分享一个视频",
+        }
+    raise ValueError(f"unknown message media {kind!r}")
+
+
+def message_media_pick(key: str) -> str | None:
+    roll = random.Random(f"media-roll:{key}").random()
+    for kind, rate in MESSAGE_MEDIA_RATES:
+        if roll < rate:
+            return kind
+        roll -= rate
+    return None
 
 
 def sprinkle_emoji(text: str, rng: random.Random) -> str:
@@ -239,19 +283,30 @@ def new_message(
     from_me: bool,
     text: str | None = None,
     notice: bool = False,
+    media: str | None = None,
+    generated: bool = False,
 ) -> dict[str, Any]:
+    """A new message in `conversation`: text, a system notice, or `media` (sticker, image, voice, video;
+    text empty). `generated` history from a fan is sometimes media (MESSAGE_MEDIA_RATES)."""
     owner_uid = world.owner["uid"]
     peer_uid = conversation["peer_uid"]
+    server_id = ids.make("75")
+    body = (
+        vocab.MUTUAL_FOLLOW_TEXT if notice else (text if text is not None else dm_text(rng, from_me=from_me))
+    )
+    if generated and not notice and not from_me and media is None:
+        media = message_media_pick(server_id)
+    kind = "text" if media is None else media
     message = {
-        "serverId": ids.make("75"),
+        "serverId": server_id,
         "conversationId": conversation["conversation_id"],
         "sender": owner_uid if from_me else peer_uid,
         "receiver": peer_uid if from_me else owner_uid,
         "isFromMe": from_me,
-        "type": 1 if notice else 7,
-        "text": vocab.MUTUAL_FOLLOW_TEXT
-        if notice
-        else (text if text is not None else dm_text(rng, from_me=from_me)),
+        "type": 1 if notice else MESSAGE_TYPE[kind],
+        "kind": "notice" if notice else kind,
+        "text": "" if media else body,
+        "media": message_media(media, server_id) if media else None,
         "aweType": 701 if notice else 700,
         "created_ms": created_ms,
     }
@@ -261,6 +316,25 @@ def new_message(
     if from_me:
         conversation["unread"] = 0
     return message
+
+
+def read_receipt(
+    *, world: World, ids: IdMaker, conversation: dict[str, Any], created_ms: int
+) -> dict[str, Any]:
+    """The peer's read receipt for the account's messages (type 50001): pushed, never in the history."""
+    return {
+        "serverId": ids.make("76"),
+        "conversationId": conversation["conversation_id"],
+        "sender": conversation["peer_uid"],
+        "receiver": world.owner["uid"],
+        "isFromMe": False,
+        "type": RECEIPT_TYPE,
+        "kind": "receipt",
+        "text": "",
+        "media": None,
+        "aweType": 0,
+        "created_ms": created_ms,
+    }
 
 
 def new_conversation(*, world: World, peer_uid: str) -> dict[str, Any]:
@@ -390,6 +464,7 @@ def _fill_messages(
             conversation=conversation,
             created_ms=min(at, now * 1000),
             from_me=from_me,
+            generated=True,
         )
         from_me = rng.random() < 0.45
     conversation["messages"].sort(key=lambda m: m["created_ms"])

@@ -247,16 +247,43 @@ def message_time(message: dict[str, Any], surface: frozenset[str]) -> dict[str, 
     return {"createdAt": created_ms}
 
 
+def message_content(message: dict[str, Any]) -> dict[str, Any]:
+    """A message's `content` object: `{text, aweType}` for text; the captured fields of each media type
+    (sticker `url.url_list`, voice `resource_url.url_list`, image `resource_url.origin_url_list`,
+    shared video `itemId`)."""
+    kind, media = message.get("kind", "text"), message.get("media") or {}
+    if kind == "sticker":
+        return {"url": {"url_list": [media["url"]]}, "width": media["width"], "height": media["height"]}
+    if kind == "voice":
+        return {"resource_url": {"url_list": [media["url"]]}, "duration": media["duration_ms"]}
+    if kind == "image":
+        return {
+            "resource_url": {"origin_url_list": [media["url"]], "medium_url_list": [media["thumb_url"]]},
+            "width": media["width"],
+            "height": media["height"],
+        }
+    if kind == "video":
+        return {
+            "itemId": media["item_id"],
+            "cover_url": {"url_list": [media["thumb_url"]]},
+            "content_title": media["title"],
+        }
+    if kind == "receipt":
+        return {"read_index": message["serverId"]}
+    return {"text": message["text"], "aweType": message["aweType"]}
+
+
 def message_props(
     world: World, message: dict[str, Any], surface: frozenset[str] = NO_SURFACE
 ) -> dict[str, Any]:
-    """What a rendered message node's fiber `memoizedProps` holds (see README.md)."""
+    """What a rendered message node's fiber `memoizedProps` holds (see README.md). Under `chat_v2` the
+    node's props are the captured form instead, carried in `store` (the page attaches that one)."""
     sender = world.users[message["sender"]]
     receiver = world.users[message["receiver"]]
     props = {
         "serverId": message["serverId"],
         "conversationId": message["conversationId"],
-        "conversationShortId": str(int(message["conversationId"].split(":")[-1]) % 10**15 + 7 * 10**18),
+        "conversationShortId": short_id(message["conversationId"]),
         "sender": sender["uid"],
         "secSender": sender["sec_uid"],
         "secReceiver": receiver["sec_uid"],
@@ -264,28 +291,38 @@ def message_props(
         "nickname": sender["nickname"],
         "avatar": sender["avatar"],
         "type": message["type"],
-        "content": {"text": message["text"], "aweType": message["aweType"]},
+        "content": message_content(message),
     }
     props.update(message_time(message, surface))
+    if "chat_v2" in surface:
+        props["store"] = store_message(world, message, time_key="createdTime")
     return props
+
+
+def short_id(conversation_id: str) -> str:
+    return str(int(conversation_id.split(":")[-1]) % 10**15 + 7 * 10**18)
 
 
 def conversation_props(
     world: World, conversation: dict[str, Any], surface: frozenset[str] = NO_SURFACE
 ) -> dict[str, Any]:
-    """The sim-only conversation list entry, also the row's fiber props (peer filled by user_detail)."""
+    """The sim-only conversation list entry, also the row's fiber props (peer filled by user_detail).
+    Under `chat_v2` the captured grid item rides along in `store` (the page attaches that one)."""
     peer = world.users[conversation["peer_uid"]]
     last = conversation["messages"][-1] if conversation["messages"] else None
     updated: int | str | None = None
     if last:
         updated = last["created_ms"] if "ms_times" in surface else iso_ms(last["created_ms"])
-    return {
+    props = {
         "conversationId": conversation["conversation_id"],
         "peer": {"uid": peer["uid"], "secUid": peer["sec_uid"]},
         "unreadCount": conversation["unread"],
         "updatedAt": updated,
         "lastMessage": message_props(world, last, surface) if last else None,
     }
+    if "chat_v2" in surface:
+        props["store"] = store_conversation(world, conversation, time_key="createdTime")
+    return props
 
 
 def work_info_item(work: dict[str, Any], comment_count: int) -> dict[str, Any]:
@@ -356,43 +393,51 @@ def short_count(value: int) -> str:
 # ---- the chat page's IM store (what the real page keeps in `imStore`; see README.md "IM store") -----
 
 
-def store_message(world: World, message: dict[str, Any]) -> dict[str, Any]:
-    """A message as the IM store holds it: `content` a JSON string, `createdAt` epoch ms."""
+def store_message(world: World, message: dict[str, Any], *, time_key: str = "createdAt") -> dict[str, Any]:
+    """A message as the IM store holds it: `content` a JSON string, its time epoch ms in `time_key`
+    (`createdAt` in the store; the captured chat page's nodes have only `createdTime`)."""
     sender = world.users[message["sender"]]
     conversation_id = message["conversationId"]
     return {
         "serverId": message["serverId"],
         "conversationId": conversation_id,
-        "conversationShortId": str(int(conversation_id.split(":")[-1]) % 10**15 + 7 * 10**18),
+        "conversationShortId": short_id(conversation_id),
         "type": message["type"],
-        "content": json.dumps({"text": message["text"], "aweType": message["aweType"]}, ensure_ascii=False),
+        "content": json.dumps(message_content(message), ensure_ascii=False),
         "sender": sender["uid"],
         "secSender": sender["sec_uid"],
         "isFromMe": message["isFromMe"],
-        "createdAt": message["created_ms"],
+        time_key: message["created_ms"],
     }
 
 
-def store_conversation(world: World, conversation: dict[str, Any]) -> dict[str, Any]:
-    """A `converSationListOrigin` entry: `id`, `shortId`, participants, `_lastMessage`, `_badgeCount`."""
+def store_conversation(
+    world: World, conversation: dict[str, Any], *, time_key: str = "createdAt"
+) -> dict[str, Any]:
+    """A `converSationListOrigin` entry (and the captured chat grid's item): `id`, `shortId`, both
+    participants without uids, `_lastMessage`, `coreInfo.lastMessage`, `_badgeCount`."""
     peer = world.users[conversation["peer_uid"]]
+    owner = world.owner
     last = conversation["messages"][-1] if conversation["messages"] else None
     conversation_id = conversation["conversation_id"]
     entry: dict[str, Any] = {
         "id": conversation_id,
-        "shortId": str(int(conversation_id.split(":")[-1]) % 10**15 + 7 * 10**18),
+        "shortId": short_id(conversation_id),
         "firstPageParticipant": {
-            "participants": [{"uid": peer["uid"], "sec_uid": peer["sec_uid"], "nick_name": peer["nickname"]}]
+            "participants": [
+                {"sec_uid": owner["sec_uid"], "nick_name": owner["nickname"]},
+                {"sec_uid": peer["sec_uid"], "nick_name": peer["nickname"]},
+            ]
         },
         "_badgeCount": conversation["unread"],
         "coreInfo": {
             "lastMessage": {
-                "content": json.dumps({"text": last["text"]}, ensure_ascii=False) if last else "",
+                "content": json.dumps(message_content(last), ensure_ascii=False) if last else "",
                 "createdTime": last["created_ms"] // 1000 if last else 0,
             }
         },
     }
-    entry["_lastMessage"] = store_message(world, last) if last else None
+    entry["_lastMessage"] = store_message(world, last, time_key=time_key) if last else None
     return entry
 
 

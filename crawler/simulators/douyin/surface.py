@@ -18,6 +18,9 @@ VARIANTS: dict[str, str] = {
     "shape: item_info_list[{item_id (encrypted), item_id_plain, create_time as display text, ...}]",
     "comment_list_v2": "the comment page's picker from the item list, comments from /aweme/v1/creator/comment/list/ "
     "and .../comment/reply/list/ as comment_info_list (encrypted ids, string times and counts, no work id)",
+    "chat_v2": "the chat page as captured: rows' props are the grid item (id 0:1:<uid>:<uid>, shortId, "
+    "firstPageParticipant.participants[{sec_uid, nick_name}], _lastMessage, coreInfo.lastMessage, _badgeCount; "
+    "cyclic, with functions) and messages' props hold content as a JSON string and only createdTime",
     "notice": "the comment page also fetches /aweme/v1/web/notice/detail/ (comment notifications)",
     "encoded_cid": "comment nodes' fiber props carry an encoded @i/ cid and no API comment object",
     "bad_record": "about one top-level comment in ten has an unreadable create_time ('刚刚')",

@@ -430,6 +430,29 @@
     var v = m.createdAt != null ? m.createdAt : (m.timestamp != null ? m.timestamp * 1000 : m.createTime);
     return typeof v === "number" ? new Date(v).toISOString() : String(v || "");
   }
+  // chat_v2: the captured grid item as a row's props (live: badge and last message follow the row),
+  // and a message node's captured props; both cyclic and holding functions, as React props are.
+  var MEDIA_LABEL = { 5: "[表情]", 17: "[语音]", 27: "[图片]", 8: "[视频]" };
+  function isReceipt(m) { return m.type === 50001 || m.type === 50002; }
+  function rowProps(c, open) {
+    if (!has("chat_v2")) return c;
+    var v = { id: c.store.id, shortId: c.store.shortId, firstPageParticipant: c.store.firstPageParticipant,
+              onClick: function () { open(c); } };
+    Object.defineProperty(v, "_badgeCount", { enumerable: true, get: function () { return c.unreadCount; } });
+    Object.defineProperty(v, "_lastMessage", { enumerable: true, get: function () { return c.lastStore || null; } });
+    Object.defineProperty(v, "coreInfo", { enumerable: true, get: function () {
+      var l = c.lastStore;
+      return { lastMessage: l ? { content: l.content, createdTime: Math.floor(l.createdTime / 1000) } : null, owner: v };
+    } });
+    v.conversation = v;
+    return v;
+  }
+  function messageProps(m) {
+    if (!has("chat_v2") || !m.store) return m;
+    var v = {}; Object.keys(m.store).forEach(function (k) { v[k] = m.store[k]; });
+    v.self = v; v.onContextMenu = function () {};
+    return v;
+  }
   function pageChat(root) {
     var ROW = 72;
     var left = h("div", "chat-left-Ui8o9"), right = h("div", "chat-right-Op9i8");
@@ -467,7 +490,7 @@
       api("/sim-im/v1/conversation/list?cursor=" + ccursor + "&count=30").then(function (d) {
         cbusy = false;
         if (!d || d.status_code !== 0) return;
-        d.conversations.forEach(function (c) { convs.push(c); });
+        d.conversations.forEach(function (c) { if (c.store) c.lastStore = c.store._lastMessage; convs.push(c); });
         ccursor = d.cursor; cmore = !!d.has_more;
         render();
       });
@@ -486,13 +509,13 @@
         [row._avatar, row._name, row._preview, row._time, row._badge].forEach(function (x) { row.appendChild(x); });
         row.addEventListener("click", function () { openConversation(c); });
         rows[c.conversationId] = row;
-        attachFiber(row, "ConversationItem", c, 1);
+        attachFiber(row, "ConversationItem", rowProps(c, openConversation), 1);
       }
       row.style.top = (index * ROW) + "px";
       fillPeer(c);
       row._name.textContent = c.peer.nickname || "";
       if (c.peer.avatar) row._avatar.src = c.peer.avatar;
-      row._preview.textContent = c.lastMessage ? c.lastMessage.content.text : "";
+      row._preview.textContent = c.lastMessage ? (c.lastMessage.content.text || MEDIA_LABEL[c.lastMessage.type] || "") : "";
       row._time.textContent = c.updatedAt ? isoOf({ createdAt: c.updatedAt }).slice(5, 16).replace("T", " ") : "";
       row._badge.textContent = c.unreadCount > 0 ? String(c.unreadCount) : "";
       if (open === c) row.className = "conversation-item-Ik8l9 active-Xs2d3"; else row.className = "conversation-item-Ik8l9";
@@ -540,11 +563,11 @@
       else {
         node = h("div", "message-item-Pz1x2" + (m.isFromMe ? " is-me-Ax2s3" : ""));
         var av = h("img", "avatar-Qw2e3"); av.src = m.avatar; node.appendChild(av);
-        var bubble = h("div", "message-bubble-Gt5y6"); bubble.appendChild(h("span", "text-Sx3d4", m.content.text));
+        var bubble = h("div", "message-bubble-Gt5y6"); bubble.appendChild(h("span", "text-Sx3d4", m.content.text || MEDIA_LABEL[m.type] || ""));
         node.appendChild(bubble);
         node.appendChild(h("span", "time-Nh5b4", isoOf(m).slice(0, 16).replace("T", " ")));
       }
-      attachFiber(node, "MessageItem", m, 2);
+      attachFiber(node, "MessageItem", messageProps(m), 2);
       return node;
     }
     function openConversation(c) {
@@ -585,15 +608,16 @@
         if (!d || d.status_code !== 0) return;
         editable.textContent = "";
         if (open === c) { content.appendChild(messageNode(d.message)); content.scrollTop = content.scrollHeight; }
-        c.lastMessage = d.message; c.updatedAt = isoOf(d.message);
+        c.lastMessage = d.message; c.updatedAt = isoOf(d.message); if (d.message.store) c.lastStore = d.message.store;
         render();
       });
     });
     loadConvs();
     imStoreStart(root, function (m, conv) {  // the page's own list follows the store, as the real one does
       var c = convs.find(function (x) { return x.conversationId === m.conversationId; });
-      if (!c) return;
-      c.lastMessage = { serverId: m.serverId, content: JSON.parse(m.content), createdAt: new Date(m.createdAt).toISOString() };
+      if (!c || isReceipt(m)) return;
+      c.lastMessage = { serverId: m.serverId, type: m.type, content: JSON.parse(m.content), createdAt: new Date(m.createdAt).toISOString() };
+      if (c.store) { c.lastStore = {}; Object.keys(m).forEach(function (k) { if (k !== "createdAt") c.lastStore[k] = m[k]; }); c.lastStore.createdTime = m.createdAt; }
       c.updatedAt = c.lastMessage.createdAt;
       if (!m.isFromMe && open !== c) c.unreadCount = conv._badgeCount;
       render();
@@ -638,7 +662,7 @@
           if (e.kind === "message") {
             imStore.userInfoFromServerMap[e.user.uid] = e.user;
             var conv = conversationPut(e.conversation);
-            conv.lastMessage = e.message;
+            if (!isReceipt(e.message)) conv.lastMessage = e.message;
             imStore.msgListToPush.splice(imStore.msgListToPush.length, 0, e.message);
             if (imStore.msgListToPush.length > 200) imStore.msgListToPush.splice(0, 100);
             onMessage(e.message, conv);
