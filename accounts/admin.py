@@ -99,6 +99,10 @@ class AccountAdmin(admin.ModelAdmin):
         "status",
         "team",
         "monitor_interval",
+        "write_gap",
+        "write_hourly_cap",
+        "write_daily_cap",
+        "quiet_hours",
         *readonly_fields,
     ]
     list_per_page = 50

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from accounts.crypto import decrypt_json, encrypt_json
@@ -52,6 +53,16 @@ class AccountQuerySet(models.QuerySet["Account"]):
         return self.filter(team__in=user.groups.all())
 
 
+def quiet_hours_validate(value: str) -> None:
+    """`HH:MM-HH:MM` (start and end differ; may wrap past midnight), or empty."""
+    from accounts.writepolicy import quiet_hours_parse
+
+    try:
+        quiet_hours_parse(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+
+
 class Account(models.Model):
     """A monitored creator account on one platform."""
 
@@ -84,6 +95,25 @@ class Account(models.Model):
     )
     epoch = models.PositiveIntegerField(default=0, help_text="Bumped on every (re)assignment.")
     monitor_interval = models.FloatField(default=60.0, help_text="Seconds between crawls.")
+    # The account's write queue (replies): empty fields take the IMHUB_WRITE_* defaults.
+    write_gap = models.FloatField(
+        null=True, blank=True, help_text="Minimum seconds between two replies (empty: IMHUB_WRITE_GAP)."
+    )
+    write_hourly_cap = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Replies per rolling hour at most (empty: IMHUB_WRITE_HOURLY_CAP)."
+    )
+    write_daily_cap = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Replies per rolling 24 hours at most (empty: IMHUB_WRITE_DAILY_CAP).",
+    )
+    quiet_hours = models.CharField(
+        max_length=11,
+        blank=True,
+        default="",
+        validators=[quiet_hours_validate],
+        help_text="HH:MM-HH:MM (Asia/Shanghai): replies wait until it ends (empty: IMHUB_QUIET_HOURS).",
+    )
     storage_state_encrypted = models.TextField(blank=True, default="", editable=False)
     team = models.ForeignKey(Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="accounts")
     created_at = models.DateTimeField(auto_now_add=True)

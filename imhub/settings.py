@@ -210,6 +210,15 @@ IMHUB_HEARTBEAT_INTERVAL = env.float("IMHUB_HEARTBEAT_INTERVAL", default=10.0)
 # true: the newer connection replaces the live one instead.
 IMHUB_WORKER_CONNECTION_REPLACE = env.bool("IMHUB_WORKER_CONNECTION_REPLACE", default=False)
 IMHUB_REPLY_DEADLINE = env.float("IMHUB_REPLY_DEADLINE", default=300.0)
+# Each account's write queue (replies), unless the account sets its own: seconds between two writes,
+# writes per rolling hour and per rolling 24 h, quiet hours (HH:MM-HH:MM in IMHUB_TIME_ZONE, empty: none).
+IMHUB_WRITE_GAP = env.float("IMHUB_WRITE_GAP", default=3.0)
+IMHUB_WRITE_HOURLY_CAP = env.int("IMHUB_WRITE_HOURLY_CAP", default=120)
+IMHUB_WRITE_DAILY_CAP = env.int("IMHUB_WRITE_DAILY_CAP", default=1000)
+IMHUB_QUIET_HOURS = env.str("IMHUB_QUIET_HOURS", default="")
+IMHUB_TIME_ZONE = env.str(
+    "IMHUB_TIME_ZONE", default="Asia/Shanghai"
+)  # the platform's; quiet hours are read in it
 IMHUB_EVENT_BUFFER = env.int("IMHUB_EVENT_BUFFER", default=10000)
 # an agent socket that falls this many events behind, or whose one send blocks this long, is closed
 # (4008): the client reconnects and resumes or resyncs; a socket that never reads costs bounded memory

@@ -32,13 +32,22 @@ class AccountSerializer(serializers.ModelSerializer[Account]):
             "worker_id",
             "epoch",
             "monitor_interval",
+            "write_gap",
+            "write_hourly_cap",
+            "write_daily_cap",
+            "quiet_hours",
             "team",
             "has_storage_state",
             "created_at",
             "updated_at",
         ]
         read_only_fields = [*ACCOUNT_STATUS_FIELDS, "epoch", "created_at", "updated_at"]
-        extra_kwargs = {"monitor_interval": {"min_value": 1.0, "max_value": 86400.0}}
+        extra_kwargs = {
+            "monitor_interval": {"min_value": 1.0, "max_value": 86400.0},
+            "write_gap": {"min_value": 0.0, "max_value": 86400.0},
+            "write_hourly_cap": {"min_value": 1, "max_value": 100000},
+            "write_daily_cap": {"min_value": 1, "max_value": 1000000},
+        }
 
     def to_internal_value(self, data: Any) -> Any:
         # Unknown keys are refused rather than silently ignored (a storage state never comes in here).

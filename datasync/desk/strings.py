@@ -37,6 +37,7 @@ def desk_strings() -> dict[str, str]:
         "thread.reply_placeholder": _("Reply… / for canned replies"),
         "thread.send": _("Send"),
         "thread.sent": _("Sent"),
+        "thread.queued": _("Queued #{position}: sends about {time}"),
         "thread.failed": _("Failed: {detail}"),
         "thread.read_only": _("Read-only: you cannot reply in this team."),
         "customer.other_threads": _("Other threads of this customer"),

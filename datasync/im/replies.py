@@ -1,8 +1,9 @@
 """Reply lifecycle: an agent's reply is recorded pending, sent to the worker holding the account, and
 finished by the worker's ``worker:reply:result`` (sent with the platform's id, failed, or unknown).
 
-Rules: a reply is dispatched at most once (``dispatched_at`` is set in the same
-transaction that sends it) and never re-sent automatically; a reply nobody could take within
+Rules: a reply waits its turn in the account's write queue (``writequeue``: gap, caps, quiet hours, risk
+hold) and is dispatched at most once (``dispatched_at`` is set in the same transaction that sends it),
+never re-sent automatically; a reply whose account no online worker holds within
 ``settings.IMHUB_REPLY_DEADLINE`` seconds fails with ``no_worker``; rows are never deleted. A sent
 reply's entity (the created comment or message) is stored like synced data and enters the DataStore at once.
 ``unknown`` (the worker posted, or may have posted, without proof either way) is final like ``failed``;
@@ -23,8 +24,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.commands import WorkerCommand, send_worker_command
+from accounts.models import Account
 from datasync import persistence
 from datasync.fanout import fanout_publish_sync
+from datasync.im import writequeue
 from datasync.im.models import ReplyRequest, ReplyStatus
 from datasync.runtime import runtime
 from datasync.store import Change, DataStore, StoreNotFound, StoreQueryError
@@ -169,9 +172,24 @@ def reply_create(
             )
     except IntegrityError:  # a concurrent request with the same key won
         return ReplyRequest.objects.get(account=account, idempotency_key=idempotency_key), False
-    reply_publish_status(reply=reply)
-    _dispatch_logged(reply_id=reply.id, account=account)
+    if not queue_advance(account=account):
+        reply_publish_status(reply=reply)  # queued: its place in the account's write queue
     return reply, True
+
+
+def queue_advance(*, account: Any, now: float | None = None) -> bool:
+    """Dispatch the account's next queued reply if the write policy says it is due; when the queue
+    moved, announce every reply still waiting (their places changed). True if one was dispatched."""
+    queue = writequeue.queued_replies(account.pk)
+    if not queue:
+        return False
+    now = time.time() if now is None else now
+    slots = writequeue.account_slots(account, now=now, queue=queue)
+    first = queue[0]
+    if slots[str(first.pk)].eta > now or not _dispatch_logged(reply_id=first.id, account=account):
+        return False
+    queue_announce(account=account)
+    return True
 
 
 def reply_dispatch(*, reply_id: Any) -> bool:
@@ -209,12 +227,14 @@ def reply_dispatch(*, reply_id: Any) -> bool:
 
 
 def replies_dispatch_pending(*, now: Any = None) -> dict[str, int]:
-    """Periodic job: dispatch waiting replies whose account now has a worker; fail those past the deadline."""
+    """Periodic job: dispatch each account's next queued reply when its write policy says it is due;
+    fail those past the deadline whose account no online worker holds."""
     now = now or timezone.now()
     deadline = now - timedelta(seconds=float(settings.IMHUB_REPLY_DEADLINE))
     waiting = ReplyRequest.objects.filter(status=ReplyStatus.PENDING, dispatched_at__isnull=True)
     expired = 0
-    for reply in waiting.filter(created_at__lt=deadline).select_related("account"):
+    unheld = waiting.filter(created_at__lt=deadline).exclude(account__worker__status="online")
+    for reply in unheld.select_related("account"):
         if reply_finish(
             reply_id=reply.id,
             status=ReplyStatus.FAILED,
@@ -230,8 +250,9 @@ def replies_dispatch_pending(*, now: Any = None) -> dict[str, int]:
                 reply.account.platform,
             )
     sent = 0
-    for reply in waiting.select_related("account"):
-        sent += _dispatch_logged(reply_id=reply.id, account=reply.account)
+    accounts = Account.objects.filter(pk__in=waiting.values("account_id")).select_related("worker")
+    for account in accounts:
+        sent += queue_advance(account=account, now=now.timestamp())
     return {"dispatched": sent, "expired": expired}
 
 
@@ -302,7 +323,17 @@ def reply_record_result(*, worker: Any, result: Any) -> ReplyRequest:
         )
     if result.status == "sent" and result.entity is not None:
         reply_entity_apply(account_id=reply.account_id, entity=result.entity.model_dump(mode="json"))
+    queue_announce(account=reply.account)  # the write is done: the next one's send time moved
     return finished
+
+
+def queue_announce(*, account: Any) -> None:
+    """Publish the status (place and send time) of every reply waiting in the account's queue."""
+    queue = writequeue.queued_replies(account.pk)
+    if queue:
+        slots = writequeue.account_slots(account, queue=queue)
+        for reply in queue:
+            reply_publish_status(reply=reply, slots=slots)
 
 
 def reply_entity_apply(*, account_id: int, entity: dict[str, Any]) -> None:
@@ -317,9 +348,9 @@ def reply_entity_apply(*, account_id: int, entity: dict[str, Any]) -> None:
     )
 
 
-def reply_publish_status(*, reply: ReplyRequest) -> None:
+def reply_publish_status(*, reply: ReplyRequest, slots: dict[str, writequeue.Slot] | None = None) -> None:
     try:
-        fanout_publish_sync(kind="reply_status", data=reply.as_status())
+        fanout_publish_sync(kind="reply_status", data=writequeue.reply_status(reply, slots=slots))
     except Exception:
         logger.exception("reply_status fan-out failed: reply=%s account_id=%s", reply.id, reply.account_id)
 

@@ -9,9 +9,11 @@ while the others keep syncing; each login-QR variant logs an account in.
 
 from __future__ import annotations
 
+import datetime as dt
 import http.cookiejar
 import json
 import re
+import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -443,3 +445,85 @@ def test_each_login_qr_variant_logs_in(stack: Stack, variant: str) -> None:
     assert ready["qr_image"].startswith("data:image/png;base64,")
     assert final["status"] == "success", final
     assert f"login QR found by locator variant {variant}" in stack.worker.log_path.read_text()  # type: ignore[union-attr]
+
+
+def _shanghai_window(minutes_before: int, minutes_after: int) -> str:
+    local = dt.datetime.now(dt.timezone(dt.timedelta(hours=8)))
+    start, end = local - dt.timedelta(minutes=minutes_before), local + dt.timedelta(minutes=minutes_after)
+    return f"{start:%H:%M}-{end:%H:%M}"
+
+
+def test_the_write_queue_spaces_an_accounts_replies_and_holds_them_through_quiet_hours(stack: Stack) -> None:
+    account_id, uid = _account(stack, "works_v2")
+    wait_synced(stack, account_id, uid, timeout=240)
+    conversations = [
+        c["conversation_id"] for c in stack.sim.control("GET", f"accounts/{uid}/truth")["conversations"]
+    ]
+    manage = f"/api/manage/accounts/{account_id}/"
+    try:
+        # given the account's writes at least 15 s apart
+        status, body = stack.api("PATCH", manage, {"write_gap": 15})
+        assert status == 200 and body["write_gap"] == 15, body
+
+        def post(text: str, conversation: str) -> dict[str, Any]:
+            status, created = stack.api(
+                "POST",
+                "/api/im/replies/",
+                {
+                    "account_id": account_id,
+                    "target": {"kind": "message", "conversation_id": conversation},
+                    "text": text,
+                    "idempotency_key": text,
+                },
+            )
+            assert status == 202, created
+            return dict(created)
+
+        def reply(reply_id: str) -> dict[str, Any]:
+            return dict(stack.api("GET", f"/api/im/replies/{reply_id}/")[1])
+
+        # when an agent sends two replies at once
+        first, second = post("队列一 e2e-queue", conversations[0]), post("队列二 e2e-queue", conversations[1])
+        # then the first goes at once, the second waits its turn with its place and send time shown
+        assert first["queue"] is None and first["dispatched_at"] is not None
+        waiting = reply(second["id"])
+        assert waiting["status"] == "pending" and waiting["queue"]["position"] == 1, waiting
+        eta = dt.datetime.fromisoformat(waiting["queue"]["eta"])
+        # (at least the gap after the first, which is still in the worker's hands)
+        assert (eta - dt.datetime.fromisoformat(first["dispatched_at"])).total_seconds() >= 15 - 0.5
+
+        def finished(reply_id: str) -> dict[str, Any]:
+            def check() -> dict[str, Any] | None:
+                status = reply(reply_id)
+                return status if status["status"] != "pending" else None
+
+            return dict(wait_until(check, timeout=150, what=f"reply {reply_id}"))
+
+        done = [finished(first["id"]), finished(second["id"])]
+        assert [d["status"] for d in done] == ["sent", "sent"], done
+        sends = {
+            e["text"]: e["at"]
+            for e in stack.sim.control("GET", "log")["log"]
+            if e.get("kind") == "message_send"
+        }
+        # and the platform saw them at least the gap apart
+        assert sends["队列二 e2e-queue"] - sends["队列一 e2e-queue"] >= 15 - 0.5
+
+        # when quiet hours cover now, a reply waits for their end and is not posted
+        status, body = stack.api("PATCH", manage, {"quiet_hours": _shanghai_window(5, 30)})
+        assert status == 200, body
+        quiet = post("静默 e2e-queue", conversations[0])
+        assert quiet["queue"]["position"] == 1 and quiet["dispatched_at"] is None
+        assert dt.datetime.fromisoformat(quiet["queue"]["eta"]) > dt.datetime.now(dt.UTC) + dt.timedelta(
+            minutes=25
+        )
+        time.sleep(4)
+        assert reply(quiet["id"])["dispatched_at"] is None
+        assert "静默 e2e-queue" not in {e.get("text") for e in stack.sim.control("GET", "log")["log"]}
+        # and once they are lifted it goes
+        status, body = stack.api("PATCH", manage, {"quiet_hours": ""})
+        assert status == 200, body
+        sent = finished(quiet["id"])
+        assert sent["status"] == "sent", sent
+    finally:
+        stack.api("PATCH", manage, {"write_gap": None, "quiet_hours": ""})

@@ -12,6 +12,7 @@ Set ``IMHUB_SCREENSHOT_DIR`` to save screenshots of the main views there (docs/s
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from collections.abc import Iterator
@@ -552,3 +553,37 @@ def test_narrow_window_and_english(inbox: Inbox) -> None:
     assert page.locator("#item-list").is_visible()
     assert json.loads(page.text_content("#inbox-config"))["language"] == "en"
     page.context.close()
+
+
+def test_a_reply_waiting_in_the_write_queue_shows_its_place_and_send_time_then_goes(inbox: Inbox) -> None:
+    # given quiet hours around now on alice's account (Asia/Shanghai)
+    local = dt.datetime.now(dt.timezone(dt.timedelta(hours=8)))
+    start, end = local - dt.timedelta(minutes=5), local + dt.timedelta(minutes=40)
+    manage = f"/api/manage/accounts/{inbox.red}/"
+    status, body = inbox.stack.api("PATCH", manage, {"quiet_hours": f"{start:%H:%M}-{end:%H:%M}"})
+    assert status == 200, body
+    try:
+        rows = inbox.api(f"/api/im/unified-messages/?account_id={inbox.red}&types=messages&limit=100")[
+            "results"
+        ]
+        dm = next(r for r in rows if r["record"]["direction"] == "in")
+        page = inbox.login("alice")
+        _row(page, f"message:{dm['id']}").click()
+        page.wait_for_selector(f'#thread [data-key="message:{dm["id"]}"]')
+        # when she replies
+        page.fill("#reply-text", "稍后回复 inbox-e2e-queue")
+        page.keyboard.press("Enter")
+        # then the bubble says it waits first in the queue until the quiet hours end, and nothing is posted
+        queued = page.wait_for_selector("#thread .reply-status[data-status=pending] .queued", timeout=30_000)
+        text = queued.text_content() or ""
+        assert text.startswith("排队第 1 位：预计 ") and f"{end:%H:%M}:00 (Asia/Shanghai)" in text, text
+        log = inbox.stack.sim.control("GET", "log")["log"]
+        assert "稍后回复 inbox-e2e-queue" not in {e.get("text") for e in log}
+        # when the quiet hours are lifted, it goes and the bubble says sent
+        status, body = inbox.stack.api("PATCH", manage, {"quiet_hours": ""})
+        assert status == 200, body
+        done, detail = _reply_done(page)
+        assert done == "sent", detail
+        page.context.close()
+    finally:
+        inbox.stack.api("PATCH", manage, {"quiet_hours": ""})

@@ -23,6 +23,7 @@ from datasync.desk.models import CannedReply, ThreadEvent
 from datasync.im.api.access import account_writable_for, im_store
 from datasync.im.api.views import ImViewSet, _params
 from datasync.im.api.visibility import visible_account_ids
+from datasync.im.writequeue import reply_status
 from datasync.store import StoreNotFound
 
 
@@ -97,7 +98,9 @@ class ThreadViewSet(ImViewSet):
             reply_to=body.get("reply_to"),
         )
         reply.refresh_from_db()
-        return Response(reply.as_status(), status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
+        return Response(
+            reply_status(reply), status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK
+        )
 
     @extend_schema(request=s.NoteBody, responses={201: dict})
     @action(detail=True, methods=["post"])

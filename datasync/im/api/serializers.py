@@ -121,6 +121,13 @@ class ReadMarkOut(serializers.Serializer):
     unread = UnreadOut()
 
 
+class ReplyQueueOut(serializers.Serializer):
+    position = serializers.IntegerField(help_text="1: the account's next write.")
+    eta = serializers.DateTimeField(
+        help_text="When the write policy lets it go (gap, caps, quiet hours, hold)."
+    )
+
+
 class ReplyOut(serializers.Serializer):
     id = serializers.UUIDField()
     account_id = serializers.IntegerField()
@@ -137,3 +144,4 @@ class ReplyOut(serializers.Serializer):
     created_at = serializers.CharField()
     dispatched_at = serializers.CharField(allow_null=True)
     finished_at = serializers.CharField(allow_null=True)
+    queue = ReplyQueueOut(allow_null=True, help_text="Its place while it waits in the account's write queue.")

@@ -28,6 +28,7 @@ from datasync.im.api.visibility import account_directory, accounts_for, visible_
 from datasync.im.models import ReplyRequest
 from datasync.im.readmarks import read_mark_create, read_mark_message
 from datasync.im.replies import reply_create
+from datasync.im.writequeue import reply_status
 from datasync.store import StoreNotFound
 
 
@@ -193,14 +194,20 @@ class ReplyViewSet(ImViewSet):
             confirm=bool(body.get("confirm")),
         )
         reply.refresh_from_db()
-        return Response(reply.as_status(), status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
+        return Response(
+            reply_status(reply), status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK
+        )
 
     @extend_schema(responses=s.ReplyOut)
     def retrieve(self, request: Request, pk: str) -> Response:
-        reply = ReplyRequest.objects.filter(pk=_uuid(pk), account__in=accounts_for(request.user)).first()
+        reply = (
+            ReplyRequest.objects.select_related("account")
+            .filter(pk=_uuid(pk), account__in=accounts_for(request.user))
+            .first()
+        )
         if reply is None:
             raise StoreNotFound("reply", pk)
-        return Response(reply.as_status())
+        return Response(reply_status(reply))
 
 
 def _uuid(value: str) -> Any:

@@ -49,6 +49,8 @@ def inbox_strings() -> dict[str, str]:
         "detail.author": _("Author"),
         "detail.reply_to": _("Reply to {name}"),
         "reply.pending": _("Sending…"),
+        "reply.queued": _("Queued #{position}: sends about {time}"),
+        "reply.queued_soon": _("Queued #{position}: sends within a minute"),
         "reply.sent": _("Sent"),
         "reply.failed": _("Failed: {reason}"),
         "reply.retry": _("Retry"),

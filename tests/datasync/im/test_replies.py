@@ -260,8 +260,9 @@ def test_an_unknown_result_is_final_and_kept_apart_from_failed(team: Team, sent:
 
 
 def test_an_agents_retry_names_the_earlier_try_and_asks_the_worker_to_verify_first(
-    team: Team, sent: list
+    team: Team, sent: list, settings: Any
 ) -> None:
+    settings.IMHUB_WRITE_GAP = 0  # the retry is dispatched at once (the write queue has its own tests)
     # given a reply whose outcome is unknown
     worker = _online_worker(team)
     first = _post(team).json()
@@ -298,8 +299,9 @@ def test_an_agents_retry_names_the_earlier_try_and_asks_the_worker_to_verify_fir
 
 
 def test_a_retry_of_an_unknown_reply_without_confirm_is_refused_and_changes_nothing(
-    team: Team, sent: list
+    team: Team, sent: list, settings: Any
 ) -> None:
+    settings.IMHUB_WRITE_GAP = 0  # the retry is dispatched at once (the write queue has its own tests)
     # given a reply whose outcome is unknown (it may already be on the platform)
     worker = _online_worker(team)
     first = _post(team).json()

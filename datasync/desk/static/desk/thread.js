@@ -3,7 +3,7 @@
 
 import { ApiError, apiGet, apiPost, newKey } from "../inbox/api.js";
 import { avatar, clear, h } from "../inbox/dom.js";
-import { t, timeElement } from "../inbox/i18n.js";
+import { t, timeAbsolute, timeElement } from "../inbox/i18n.js";
 import { attachmentParts, emojiText } from "../inbox/media.js";
 
 const HOUR = 3600 * 1000;
@@ -226,9 +226,12 @@ export class ThreadPane {
     if (!text || !this.detail) return;
     this.els.state.textContent = "…";
     try {
-      await apiPost(`desk/threads/${encodeURIComponent(this.detail.id)}/reply/`, { text, idempotency_key: key, opened_at: this.detail.as_of, confirm });
+      const reply = await apiPost(`desk/threads/${encodeURIComponent(this.detail.id)}/reply/`, { text, idempotency_key: key, opened_at: this.detail.as_of, confirm });
       this.els.text.value = "";
-      this.els.state.textContent = t("thread.sent");
+      // waiting in the account's write queue (gap, caps, quiet hours): say where and until when
+      this.els.state.textContent = reply && reply.queue
+        ? t("thread.queued", { position: reply.queue.position, time: timeAbsolute(Date.parse(reply.queue.eta)) })
+        : t("thread.sent");
       this.detail.as_of = Date.now();
       await this.reload();
     } catch (error) {

@@ -4,7 +4,7 @@
 
 import { ApiError, apiGet, apiPost, newKey } from "./api.js";
 import { h, itemKey, plain } from "./dom.js";
-import { t, timeElement } from "./i18n.js";
+import { t, timeAbsolute, timeElement } from "./i18n.js";
 
 // A failure code in the inbox's language (the platform's or hub's own message when the code is not known).
 export function failureText(code, message) {
@@ -111,6 +111,7 @@ export class ReplyBox {
     if (status.id) reply.id = status.id;
     if (reply.status !== "pending" && status.status === "pending") return; // an older event
     reply.status = status.status;
+    reply.queue = status.queue || null; // its place in the account's write queue while it waits
     reply.platformId = status.platform_reply_id || null;
     reply.reason = failureText(status.error_code, status.error_message || "");
     if (reply.status === "sent" && reply.platformId) {
@@ -156,7 +157,12 @@ export class ReplyBox {
 
   statusLine(reply) {
     const line = h("div", { class: `reply-status ${reply.status}`, dataset: { status: reply.status, replyId: reply.id || "" } });
-    if (reply.status === "pending") line.append(t("reply.pending"));
+    if (reply.status === "pending" && reply.queue) {
+      const eta = Date.parse(reply.queue.eta);
+      const position = reply.queue.position;
+      const text = eta - Date.now() < 60_000 ? t("reply.queued_soon", { position }) : t("reply.queued", { position, time: timeAbsolute(eta) });
+      line.append(h("span", { class: "queued", text }));
+    } else if (reply.status === "pending") line.append(t("reply.pending"));
     else if (reply.status === "sent") line.append(`✓ ${t("reply.sent")}`, reply.platformId ? h("code", { class: "platform-id", text: reply.platformId }) : "");
     else if (reply.status === "unknown") {
       line.append(h("span", { class: "reason", text: reply.reason ? `${t("reply.unknown")} (${reply.reason})` : t("reply.unknown") }));
