@@ -111,6 +111,7 @@ class ThreadRow:
             "last_agent_id": s.last_agent_id,
             "last_at": a["last_at"],
             "last_text": a["last_text"],
+            "last_media": a.get("last_media", ""),
             "last_direction": a["last_direction"],
             "last_in_at": a["last_in_at"],
             "last_out_at": a["last_out_at"],

@@ -52,6 +52,8 @@ def _summary(items: Sequence[CommentItem | MessageItem]) -> dict[str, Any] | Non
     return {
         "last_at": last.created_at,
         "last_text": last.text[:PREVIEW],
+        # a media item without text (image, sticker, voice, shared video): its kind, for a label
+        "last_media": last.attachments[0].get("type", "") if not last.text and last.attachments else "",
         "last_direction": "in" if last.inbound else "out",
         "first_in_at": first_in.created_at if first_in is not None else None,
         "last_in_at": last_in.created_at,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from datasync.store import DataStore, StoreNotFound, StoreQueryError
-from tests.datasync.store_data import T0, change, comment, known_change, message
+from tests.datasync.store_data import T0, change, comment, conversation, known_change, message
 
 
 def _walk(fetch, limit):
@@ -219,3 +219,35 @@ def test_a_reply_to_a_reply_is_served_with_the_id_it_answers():
     replies, _ = store.discussions_page(account_id=1, content_id=None, parent_id="c1", cursor=None, limit=10)
     # then the third level is kept
     assert {r["comment_id"]: r.get("reply_to_reply_id") for r in replies} == {"r1": None, "r2": "r1"}
+
+
+def test_a_thread_whose_last_item_is_media_without_text_names_the_media_kind() -> None:
+    # given a conversation whose newest message is a voice clip (no text), and one that ends in text
+    store = DataStore()
+    voice = {
+        **message("m2", conversation_id="v1", created_at=T0 + 2),
+        "text": "",
+        "msg_type": "voice",
+        "attachments": [{"type": "voice", "url": "https://example.org/v.mp3", "duration_ms": 7000}],
+    }
+    store.apply_change(
+        change(
+            1,
+            conversations=[
+                conversation("v1", last_message_at=T0 + 2),
+                conversation("t1", last_message_at=T0 + 1),
+            ],
+            messages=[
+                message("m1", conversation_id="v1", created_at=T0 + 1),
+                voice,
+                message("m3", conversation_id="t1", created_at=T0 + 1),
+            ],
+        )
+    )
+    # when the threads are summarised
+    summaries = store.thread_summaries(1)
+    # then the media thread says which kind its last item is (for a label), the text thread says none
+    media, text = summaries[("dm", "v1")], summaries[("dm", "t1")]
+    assert media is not None and text is not None
+    assert (media["last_text"], media["last_media"]) == ("", "voice")
+    assert (text["last_text"], text["last_media"]) == ("msg m3", "")

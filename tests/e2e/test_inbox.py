@@ -406,6 +406,17 @@ def test_an_image_comment_shows_its_thumbnail_and_emoji_codes_are_drawn(inbox: I
         f'#thread [data-key="comment:{emoji["cid"]}"] .comment-text', timeout=30_000
     )
     assert text.text_content() == "👍👍 好看[未知码] inbox-e2e-emoji"
+    # and a fan's voice message (no text) is labelled in the list and drawn as a chip with its length
+    voice = inbox.stack.sim.control("POST", "inject/message", {"uid": inbox.red_uid, "media": "voice"})
+    row = _row(page, f"message:{voice['server_id']}")
+    row.wait_for(timeout=60_000)
+    assert row.locator(".text").text_content() == "[语音消息]"
+    row.click()
+    chip = page.wait_for_selector(
+        f'#thread [data-key="message:{voice["server_id"]}"] .attachment.chip.voice', timeout=30_000
+    )
+    truth = next(m for m in inbox.truth(inbox.red_uid)["messages"] if m["server_id"] == voice["server_id"])
+    assert chip.text_content() == f"🎙 语音消息 {truth['media']['duration_ms'] // 1000}″"
     page.context.close()
 
 

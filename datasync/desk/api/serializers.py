@@ -32,6 +32,9 @@ class ThreadOut(serializers.Serializer):
     labels = serializers.ListField(child=serializers.CharField())
     customer = serializers.DictField(allow_null=True)
     last_text = serializers.CharField()
+    last_media = serializers.CharField(
+        help_text="image, sticker, voice or video: a media item without text; else empty"
+    )
     waiting_since = serializers.IntegerField(allow_null=True, help_text="epoch ms")
     unread = serializers.IntegerField()
 

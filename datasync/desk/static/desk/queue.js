@@ -3,6 +3,7 @@
 import { apiGet } from "../inbox/api.js";
 import { avatar, clear, h } from "../inbox/dom.js";
 import { t, timeElement } from "../inbox/i18n.js";
+import { mediaLabel } from "../inbox/media.js";
 
 export class QueueList {
   constructor({ list, status, onOpen, onSelection, accountName, userName }) {
@@ -126,7 +127,7 @@ export class QueueList {
           h("span", { class: "account", text: this.accountName(row.account_id) }),
           row.unread ? h("span", { class: "badge", text: String(row.unread) }) : null,
         ),
-        h("div", { class: "text", text: `${row.last_direction === "out" ? `${t("row.you")}: ` : ""}${row.last_text}` }),
+        h("div", { class: "text", text: `${row.last_direction === "out" ? `${t("row.you")}: ` : ""}${row.last_text || mediaLabel([row.last_media])}` }),
         h(
           "div",
           { class: "meta" },

@@ -4,6 +4,7 @@
 import { ApiError, apiGet } from "./api.js";
 import { avatar, clear, h, itemKey } from "./dom.js";
 import { t, timeElement } from "./i18n.js";
+import { mediaLabel } from "./media.js";
 
 const PAGE = 30;
 const RANK = { comment: 0, message: 1 };
@@ -207,7 +208,7 @@ export class InboxList {
           h("span", { class: "author", text: author.nickname || "?" }),
           row.unread ? h("span", { class: "dot", title: t("row.unread"), "aria-label": t("row.unread") }) : null,
           timeElement(row.time)),
-        h("div", { class: "text", text: row.record.text }),
+        h("div", { class: "text", text: row.record.text || mediaLabel((row.record.attachments || []).map((a) => a.type)) }),
         h("div", { class: "where", text: where }),
       ),
     );

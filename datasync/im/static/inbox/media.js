@@ -55,3 +55,8 @@ export function attachmentParts(record) {
   return h("div", { class: "attachments" },
     parts.map((part) => (DRAW[part.type] || ((p) => h("span", { class: "attachment chip other", text: t("media.other") })))(part, part.type)));
 }
+
+// A list row's stand-in for a media item without text: "[图片]", "[语音消息]", ... (one per part).
+export function mediaLabel(types) {
+  return (types || []).filter(Boolean).map((type) => `[${t(`media.${type}`)}]`).join(" ");
+}
