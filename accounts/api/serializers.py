@@ -21,7 +21,9 @@ ACCOUNT_STATUS_FIELDS = [
 class AccountSerializer(serializers.ModelSerializer[Account]):
     """An account as staff see it; status/worker/epoch change only through the service functions."""
 
-    worker_id = serializers.SlugRelatedField(source="worker", slug_field="worker_id", read_only=True)
+    worker_id = serializers.SlugRelatedField(
+        source="worker", slug_field="worker_id", read_only=True, allow_null=True
+    )
     has_storage_state = serializers.BooleanField(read_only=True)
 
     class Meta:

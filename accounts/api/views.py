@@ -11,7 +11,8 @@ from typing import Any
 
 from django.db.models import Count
 from django.utils import timezone
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
@@ -63,18 +64,25 @@ class AccountViewSet(StaffOnly, viewsets.ModelViewSet):
         account = Account.objects.select_related("worker").get(pk=self.get_object().pk)
         return Response(self.get_serializer(account).data)
 
+    @extend_schema(request=None, responses=AccountSerializer)
     @action(detail=True, methods=["post"])
     def pause(self, request: Request, pk: str | None = None) -> Response:
         return self._act(services.account_pause)
 
+    @extend_schema(request=None, responses=AccountSerializer)
     @action(detail=True, methods=["post"])
     def resume(self, request: Request, pk: str | None = None) -> Response:
         return self._act(services.account_resume)
 
+    @extend_schema(request=None, responses=AccountSerializer)
     @action(detail=True, methods=["post"])
     def reassign(self, request: Request, pk: str | None = None) -> Response:
         return self._act(services.account_reassign)
 
+    @extend_schema(
+        request=None,
+        responses={202: inline_serializer("ResyncOut", fields={"requested": serializers.BooleanField()})},
+    )
     @action(detail=True, methods=["post"])
     def resync(self, request: Request, pk: str | None = None) -> Response:
         try:
@@ -83,6 +91,7 @@ class AccountViewSet(StaffOnly, viewsets.ModelViewSet):
             raise _refuse(exc) from None
         return Response({"requested": True}, status=status.HTTP_202_ACCEPTED)
 
+    @extend_schema(request=None, responses={201: LoginSessionSerializer})
     @action(detail=True, methods=["post"])
     def login(self, request: Request, pk: str | None = None) -> Response:
         """Start a QR login; 201 with the session (already `failed`, with a message, if no worker holds it)."""
@@ -111,7 +120,7 @@ class LoginSessionViewSet(
         qs = LoginSession.objects.order_by("-created_at")
         account = self.request.query_params.get("account")
         if account is not None:
-            if not account.isdigit():
+            if not (account.isascii() and account.isdigit()):
                 raise ValidationError({"account": ["A valid integer is required."]})
             qs = qs.filter(account_id=int(account))
         return qs
@@ -119,6 +128,7 @@ class LoginSessionViewSet(
     def get_object(self) -> LoginSession:
         return services.login_session_refresh(session=super().get_object())
 
+    @extend_schema(parameters=[OpenApiParameter("account", int, description="Only this account's sessions.")])
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         sessions = [services.login_session_refresh(session=s) for s in self.get_queryset()[:100]]
         return Response(self.get_serializer(sessions, many=True).data)

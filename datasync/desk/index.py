@@ -41,7 +41,12 @@ def thread_id(account_id: int, kind: str, key: str) -> str:
 def thread_id_parse(value: str) -> tuple[int, str, str] | None:
     """(account id, kind, key) of a thread id, or None when it is not one."""
     parts = value.split(":", 2)
-    if len(parts) != 3 or not parts[0].isdigit() or parts[1] not in KINDS or not parts[2]:
+    if (
+        len(parts) != 3
+        or not (parts[0].isascii() and parts[0].isdigit())
+        or parts[1] not in KINDS
+        or not parts[2]
+    ):
         return None
     return int(parts[0]), parts[1], parts[2]
 

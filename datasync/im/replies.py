@@ -172,8 +172,9 @@ def reply_create(
             )
     except IntegrityError:  # a concurrent request with the same key won
         return ReplyRequest.objects.get(account=account, idempotency_key=idempotency_key), False
-    if not queue_advance(account=account):
-        reply_publish_status(reply=reply)  # queued: its place in the account's write queue
+    queue_advance(account=account)
+    reply.refresh_from_db()
+    reply_publish_status(reply=reply)  # pending: dispatched, or its place in the account's write queue
     return reply, True
 
 

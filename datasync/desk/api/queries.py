@@ -29,7 +29,7 @@ def queue_filter(q: Mapping[str, Any], *, user_id: int | None) -> QueueFilter:
     if assignee == "me":
         assignee_id = user_id
     elif assignee not in (None, "none", "any"):
-        if not str(assignee).isdigit():
+        if not (str(assignee).isascii() and str(assignee).isdigit()):
             raise StoreQueryError("assignee", "must be me, none, any or a user id")
         assignee_id = int(str(assignee))
     kind = query_str(q, "kind", required=False)

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from datasync.desk.index import KINDS, STATUSES
 from datasync.desk.states import ACTIONS, MAX_THREADS
-from datasync.im.api.serializers import PageParams
+from datasync.im.api.serializers import PageParams, page_of
 
 
 class QueueParams(PageParams):
@@ -94,3 +94,6 @@ class SavedFilterBody(serializers.Serializer):
     view = serializers.ChoiceField(choices=["mine", "unassigned", "all"])
     params = serializers.DictField(required=False, help_text="the queue's parameters")
     team_id = serializers.IntegerField(required=False, allow_null=True, help_text="share with this team")
+
+
+ThreadPageOut = page_of(ThreadOut, "ThreadPageOut")

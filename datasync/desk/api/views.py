@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -38,7 +38,7 @@ class ThreadViewSet(ImViewSet):
 
     reads = {"list": queries.THREADS, "counts": queries.THREAD_COUNTS}
 
-    @extend_schema(parameters=[s.QueueParams], responses=s.ThreadOut(many=True))
+    @extend_schema(parameters=[s.QueueParams], responses=s.ThreadPageOut)
     def list(self, request: Request) -> Response:
         return self._read(request)
 
@@ -139,7 +139,11 @@ class CannedReplyViewSet(ImViewSet):
     """The snippets of the user's teams; ``/shortcut`` in the reply box; ``{name}`` is the customer."""
 
     def _get(self, request: Request, pk: str) -> CannedReply:
-        row = canned.canned_visible(request.user).filter(pk=int(pk) if pk.isdigit() else 0).first()
+        row = (
+            canned.canned_visible(request.user)
+            .filter(pk=int(pk) if pk.isascii() and pk.isdigit() else 0)
+            .first()
+        )
         if row is None:
             raise StoreNotFound("canned reply", pk)
         return row
@@ -187,7 +191,7 @@ class SavedFilterViewSet(ImViewSet):
 
     @extend_schema(responses={204: None})
     def destroy(self, request: Request, pk: str) -> Response:
-        filters.filter_delete(user=request.user, pk=int(pk) if pk.isdigit() else 0)
+        filters.filter_delete(user=request.user, pk=int(pk) if pk.isascii() and pk.isdigit() else 0)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -239,11 +243,15 @@ class DeskInfoViewSet(ImViewSet):
         days = request.query_params.get("days", "7")
         return Response(
             reports.desk_report(
-                account_ids=visible_account_ids(request.user), days=int(days) if days.isdigit() else 7
+                account_ids=visible_account_ids(request.user),
+                days=int(days) if days.isascii() and days.isdigit() else 7,
             )
         )
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(
+        parameters=[OpenApiParameter("thread", str, description="Only this thread's actions.")],
+        responses={200: dict},
+    )
     @action(detail=False, methods=["get"])
     def audit(self, request: Request) -> Response:
         """The latest actions on threads (staff only): who did what, when."""

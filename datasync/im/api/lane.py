@@ -172,7 +172,7 @@ class ReadLane:
             await self._send(send, down[0], json_bytes(down[1]), down[2])
             return True
         route, pk = matched
-        if route.read.directory and not account_directory.fresh:
+        if (route.read.directory or visible is None) and not account_directory.fresh:
             await run_blocking(account_directory.refresh)
         kwargs: dict[str, Any] = {"pk": pk} if route.detail else {}
         if route.read.user:

@@ -41,7 +41,7 @@ def accounts_list(*, store: DataStore, q: Mapping[str, Any], visible: Visible) -
     """Monitored accounts by id, from the in-memory account directory (refresh it first when stale)."""
     limit = query_int(q, "limit", default=20, high=MAX_LIMIT)
     cursor = query_str(q, "cursor", required=False)
-    if cursor is not None and not cursor.isdigit():
+    if cursor is not None and not (cursor.isascii() and cursor.isdigit()):
         raise StoreQueryError("cursor", "not a valid cursor")
     rows = account_directory.rows(visible=visible, after=int(cursor or 0), limit=limit + 1)
     results = [_account_out(row, store) for row in rows[:limit]]
@@ -49,7 +49,7 @@ def accounts_list(*, store: DataStore, q: Mapping[str, Any], visible: Visible) -
 
 
 def account_get(*, store: DataStore, q: Mapping[str, Any], visible: Visible, pk: str) -> dict[str, Any]:
-    if not pk.isdigit():
+    if not (pk.isascii() and pk.isdigit()):
         raise StoreNotFound("account", pk)
     account_id = int(pk)
     row = account_directory.row(account_id)

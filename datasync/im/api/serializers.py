@@ -4,6 +4,7 @@ serializers below document them and are not run per item (that would cost more t
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.models import ACCOUNT_PUBLIC_FIELDS, Account
@@ -105,10 +106,20 @@ class AccountOut(serializers.ModelSerializer[Account]):
         fields = [*ACCOUNT_PUBLIC_FIELDS, "unread", "counts", "last_activity"]
 
 
+@extend_schema_serializer(many=False)  # a list route answers one envelope, not an array
 class PageOut(serializers.Serializer):
     results = serializers.ListField(child=serializers.DictField())
-    next = serializers.CharField(allow_null=True)
-    next_cursor = serializers.CharField(allow_null=True)
+    next = serializers.CharField(allow_null=True, help_text="The next page's URL (null on the last page).")
+    next_cursor = serializers.CharField(allow_null=True, help_text="The next page's `cursor` (opaque).")
+
+
+def page_of(item: type[serializers.Serializer], name: str) -> type[serializers.Serializer]:
+    """The page envelope of a list route whose items are `item`s (`{results, next, next_cursor}`)."""
+    page = type(name, (PageOut,), {"results": item(many=True), "__module__": __name__})
+    return extend_schema_serializer(many=False)(page)
+
+
+AccountPageOut = page_of(AccountOut, "AccountPageOut")
 
 
 class ReadMarkOut(serializers.Serializer):

@@ -72,8 +72,12 @@ async def visible_account_ids_async(user: Any) -> frozenset[int] | None:
 
 
 def account_check(*, visible: frozenset[int] | None, account_id: int) -> None:
-    """StoreNotFound unless the account is visible (404: an invisible account is indistinguishable from none)."""
+    """StoreNotFound unless the account is visible (404: an invisible account is indistinguishable from
+    none); for a superuser (every account visible) unless it exists (the account directory, which the
+    caller keeps fresh for superusers)."""
     if visible is not None and account_id not in visible:
+        raise StoreNotFound("account", account_id)
+    if visible is None and account_directory.row(account_id) is None:
         raise StoreNotFound("account", account_id)
 
 

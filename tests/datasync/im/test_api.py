@@ -245,3 +245,38 @@ def test_schema_and_docs_are_served(team: Team) -> None:
     assert "/api/im/unified-messages/" in schema.json()["paths"]
     assert "/api/im/replies/{id}/" in schema.json()["paths"]
     assert docs.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/im/contents/?account_id=999999",
+        "/api/im/unified-messages/?account_id=999999",
+        "/api/im/conversations/?account_id=999999",
+        "/api/im/accounts/999999/",
+    ],
+)
+def test_an_account_that_does_not_exist_is_404_for_a_superuser_too(team: Team, path: str) -> None:
+    # when a superuser (who sees every account) names an account id that does not exist
+    response = team.client(team.admin).get(path)
+    # then it is 404, as for everyone else (not 200 with an empty list)
+    assert response.status_code == 404, response.content
+    assert response.json()["error"] == "not_found"
+    # and an existing account still answers
+    assert team.client(team.admin).get(path.replace("999999", str(team.account.id))).status_code == 200
+
+
+def test_an_unknown_api_route_answers_json_not_a_page(team: Team) -> None:
+    response = team.client(team.agent).get("/api/im/no-such-route/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json") and response.json()["error"] == "not_found"
+
+
+def test_the_schema_documents_page_envelopes_and_errors(team: Team) -> None:
+    schema = team.client(team.agent).get("/api/schema/", {"format": "json"}).json()
+    listing = schema["paths"]["/api/im/unified-messages/"]["get"]["responses"]
+    ref = listing["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert set(schema["components"]["schemas"][ref]["properties"]) == {"results", "next", "next_cursor"}
+    assert {"400", "401", "403", "404", "429", "503"} <= set(listing)
+    reply = schema["paths"]["/api/im/replies/"]["post"]["responses"]
+    assert {"202", "400", "404", "409"} <= set(reply)
