@@ -4,13 +4,15 @@ others sync, and replies are proven, never guessed. One simulator, hub and worke
 Each risk account is served one risk signal from the start (`/__sim__/faults/risk`): an HTTP status
 (403, 429, 461, 471), empty bodies, status 8 to a live session, or a verification page (captcha
 container, the words 验证码, a verifycenter address, a captcha in an iframe). The reply accounts show:
-status 8 on a reply (failed `throttled`, the account on hold), multi-line replies delivered with their
+status 8 on a reply (failed `throttled`, the account on hold, the next reply queued until the hold ends), multi-line replies delivered with their
 line breaks, a reply whose proof does not come in time (`unknown`) and its retry, which finds the text
 instead of posting twice, and a worker killed after pressing send that reports the reply when back.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -124,9 +126,25 @@ def test_status_8_on_a_reply_fails_throttled_and_holds_the_account(stack: Stack)
     assert "评论失败，请稍后重试" in first["error_message"]
     assert (account["login_status"], account["runner_status"]) == ("logged_in", "cooldown"), account
     assert account["last_error"].startswith("risk: 评论失败，请稍后重试")
-    # and while it is on hold the next reply is not even tried
-    second = _reply(stack, account_id, {"kind": "work", "content_id": work}, "第二条 e2e-throttle")
-    assert (second["status"], second["error_code"]) == ("failed", "on_hold"), second
+    # and while it is on hold the next reply waits in the account's write queue until the hold ends
+    # (the hub sees the worker's cooldown), never tried meanwhile
+    status, second = stack.api(
+        "POST",
+        "/api/im/replies/",
+        {
+            "account_id": account_id,
+            "target": {"kind": "work", "content_id": work},
+            "text": "第二条 e2e-throttle",
+            "idempotency_key": "第二条 e2e-throttle",
+        },
+    )
+    assert status == 202, second
+    assert (second["status"], second["dispatched_at"], second["queue"]["position"]) == ("pending", None, 1)
+    managed = stack.api("GET", f"/api/manage/accounts/{account_id}/")[1]
+    hold_end = dt.datetime.fromisoformat(managed["next_run_at"])
+    assert abs((dt.datetime.fromisoformat(second["queue"]["eta"]) - hold_end).total_seconds()) < 2, second
+    time.sleep(5)
+    assert stack.api("GET", f"/api/im/replies/{second['id']}/")[1]["dispatched_at"] is None
     assert [e["kind"] for e in _posts(stack, "第一条 e2e-throttle")] == ["comment_reply_throttled"]
     assert _posts(stack, "第二条 e2e-throttle") == []
     stack.sim.control("POST", "faults/reply-throttle", {"uid": uid, "enabled": False})

@@ -7,13 +7,13 @@ from rest_framework import serializers
 
 from datasync.desk.index import KINDS, STATUSES
 from datasync.desk.states import ACTIONS, MAX_THREADS
-from datasync.im.api.serializers import PageParams, page_of
+from datasync.im.api.serializers import MAX_ID, PageParams, page_of
 
 
 class QueueParams(PageParams):
     status = serializers.ChoiceField(choices=[*STATUSES, "all"], required=False, default="open")
     assignee = serializers.CharField(required=False, help_text="me, none, any or a user id")
-    account_id = serializers.IntegerField(required=False, min_value=1)
+    account_id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     kind = serializers.ChoiceField(choices=list(KINDS), required=False)
     unread = serializers.BooleanField(required=False, allow_null=True, default=None)
     label = serializers.CharField(required=False)
@@ -49,9 +49,11 @@ class BulkBody(serializers.Serializer):
         help_text=f"instead of ids: every thread matching these queue parameters (at most {MAX_THREADS})",
     )
     assignee_id = serializers.IntegerField(
-        required=False, allow_null=True, help_text="assign: null unassigns"
+        required=False, allow_null=True, min_value=1, max_value=MAX_ID, help_text="assign: null unassigns"
     )
-    until = serializers.IntegerField(required=False, help_text="snooze: epoch ms")
+    until = serializers.IntegerField(
+        required=False, min_value=0, max_value=MAX_ID, help_text="snooze: epoch ms"
+    )
     label = serializers.CharField(required=False, max_length=40)
 
     def validate(self, attrs: dict) -> dict:
@@ -65,7 +67,9 @@ class BulkBody(serializers.Serializer):
 class ThreadReplyBody(serializers.Serializer):
     text = serializers.CharField(max_length=2000)
     idempotency_key = serializers.CharField(max_length=200)
-    opened_at = serializers.IntegerField(min_value=0, help_text="as_of of the thread read the agent saw")
+    opened_at = serializers.IntegerField(
+        min_value=0, max_value=MAX_ID, help_text="as_of of the thread read the agent saw"
+    )
     confirm = serializers.BooleanField(required=False, default=False)
     reply_to = serializers.CharField(required=False, help_text="comment threads: the comment answered")
 
@@ -79,7 +83,7 @@ class PresenceBody(serializers.Serializer):
 
 
 class CannedBody(serializers.Serializer):
-    team_id = serializers.IntegerField(min_value=1)
+    team_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     shortcut = serializers.CharField(max_length=40)
     title = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
     text = serializers.CharField(max_length=2000)
@@ -93,7 +97,9 @@ class SavedFilterBody(serializers.Serializer):
     name = serializers.CharField(max_length=80)
     view = serializers.ChoiceField(choices=["mine", "unassigned", "all"])
     params = serializers.DictField(required=False, help_text="the queue's parameters")
-    team_id = serializers.IntegerField(required=False, allow_null=True, help_text="share with this team")
+    team_id = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_ID, help_text="share with this team"
+    )
 
 
 ThreadPageOut = page_of(ThreadOut, "ThreadPageOut")

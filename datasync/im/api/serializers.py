@@ -13,6 +13,10 @@ from datasync.store import CONTENT_ORDERINGS
 MAX_LIMIT = 100
 
 
+# ids and times in requests fit the database's 64-bit integers: a larger number is a 400, never a 500
+MAX_ID = 2**63 - 1
+
+
 class PageParams(serializers.Serializer):
     cursor = serializers.CharField(
         required=False, allow_blank=False, help_text="Opaque cursor from `next_cursor`."
@@ -21,7 +25,7 @@ class PageParams(serializers.Serializer):
 
 
 class AccountParams(PageParams):
-    account_id = serializers.IntegerField(min_value=1)
+    account_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
 
 class MessagesParams(AccountParams):
@@ -51,11 +55,11 @@ class UnifiedParams(AccountParams):
 
 
 class AccountIdParam(serializers.Serializer):
-    account_id = serializers.IntegerField(min_value=1)
+    account_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
 
 class ReadMarkBody(serializers.Serializer):
-    account_id = serializers.IntegerField(min_value=1)
+    account_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     target = serializers.ChoiceField(choices=["items", "conversation", "content"])
     kind = serializers.ChoiceField(choices=["comments", "messages"], required=False)
     ids = serializers.ListField(child=serializers.CharField(), required=False, max_length=500)
@@ -71,7 +75,7 @@ class ReplyTargetBody(serializers.Serializer):
 
 
 class ReplyBody(serializers.Serializer):
-    account_id = serializers.IntegerField(min_value=1)
+    account_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     target = ReplyTargetBody()
     text = serializers.CharField(max_length=2000)
     idempotency_key = serializers.CharField(max_length=200)
