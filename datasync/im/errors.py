@@ -18,8 +18,9 @@ class ActionForbidden(Exception):
 class ActionConflict(Exception):
     """The action would collide with what someone else did meanwhile; resend with ``confirm``: 409."""
 
-    def __init__(self, code: str, detail: str, **extra: Any) -> None:
+    def __init__(self, code: str, detail: str, *, confirmable: bool = True, **extra: Any) -> None:
         super().__init__(detail)
         self.code = code
         self.detail = detail
+        self.confirmable = confirmable  # False: no `confirm` can override it (the state forbids it)
         self.extra = extra

@@ -28,6 +28,7 @@ from accounts.models import Account
 from datasync import persistence
 from datasync.fanout import fanout_publish_sync
 from datasync.im import writequeue
+from datasync.im.errors import ActionConflict
 from datasync.im.models import ReplyRequest, ReplyStatus
 from datasync.runtime import runtime
 from datasync.store import Change, DataStore, StoreNotFound, StoreQueryError
@@ -176,6 +177,31 @@ def reply_create(
     reply.refresh_from_db()
     reply_publish_status(reply=reply)  # pending: dispatched, or its place in the account's write queue
     return reply, True
+
+
+def reply_cancel(*, reply: ReplyRequest, user: Any) -> ReplyRequest:
+    """Withdraw a reply still waiting in its account's queue (never handed to a worker): it becomes
+    `failed` with code `cancelled` (an agent's Retry queues it again); the queue moves up. A reply
+    already dispatched or finished cannot be withdrawn (ActionConflict `not_queued`)."""
+    name = getattr(user, "get_username", lambda: "")() or "an agent"
+    finished = reply_finish(
+        reply_id=reply.pk,
+        status=ReplyStatus.FAILED,
+        error_code="cancelled",
+        error_message=f"withdrawn by {name} before it was sent",
+        only_undispatched=True,
+    )
+    if finished is None:
+        reply.refresh_from_db()
+        state = "already handed to the worker" if reply.status == ReplyStatus.PENDING else reply.status
+        raise ActionConflict(
+            "not_queued",
+            f"only a reply still waiting in the queue can be withdrawn; it is {state}",
+            confirmable=False,
+        )
+    logger.info("reply %s withdrawn by %s: account_id=%s", reply.pk, name, reply.account_id)
+    queue_announce(account=reply.account)
+    return finished
 
 
 def queue_advance(*, account: Any, now: float | None = None) -> bool:

@@ -590,11 +590,25 @@ def test_a_reply_waiting_in_the_write_queue_shows_its_place_and_send_time_then_g
         assert text.startswith("排队第 1 位：预计 ") and f"{end:%H:%M}:00 (Asia/Shanghai)" in text, text
         log = inbox.stack.sim.control("GET", "log")["log"]
         assert "稍后回复 inbox-e2e-queue" not in {e.get("text") for e in log}
-        # when the quiet hours are lifted, it goes and the bubble says sent
+        # when she sends a second one and withdraws it while it waits (second in line)
+        page.fill("#reply-text", "撤回这条 inbox-e2e-queue")
+        page.keyboard.press("Enter")
+        second = page.locator("#thread .bubble.local", has_text="撤回这条 inbox-e2e-queue")
+        second.locator(".queued").wait_for(timeout=30_000)
+        assert (second.locator(".queued").text_content() or "").startswith("排队第 2 位")
+        second.locator("button.withdraw").click()
+        # then it says withdrawn (with Retry to send it after all), and the first stays first in line
+        second.locator(".reply-status[data-status=failed]").wait_for(timeout=30_000)
+        assert "发送前已撤回" in (second.locator(".reason").text_content() or "")
+        assert second.locator("button.retry").count() == 1
+        # when the quiet hours are lifted, the first goes and the bubble says sent
         status, body = inbox.stack.api("PATCH", manage, {"quiet_hours": ""})
         assert status == 200, body
-        done, detail = _reply_done(page)
-        assert done == "sent", detail
+        first = page.locator("#thread .bubble.local, #thread [data-key]", has_text="稍后回复 inbox-e2e-queue")
+        first.locator(".reply-status[data-status=sent]").first.wait_for(timeout=90_000)
+        # and the withdrawn one was never posted
+        texts = {e.get("text") for e in inbox.stack.sim.control("GET", "log")["log"]}
+        assert "稍后回复 inbox-e2e-queue" in texts and "撤回这条 inbox-e2e-queue" not in texts
         page.context.close()
     finally:
         inbox.stack.api("PATCH", manage, {"quiet_hours": ""})

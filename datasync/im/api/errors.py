@@ -36,7 +36,12 @@ def im_error_parts(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]
     if isinstance(exc, ActionConflict):
         return (
             status.HTTP_409_CONFLICT,
-            {"error": exc.code, "param": "confirm", "detail": exc.detail, **exc.extra},
+            {
+                "error": exc.code,
+                **({"param": "confirm"} if exc.confirmable else {}),
+                "detail": exc.detail,
+                **exc.extra,
+            },
             {},
         )
     if isinstance(exc, StoreNotFound):

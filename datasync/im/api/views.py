@@ -27,7 +27,7 @@ from datasync.im.api.render import ImJSONRenderer
 from datasync.im.api.visibility import account_directory, accounts_for, visible_account_ids
 from datasync.im.models import ReplyRequest
 from datasync.im.readmarks import read_mark_create, read_mark_message
-from datasync.im.replies import reply_create
+from datasync.im.replies import reply_cancel, reply_create
 from datasync.im.writequeue import reply_status
 from datasync.store import StoreNotFound
 
@@ -197,6 +197,21 @@ class ReplyViewSet(ImViewSet):
         return Response(
             reply_status(reply), status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK
         )
+
+    @extend_schema(request=None, responses=s.ReplyOut)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str) -> Response:
+        """Withdraw a reply still waiting in its account's write queue (409 `not_queued` once handed to
+        the worker); it becomes failed with code `cancelled`."""
+        reply = (
+            ReplyRequest.objects.select_related("account")
+            .filter(pk=_uuid(pk), account__in=accounts_for(request.user))
+            .first()
+        )
+        if reply is None:
+            raise StoreNotFound("reply", pk)
+        account_writable_for(user=request.user, account_id=reply.account_id)
+        return Response(reply_status(reply_cancel(reply=reply, user=request.user)))
 
     @extend_schema(responses=s.ReplyOut)
     def retrieve(self, request: Request, pk: str) -> Response:

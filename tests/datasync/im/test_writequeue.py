@@ -173,3 +173,31 @@ def test_the_policy_is_set_per_account_through_the_management_api_and_checked(te
         40,
         300,
     )
+
+
+def test_a_queued_reply_can_be_withdrawn_and_the_queue_moves_up_but_a_dispatched_one_cannot(
+    team: Team, sent: list, events: list
+) -> None:
+    # given three replies on an account whose writes are 30 s apart (the first handed to the worker)
+    _held(team, write_gap=30.0)
+    first, second, third = (_post(team, key) for key in ("k1", "k2", "k3"))
+    client = team.client(team.agent)
+    # when an agent withdraws the second
+    response = client.post(f"/api/im/replies/{second['id']}/cancel/")
+    # then it is failed "cancelled" (never sent), and the third is now first in line
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["status"], body["error_code"], body["queue"]) == ("failed", "cancelled", None)
+    assert "withdrawn by agent" in body["error_message"]
+    assert [c.reply_id for c in sent] == [first["id"]]
+    assert _get(team, third["id"])["queue"]["position"] == 1
+    assert events[-1]["id"] == third["id"] and events[-1]["queue"]["position"] == 1
+    # and a reply already handed to the worker cannot be withdrawn (409), nor twice, nor by another team
+    refused = client.post(f"/api/im/replies/{first['id']}/cancel/")
+    assert refused.status_code == 409 and refused.json()["error"] == "not_queued", refused.content
+    assert "param" not in refused.json()
+    again = client.post(f"/api/im/replies/{second['id']}/cancel/")
+    assert again.status_code == 409
+    other = team.client(team.other_agent).post(f"/api/im/replies/{third['id']}/cancel/")
+    assert other.status_code == 404
+    assert _get(team, third["id"])["status"] == "pending"

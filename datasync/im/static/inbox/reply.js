@@ -100,6 +100,17 @@ export class ReplyBox {
     this.send({ accountId: reply.accountId, target: reply.target, text: reply.text, retryOf: reply.id, confirm });
   }
 
+  async withdraw(reply) {
+    if (!reply.id) return;
+    try {
+      this.update(reply, await apiPost(`replies/${reply.id}/cancel/`, {}));
+    } catch (error) {
+      // already handed to the worker (409 not_queued): its status comes as usual
+      console.warn("withdraw refused", reply.id, error);
+      this.update(reply, await apiGet(`replies/${reply.id}/`));
+    }
+  }
+
   // A reply_status event from /ws/im/, or a polled status.
   statusEvent(data) {
     for (const reply of this.replies.values()) {
@@ -162,6 +173,8 @@ export class ReplyBox {
       const position = reply.queue.position;
       const text = eta - Date.now() < 60_000 ? t("reply.queued_soon", { position }) : t("reply.queued", { position, time: timeAbsolute(eta) });
       line.append(h("span", { class: "queued", text }));
+      // still waiting: the agent may withdraw it (it becomes failed "withdrawn"; Retry queues it again)
+      line.append(h("button", { type: "button", class: "secondary withdraw", onclick: () => this.withdraw(reply) }, t("reply.withdraw")));
     } else if (reply.status === "pending") line.append(t("reply.pending"));
     else if (reply.status === "sent") line.append(`✓ ${t("reply.sent")}`, reply.platformId ? h("code", { class: "platform-id", text: reply.platformId }) : "");
     else if (reply.status === "unknown") {
