@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -101,7 +101,3 @@ def reply_status(reply: ReplyRequest, *, slots: dict[str, Slot] | None = None) -
         slot = slots.get(str(reply.pk))
         data["queue"] = slot.as_dict() if slot is not None else None
     return data
-
-
-def deadline_passed(reply: ReplyRequest, *, now: datetime, deadline: float) -> bool:
-    return reply.created_at < now - timedelta(seconds=deadline)

@@ -59,6 +59,17 @@ def _account(stack: Stack, name: str) -> tuple[int, str]:
 
 
 def _reply(stack: Stack, account_id: int, target: dict[str, Any], text: str, **extra: Any) -> dict[str, Any]:
+    """Post a reply and wait until it is no longer pending."""
+    created = _post(stack, account_id, target, text, **extra)
+    return wait_until(
+        lambda: (r := stack.api("GET", f"/api/im/replies/{created['id']}/")[1])["status"] != "pending" and r,
+        timeout=150,
+        what=f"reply {text!r} to finish",
+    )
+
+
+def _post(stack: Stack, account_id: int, target: dict[str, Any], text: str, **extra: Any) -> dict[str, Any]:
+    """Post a reply (202); its status as the hub answered."""
     status, created = stack.api(
         "POST",
         "/api/im/replies/",
@@ -71,11 +82,7 @@ def _reply(stack: Stack, account_id: int, target: dict[str, Any], text: str, **e
         },
     )
     assert status == 202, created
-    return wait_until(
-        lambda: (r := stack.api("GET", f"/api/im/replies/{created['id']}/")[1])["status"] != "pending" and r,
-        timeout=150,
-        what=f"reply {text!r} to finish",
-    )
+    return dict(created)
 
 
 def _posts(stack: Stack, text: str) -> list[dict[str, Any]]:
@@ -128,17 +135,7 @@ def test_status_8_on_a_reply_fails_throttled_and_holds_the_account(stack: Stack)
     assert account["last_error"].startswith("risk: 评论失败，请稍后重试")
     # and while it is on hold the next reply waits in the account's write queue until the hold ends
     # (the hub sees the worker's cooldown), never tried meanwhile
-    status, second = stack.api(
-        "POST",
-        "/api/im/replies/",
-        {
-            "account_id": account_id,
-            "target": {"kind": "work", "content_id": work},
-            "text": "第二条 e2e-throttle",
-            "idempotency_key": "第二条 e2e-throttle",
-        },
-    )
-    assert status == 202, second
+    second = _post(stack, account_id, {"kind": "work", "content_id": work}, "第二条 e2e-throttle")
     assert (second["status"], second["dispatched_at"], second["queue"]["position"]) == ("pending", None, 1)
     managed = stack.api("GET", f"/api/manage/accounts/{account_id}/")[1]
     hold_end = dt.datetime.fromisoformat(managed["next_run_at"])

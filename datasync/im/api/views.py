@@ -203,26 +203,26 @@ class ReplyViewSet(ImViewSet):
     def cancel(self, request: Request, pk: str) -> Response:
         """Withdraw a reply still waiting in its account's write queue (409 `not_queued` once handed to
         the worker); it becomes failed with code `cancelled`."""
-        reply = (
-            ReplyRequest.objects.select_related("account")
-            .filter(pk=_uuid(pk), account__in=accounts_for(request.user))
-            .first()
-        )
-        if reply is None:
-            raise StoreNotFound("reply", pk)
+        reply = _visible_reply(request, pk)
         account_writable_for(user=request.user, account_id=reply.account_id)
         return Response(reply_status(reply_cancel(reply=reply, user=request.user)))
 
     @extend_schema(responses=s.ReplyOut)
     def retrieve(self, request: Request, pk: str) -> Response:
-        reply = (
-            ReplyRequest.objects.select_related("account")
-            .filter(pk=_uuid(pk), account__in=accounts_for(request.user))
-            .first()
-        )
-        if reply is None:
-            raise StoreNotFound("reply", pk)
+        reply = _visible_reply(request, pk)
         return Response(reply_status(reply))
+
+
+def _visible_reply(request: Request, pk: str) -> ReplyRequest:
+    """The reply `pk` on an account the user sees (404 otherwise, indistinguishable from none)."""
+    reply = (
+        ReplyRequest.objects.select_related("account")
+        .filter(pk=_uuid(pk), account__in=accounts_for(request.user))
+        .first()
+    )
+    if reply is None:
+        raise StoreNotFound("reply", pk)
+    return reply
 
 
 def _uuid(value: str) -> Any:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from crawler.platforms.douyin.parsers.common import api_body_check, as_int, body_list, epoch_ms, first_url
+from crawler.platforms.douyin.parsers.common import (
+    api_body_check,
+    as_int,
+    body_list,
+    epoch_ms,
+    first_url,
+    size_or_none,
+)
 from datasync.protocol import Attachment, Conversation, Message, Person
 
 NOTICE_AWE_TYPE = 701  # a text message's aweType 701: a system notice (skipped); 700 is text
@@ -55,53 +62,37 @@ def message_content(value: Any) -> dict[str, Any]:
     return {"text": "" if value is None else str(value)}
 
 
-def _size(value: Any) -> int | None:
-    number = as_int(value, -1)
-    return number if number > 0 else None
-
-
-def _urls(container: Any, *keys: str) -> str:
-    """The first URL of the first of `keys` (each a list of URLs) in `container`."""
-    if not isinstance(container, dict):
-        return ""
-    for key in keys:
-        urls = container.get(key)
-        if isinstance(urls, list) and urls:
-            return str(urls[0])
-    return ""
-
-
 def message_attachments(kind: str, content: dict[str, Any]) -> list[Attachment]:
     """A media message's part: sticker (`url.url_list`), voice (`resource_url.url_list`), image
     (`resource_url.origin_url_list`) or shared video (`itemId`); [] for text and unknown types."""
     if kind == "sticker":
-        url = first_url(content.get("url")) or _urls(content.get("static_url"), "url_list")
+        url = first_url(content.get("url")) or first_url(content.get("static_url"))
         if url:
             return [
                 Attachment(
                     type="sticker",
                     url=url,
-                    width=_size(content.get("width")),
-                    height=_size(content.get("height")),
+                    width=size_or_none(content.get("width")),
+                    height=size_or_none(content.get("height")),
                 )
             ]
     elif kind == "voice":
         resource = content.get("resource_url")
-        url = _urls(resource, "url_list", "origin_url_list")
+        url = first_url(resource, "url_list", "origin_url_list")
         if url:
-            return [Attachment(type="voice", url=url, duration_ms=_size(content.get("duration")))]
+            return [Attachment(type="voice", url=url, duration_ms=size_or_none(content.get("duration")))]
     elif kind == "image":
         resource = content.get("resource_url")
-        url = _urls(resource, "origin_url_list", "large_url_list", "url_list")
-        thumb = _urls(resource, "medium_url_list", "thumb_url_list")
+        url = first_url(resource, "origin_url_list", "large_url_list", "url_list")
+        thumb = first_url(resource, "medium_url_list", "thumb_url_list")
         if url or thumb:
             return [
                 Attachment(
                     type="image",
                     url=url or thumb,
                     thumb_url=thumb,
-                    width=_size(content.get("width")),
-                    height=_size(content.get("height")),
+                    width=size_or_none(content.get("width")),
+                    height=size_or_none(content.get("height")),
                 )
             ]
     elif kind == "video":

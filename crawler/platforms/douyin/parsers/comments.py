@@ -24,6 +24,7 @@ from crawler.platforms.douyin.parsers.common import (
     first_url,
     has_more,
     records_parse,
+    size_or_none,
 )
 from datasync.protocol import Attachment, Comment, Notification, Person, ReplyTo
 
@@ -34,11 +35,6 @@ COMMENT_LIST_KEYS = ("comments", "comment_list", "comment_info_list")
 def _optional_id(value: Any) -> str | None:
     text = str(value or "")
     return None if text in ("", "0") else text
-
-
-def _size(value: Any) -> int | None:
-    number = as_int(value, 0)
-    return number or None
 
 
 def comment_attachments(raw: dict[str, Any]) -> list[Attachment]:
@@ -55,8 +51,8 @@ def comment_attachments(raw: dict[str, Any]) -> list[Attachment]:
                     type="image",
                     url=url or thumb,
                     thumb_url=thumb,
-                    width=_size(image.get("width")),
-                    height=_size(image.get("height")),
+                    width=size_or_none(image.get("width")),
+                    height=size_or_none(image.get("height")),
                 )
             )
     sticker = raw.get("sticker")
@@ -67,8 +63,8 @@ def comment_attachments(raw: dict[str, Any]) -> list[Attachment]:
                 Attachment(
                     type="sticker",
                     url=url,
-                    width=_size(sticker.get("width")),
-                    height=_size(sticker.get("height")),
+                    width=size_or_none(sticker.get("width")),
+                    height=size_or_none(sticker.get("height")),
                 )
             )
     return found

@@ -94,11 +94,20 @@ def has_more(value: Any) -> bool:
     return bool(as_int(value))
 
 
-def first_url(container: Any) -> str:
+def first_url(container: Any, *keys: str) -> str:
+    """The first URL of the first non-empty list among `keys` (default `url_list`) in `container`."""
     if isinstance(container, dict):
-        urls = container.get("url_list") or []
-        return str(urls[0]) if urls else ""
+        for key in keys or ("url_list",):
+            urls = container.get(key)
+            if isinstance(urls, list) and urls:
+                return str(urls[0])
     return ""
+
+
+def size_or_none(value: Any) -> int | None:
+    """A width, height or duration: a positive number, else None (absent, 0, unreadable)."""
+    number = as_int(value, -1)
+    return number if number > 0 else None
 
 
 def http_status_check(*, status: int, what: str) -> None:
