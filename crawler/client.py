@@ -21,6 +21,11 @@ logger = logging.getLogger("crawler.client")
 
 AUTH_FAILED = 4401
 CONNECTION_TAKEN = 4409  # another live connection holds this worker's token
+# A frame longer than this goes out as a fragmented message (256 Ki characters: at most 1 MiB of UTF-8
+# per WebSocket frame). Servers limit single frames more tightly than whole messages (granian resets a
+# frame over 16 MiB before the hub sees it), so a frame over the hub's limit still reaches the hub and
+# is answered with `master:error frame_too_large` instead of a dropped connection.
+FRAGMENT_CHARS = 256 * 1024
 
 
 def backoff_delay(*, attempt: int, base: float = 0.5, cap: float = 30.0) -> float:
@@ -56,8 +61,12 @@ class HubClient:
         ws = self.ws
         if ws is None:
             return False
+        text = dump_frame(frame)
         try:
-            await ws.send(dump_frame(frame))
+            if len(text) > FRAGMENT_CHARS:
+                await ws.send([text[i : i + FRAGMENT_CHARS] for i in range(0, len(text), FRAGMENT_CHARS)])
+            else:
+                await ws.send(text)
         except websockets.ConnectionClosed:
             return False
         return True

@@ -20,6 +20,10 @@ import os
 import sys
 
 SERVERS = ("uvicorn", "granian", "daphne")
+# The largest WebSocket message the server hands to the hub (uvicorn's own default is 16 MiB, closed
+# with 1009 before the app sees it): as large as granian's message limit, so a frame over
+# IMHUB_MAX_FRAME_BYTES reaches the worker consumer and is answered with `frame_too_large`.
+WS_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 APPLICATION = "imhub.asgi:application"
 
 
@@ -70,7 +74,7 @@ def hub_command(
         ]  # fmt: skip
     return [
         python, "-m", "uvicorn", app, "--host", host, "--port", str(port),
-        "--loop", "uvloop", "--http", "httptools", "--ws", "websockets", "--lifespan", "on",
+        "--loop", "uvloop", "--http", "httptools", "--ws", "websockets", "--ws-max-size", str(WS_MAX_MESSAGE_BYTES), "--lifespan", "on",
         "--no-access-log", "--log-level", "warning", "--backlog", "4096",
         *(["--workers", str(processes)] if processes > 1 else []),
     ]  # fmt: skip

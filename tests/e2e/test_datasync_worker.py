@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+from crawler.client import HubClient
+from datasync.protocol import BaseFrame, RegisterFrame, dump_frame, parse_frame
 from tests.datasync.records import comment, conversation, message, sync_text
 from tests.e2e.datasync_support import hub_seed, messages_get, recv, register, stats_get, worker_connect
 from tests.support.processes import make_hub
@@ -116,5 +122,73 @@ def test_worker_sync_is_durable_idempotent_and_survives_a_restart(tmp_path: Path
             "m2",
         ]
         assert seed["token"] not in hub.log_path.read_text()
+    finally:
+        hub.stop()
+
+
+@pytest.mark.parametrize("server", ["granian", "uvicorn"])
+def test_a_20_mb_frame_from_a_worker_is_answered_with_frame_too_large(tmp_path: Path, server: str) -> None:
+    # given a hub served by ``server`` and a worker connected through the worker's own client
+    hub = make_hub(tmp_path, IMHUB_SERVER=server).start()
+    try:
+        seed = hub_seed(hub)
+        answers: list[dict[str, Any]] = []
+
+        async def scenario() -> None:
+            got = asyncio.Event()
+
+            async def on_frame(frame: BaseFrame) -> None:
+                answers.append(json.loads(dump_frame(frame)))
+                got.set()
+
+            async def on_connect() -> None:
+                return None
+
+            client = HubClient(
+                hub_url=hub.ws_url, token=seed["token"], on_frame=on_frame, on_connect=on_connect
+            )
+            runner = asyncio.create_task(client.run())
+            try:
+                await asyncio.wait_for(client.connected.wait(), 15)
+                connects = client.connects
+                # when it registers, then sends a sync frame of 20 MB (20x the hub's limit)
+                assert await client.send(RegisterFrame.build(worker_id="w1", capabilities=["douyin"]))
+                await asyncio.wait_for(got.wait(), 15)
+                got.clear()
+                huge = [comment(f"h{i}", text="长" * 2000) for i in range(3400)]
+                frame = parse_frame(
+                    sync_text(account_id=seed["account_id"], epoch=1, seq=1, entities={"comments": huge})
+                )
+                assert len(dump_frame(frame).encode()) > 20_000_000
+                assert await client.send(frame)
+                await asyncio.wait_for(got.wait(), 60)
+                got.clear()
+                # and then a small frame on the same connection
+                assert await client.send(
+                    parse_frame(
+                        sync_text(
+                            account_id=seed["account_id"],
+                            epoch=1,
+                            seq=1,
+                            entities={"comments": [comment("k1")]},
+                        )
+                    )
+                )
+                await asyncio.wait_for(got.wait(), 15)
+                assert client.connects == connects
+            finally:
+                client.stopping = True
+                runner.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await runner
+
+        asyncio.run(scenario())
+
+        # then the hub answered the 20 MB frame with an error frame naming the limit, kept the
+        # connection and applied the next frame
+        assert [a["type"] for a in answers] == ["master:register:ack", "master:error", "worker:data:sync:ack"]
+        assert answers[1]["payload"]["code"] == "frame_too_large"
+        assert "exceeds the limit of 1000000" in answers[1]["payload"]["message"]
+        assert answers[2]["payload"] == {"account_id": seed["account_id"], "seq": 1}
     finally:
         hub.stop()
