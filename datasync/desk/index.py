@@ -28,6 +28,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from datasync.jsonbytes import RawJSON
+
 STATUSES: tuple[str, ...] = ("open", "pending", "snoozed", "resolved")
 KINDS: tuple[str, ...] = ("dm", "comment")
 SortKey = tuple[int, str]
@@ -75,8 +77,11 @@ class ThreadRow:
     state: DeskState = field(default_factory=DeskState)
     status: str = "open"
     since: int = 0
+    # ``as_json`` rendered once, until the row changes (every change ends in ``derive``)
+    rendered: RawJSON | None = None
 
     def derive(self, now: int) -> None:
+        self.rendered = None
         a, s = self.activity, self.state
         last_in, last_out = a["last_in_at"] or 0, a["last_out_at"] or 0
         if last_in > s.status_at and last_in >= last_out:
@@ -99,6 +104,13 @@ class ThreadRow:
     @property
     def sort_key(self) -> SortKey:
         return (self.since, self.id)
+
+    def as_raw(self) -> RawJSON:
+        """The row's JSON, rendered at most once per change: a queue page embeds it as is."""
+        rendered = self.rendered
+        if rendered is None:
+            rendered = self.rendered = RawJSON.of(self.as_json())
+        return rendered
 
     def as_json(self) -> dict[str, Any]:
         a, s = self.activity, self.state
@@ -179,9 +191,16 @@ class ThreadIndex:
         self._muted = False
         self._deferred = False  # a bulk load: lists and counts are rebuilt once at its end
         self._by_customer: dict[str, set[str]] = {}  # customer id -> thread ids (the customer panel)
+        # counts every change of a row's place, content or state: readers that keep a rendered page
+        # (the read lane) keep it while this stays the same
+        self._revision = 0
 
     def __len__(self) -> int:
         return len(self._rows)
+
+    def revision(self) -> int:
+        """A number that changes with every change of any row (read without the lock: an int)."""
+        return self._revision
 
     def listen(self, fn: Listener) -> None:
         self._listeners.append(fn)
@@ -203,6 +222,7 @@ class ThreadIndex:
         return names
 
     def _unlink(self, row: ThreadRow) -> None:
+        self._revision += 1
         if self._deferred:
             return
         customer = _customer_id(row)
@@ -221,6 +241,7 @@ class ThreadIndex:
         self._counts[(row.account_id, row.status, row.state.assignee_id)] -= 1
 
     def _link(self, row: ThreadRow) -> None:
+        self._revision += 1
         if self._deferred:
             return
         customer = _customer_id(row)
@@ -279,6 +300,7 @@ class ThreadIndex:
             for keys in lists.values():
                 keys.sort()
             self._sorted, self._counts, self._by_customer = lists, counts, by_customer
+            self._revision += 1
 
     @contextmanager
     def muted(self) -> Iterator[None]:
@@ -366,6 +388,7 @@ class ThreadIndex:
             self._sorted = {None: [], **{s: [] for s in STATUSES}}
             self._by_customer.clear()
             self._counts.clear()
+            self._revision += 1
 
     # ---- reads ----------------------------------------------------------------------------------
 
@@ -381,12 +404,15 @@ class ThreadIndex:
         after: SortKey | None,
         limit: int,
         newest_first: bool = False,
-    ) -> tuple[list[dict[str, Any]], SortKey | None]:
-        """Up to ``limit`` rows after the cursor key, longest waiting first (or newest first)."""
+        rendered: bool = False,
+    ) -> tuple[list[Any], SortKey | None]:
+        """Up to ``limit`` rows after the cursor key, longest waiting first (or newest first): dicts,
+        or with ``rendered`` each row's ``RawJSON`` (kept until the row changes)."""
         with self._lock:
             keys = self._narrowest(where)
             rows = self._rows
-            out: list[dict[str, Any]] = []
+            out: list[Any] = []
+            render = ThreadRow.as_raw if rendered else ThreadRow.as_json
             last: SortKey | None = None
             if newest_first:
                 position = len(keys) if after is None else bisect_left(keys, after)
@@ -396,7 +422,7 @@ class ThreadIndex:
                     if where.keeps(row, visible):
                         if len(out) == limit:
                             return out, last
-                        out.append(row.as_json())
+                        out.append(render(row))
                         last = keys[position]
                 return out, None
             start = 0 if after is None else bisect_right(keys, after)
@@ -406,7 +432,7 @@ class ThreadIndex:
                 if where.keeps(row, visible):
                     if len(out) == limit:
                         return out, last
-                    out.append(row.as_json())
+                    out.append(render(row))
                     last = key
             return out, None
 

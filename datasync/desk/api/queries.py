@@ -63,6 +63,7 @@ def threads_list(*, store: DataStore, q: Mapping[str, Any], visible: Visible, us
         after=(int(after[0]), str(after[1])) if after else None,
         limit=limit,
         newest_first=ordering == "newest",
+        rendered=True,
     )
     return rows, cursor_encode(last) if last else None
 
@@ -87,6 +88,6 @@ def customer_threads(
     return {"customer": threads[0]["customer"], "threads": threads}
 
 
-THREADS = ReadQuery(threads_list, page=True, user=True)
-THREAD_COUNTS = ReadQuery(threads_counts, page=False, user=True)
+THREADS = ReadQuery(threads_list, page=True, user=True, version=desk_index.revision)
+THREAD_COUNTS = ReadQuery(threads_counts, page=False, user=True, version=desk_index.revision)
 CUSTOMER = ReadQuery(customer_threads, page=False, user=True)

@@ -138,6 +138,9 @@ class ReadQuery:
     page: bool  # a cursor page ({results, next, next_cursor}) rather than one object
     directory: bool = False  # reads the account directory (refresh it first when stale)
     user: bool = False  # takes the requesting user's id (``user_id``: "mine" views)
+    # a number that changes whenever the answer may change: the read lane then keeps each answer's
+    # bytes per (route, visible accounts, user, query, host) until it does (None: computed each time)
+    version: Callable[[], int] | None = None
 
 
 ACCOUNTS = ReadQuery(accounts_list, page=True, directory=True)

@@ -4,6 +4,7 @@ roles, reply collisions, notes, canned replies, and the read lane answering the 
 # ruff: noqa: F811  (pytest fixtures imported from tests.datasync.im.fixtures)
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -19,7 +20,7 @@ from datasync.desk.models import ThreadEvent, ThreadState
 from datasync.im.models import ReplyRequest
 from datasync.store import Applied
 from tests.datasync.im.fixtures import Team, installed_store, team  # noqa: F401
-from tests.datasync.im.test_read_lane import both
+from tests.datasync.im.test_read_lane import Spy, asgi_get, both, django_app
 from tests.datasync.store_data import T0, change, message
 
 pytestmark = pytest.mark.django_db
@@ -235,6 +236,49 @@ def test_read_lane_answers_counts_and_customers_like_drf(desk: Team) -> None:
         drf, lane, answered = both(path, "", headers)
         assert answered is True, path
         assert lane == drf
+
+
+def test_the_lane_keeps_a_queue_answer_only_until_the_queue_changes_and_per_reader(desk: Team) -> None:
+    from datasync.im.api.lane import ReadLane
+
+    lane = ReadLane(Spy(django_app))
+    agent = [("Authorization", f"Token {Token.objects.create(user=desk.agent).key}")]
+    other = [("Authorization", f"Token {Token.objects.create(user=desk.other_agent).key}")]
+
+    def rows(headers: list[tuple[str, str]], query: str = "") -> list[str]:
+        status, _, body = asgi_get(lane, "/api/desk/threads/", query, headers)
+        assert status == 200, body
+        return [row["id"] for row in json.loads(body)["results"]]
+
+    # given the agent's queue read once (and kept by the lane)
+    before = rows(agent)
+    assert before == rows(agent)
+    # when a customer writes in a new conversation, then the next read has it (the kept body is stale)
+    _inbound(desk, "m20", conversation_id="v20")
+    after = rows(agent)
+    assert after == [*before, _tid(desk, "dm", "v20")]
+    # when a thread is resolved through the API, then it leaves the queue at once
+    desk.client(desk.agent).post(
+        "/api/desk/threads/bulk/", {"action": "resolve", "ids": [after[0]]}, format="json"
+    )
+    assert rows(agent) == after[1:]
+    # a reader of another team with the same request never gets the agent's kept answer
+    others = rows(other)
+    assert others and not any(row.startswith(f"{desk.account.id}:") for row in others)
+    assert rows(agent, f"account_id={desk.account.id}") == after[1:]
+    assert rows(other, f"account_id={desk.account.id}") == []
+
+
+def test_the_browsable_api_shows_the_queue_rows(desk: Team) -> None:
+    # the lane leaves HTML to Django; DRF's indented JSON inside the page writes the pre-rendered rows
+    response = desk.client(desk.agent).get("/api/desk/threads/", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert _tid(desk, "comment", "c1") in response.content.decode()
+    indented = desk.client(desk.agent).get("/api/desk/threads/", HTTP_ACCEPT="application/json; indent=2")
+    assert indented.content.startswith(b'{\n  "results": [\n    {\n      "id": ')
+    assert [row["id"] for row in indented.json()["results"]] == _ids(
+        desk.client(desk.agent).get("/api/desk/threads/")
+    )
 
 
 def test_reports_audit_and_metrics_count_what_agents_did(desk: Team) -> None:
