@@ -190,7 +190,8 @@ class AccountRunner:
         listening = self.listener is not None and self.listener.alive
         walk_due = time.time() - self.last_full_walk >= self.reconcile_interval
         self.memory.pushed_kinds = {"messages", "conversations"} if listening and not walk_due else set()
-        self.memory.known_ids = {"messages": set(self.manager.known("messages"))}
+        self.memory.reconcile = walk_due  # incremental reads read everything this time
+        self.memory_known_refresh()
         queued = 0
         async for kind, records in self.adapter.crawl(context=context, memory=self.memory):
             changed = data_submit(manager=self.manager, kind=kind, records=records)
@@ -199,7 +200,7 @@ class AccountRunner:
                 await self.host.outbox_pump(self.account_id)
         self.manager.snapshot_pending = False
         self.crawls += 1
-        if not self.memory.pushed_kinds:
+        if walk_due:
             self.last_full_walk = time.time()
         self.drift = self.memory.drift_take()
         if self.listener is not None:
@@ -207,6 +208,13 @@ class AccountRunner:
             self.listener.drift = []
         self.records_skipped += len(self.drift)
         return queued
+
+    def memory_known_refresh(self) -> None:
+        """What the worker delivered, for the incremental reads (they stop at these ids)."""
+        self.memory.known_ids = {
+            "messages": set(self.manager.known("messages")),
+            "comments": set(self.manager.known("comments")),
+        }
 
     async def report_soon(self) -> None:
         """A status report now (the listener's state changed)."""
@@ -249,10 +257,17 @@ class AccountRunner:
         works = list(dict.fromkeys(n.related_content_id for n in fresh if n.related_content_id))
         if not works or self.on_hold():
             return
+        expect: dict[str, set[str]] = {}
+        for n in fresh:
+            if n.related_content_id and n.related_comment_id:
+                expect.setdefault(n.related_content_id, set()).add(n.related_comment_id)
         async with self.busy:
             context = await self.pool.context_get(account_id=self.account_id)
             queued = 0
-            reading = adapter.comments_read(context=context, content_ids=works, memory=self.memory)
+            self.memory_known_refresh()
+            reading = adapter.comments_read(
+                context=context, content_ids=works, memory=self.memory, expect=expect
+            )
             async for kind, records in reading:
                 changed = data_submit(manager=self.manager, kind=kind, records=records)
                 if changed:

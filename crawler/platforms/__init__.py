@@ -69,6 +69,9 @@ class CrawlMemory:
     # Ids the worker already delivered, by kind (set by the runner before each crawl): incremental
     # reads stop at them.
     known_ids: dict[str, set[str]] = field(default_factory=dict)
+    # This crawl reads everything (the first, a resync, the periodic reconciliation): no incremental
+    # read stops at known ids (set by the runner before each crawl).
+    reconcile: bool = True
 
     def forget(self) -> None:
         """Forget what incremental crawls skip (a resync: the next crawl reads everything)."""
@@ -128,8 +131,11 @@ class ListeningAdapter(PlatformAdapter, Protocol):
         """A `notice` event -> the notifications it names (None: unreadable; crawl instead)."""
         ...
 
-    def comments_read(self, *, context: Any, content_ids: list[str], memory: Any) -> AsyncIterator[Batch]:
-        """The comments of these works only."""
+    def comments_read(
+        self, *, context: Any, content_ids: list[str], memory: Any, expect: dict[str, set[str]] | None = None
+    ) -> AsyncIterator[Batch]:
+        """The comments of these works only, read until the known ones and those `expect` names
+        (work id -> comment ids a notice named)."""
         ...
 
 

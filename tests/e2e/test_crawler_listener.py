@@ -23,7 +23,8 @@ from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.e2e
 
-SIZES = ("--works", "4", "--comments", "30", "--conversations", "4", "--messages", "20")
+# a work with more than one page (20) of top-level comments: incremental reads stop at the first
+SIZES = ("--works", "4", "--comments", "160", "--conversations", "4", "--messages", "20")
 INTERVAL = 600.0  # s between crawls: nothing in these tests waits for one
 
 
@@ -119,6 +120,55 @@ def test_a_comment_notice_reads_that_works_comments_at_once(stack: Stack) -> Non
         # then the notice makes the worker read that work's comments now, not at the next crawl
         wait_event(socket, account_id, "comment", comment["cid"], timeout=120)
         assert time.time() < crawl_at
+
+
+def comment_reads(stack: Stack, uid: str, since: float) -> list[dict[str, Any]]:
+    """The comment and reply pages the simulator served to `uid`'s pages since `since`."""
+    log = stack.sim.control("GET", "log")["log"]
+    return [
+        e
+        for e in log
+        if e["kind"] in ("comment_page_read", "reply_page_read") and e["uid"] == uid and e["at"] >= since
+    ]
+
+
+def test_a_comment_notice_reads_only_what_is_new(stack: Stack) -> None:
+    account_id, uid = stack.account_ids[0], stack.uids[0]
+    wait_until(lambda: listening(stack, account_id), timeout=120, what="the listener to be listening")
+    crawl_at = next_crawl(stack, account_id)
+    tops: dict[str, list[str]] = {}  # work -> its top-level comments, oldest first
+    for c in stack.sim.control("GET", f"accounts/{uid}/truth")["comments"]:
+        if c["level"] == 1:
+            tops.setdefault(c["aweme_id"], []).append(c["cid"])
+    work, oldest_first = max(tops.items(), key=lambda item: len(item[1]))
+    assert len(oldest_first) > 25, "the busiest work needs more than one page of comments"
+    with agent_socket(stack) as socket:
+        # when a fan comments on that work
+        mark = time.time()
+        new = stack.sim.control("POST", "inject/comment", {"uid": uid, "aweme_id": work, "text": "增量 一"})
+        wait_event(socket, account_id, "comment", new["cid"], timeout=120)
+        # then the notice's read fetched only the list's first page, and no reply list
+        reads = comment_reads(stack, uid, mark)
+        assert [(e["kind"], e.get("aweme_id"), e["cursor"]) for e in reads] == [
+            ("comment_page_read", work, 0)
+        ]
+
+        # when a fan answers the work's oldest comment (pages further down)
+        mark = time.time()
+        reply = stack.sim.control(
+            "POST", "inject/comment", {"uid": uid, "reply_to": oldest_first[0], "text": "增量 二"}
+        )
+        wait_event(socket, account_id, "comment", reply["cid"], timeout=120)
+        # then the read went down the list to it and opened only that comment's replies
+        reads = comment_reads(stack, uid, mark)
+        assert {e["comment_id"] for e in reads if e["kind"] == "reply_page_read"} == {oldest_first[0]}
+        assert len([e for e in reads if e["kind"] == "comment_page_read"]) > 1
+        assert time.time() < crawl_at
+    # and the API has both where they belong
+    on_work = im_walk(stack, f"/api/im/discussions/?account_id={account_id}&content_id={work}")
+    assert new["cid"] in {c["comment_id"] for c in on_work}
+    thread = im_walk(stack, f"/api/im/discussions/?account_id={account_id}&parent_id={oldest_first[0]}")
+    assert reply["cid"] in {c["comment_id"] for c in thread}
 
 
 def test_a_listener_page_that_navigates_away_is_reinstalled(stack: Stack) -> None:

@@ -78,13 +78,29 @@ class DouyinAdapter:
         return listen.pushed_notices(event, drift)
 
     async def comments_read(
-        self, *, context: BrowserContext, content_ids: list[str], memory: DouyinMemory
+        self,
+        *,
+        context: BrowserContext,
+        content_ids: list[str],
+        memory: DouyinMemory,
+        expect: dict[str, set[str]] | None = None,
     ) -> AsyncIterator[Batch]:
-        """The comments of these works only (a comment notice named them), not a crawl."""
+        """The comments of these works only (a comment notice named them), not a crawl: read until
+        the known comments and the ones the notices named (`expect`: work id -> comment ids)."""
         stand_ins = [Content.model_construct(content_id=cid) for cid in content_ids]
+        known = memory.known_ids.get("comments", set())
+        reads = {
+            cid: comments.CommentRead(
+                full=False,
+                known=known,
+                reply_counts=memory.comment_reply_counts,
+                expect_ids={i for i in (expect or {}).get(cid, ()) if i not in known},
+            )
+            for cid in content_ids
+        }
         try:
             async for batch, _work in comments.comments_crawl(
-                self.site, context=context, works=stand_ins, drift=memory.drift
+                self.site, context=context, works=stand_ins, drift=memory.drift, reads=reads
             ):
                 yield batch
         except LoginUncertain as exc:
@@ -113,13 +129,26 @@ class DouyinAdapter:
             for w in found
             if w.stats.comments and memory.work_comment_counts.get(w.content_id) != w.stats.comments
         ]
+        # a work read before is read incrementally (to the known comments and its growth), unless this
+        # crawl reconciles
+        known = memory.known_ids.get("comments", set())
+        reads: dict[str, comments.CommentRead] = {}
+        for w in todo:
+            before = memory.work_comment_counts.get(w.content_id)
+            incremental = not memory.reconcile and before is not None
+            reads[w.content_id] = comments.CommentRead(
+                full=not incremental,
+                known=known if incremental else (),
+                reply_counts=memory.comment_reply_counts,
+                expect_new=(w.stats.comments - before) if incremental and before is not None else None,
+            )
         queue: asyncio.Queue[Batch | BaseException | None] = asyncio.Queue()
 
         async def comments_part() -> None:
             if not todo:
                 return
             async for batch, work in comments.comments_crawl(
-                self.site, context=context, works=todo, drift=memory.drift
+                self.site, context=context, works=todo, drift=memory.drift, reads=reads
             ):
                 await queue.put(batch)
                 if work is not None:

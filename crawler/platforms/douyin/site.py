@@ -29,11 +29,14 @@ class DouyinMemory(CrawlMemory):
 
     work_comment_counts: dict[str, int] = field(default_factory=dict)
     conversation_last: dict[str, str] = field(default_factory=dict)
+    # top-level comment id -> its reply count when its replies were last read (incremental reads)
+    comment_reply_counts: dict[str, int] = field(default_factory=dict)
 
     def forget(self) -> None:
         super().forget()
         self.work_comment_counts.clear()
         self.conversation_last.clear()
+        self.comment_reply_counts.clear()
 
 
 def url_path(url: str) -> str:

@@ -127,6 +127,9 @@ def _comment_info_page(world: World, cids: list[str], cursor: int, count: int, t
 def comment_list_v2(state: SimState, world: World, request: Request) -> Response:
     """`/aweme/v1/creator/comment/list/?item_id=<encrypted>&sort=TIME` (`comment_list_v2`)."""
     aweme_id = id_decrypt(request.params.get("item_id", ""))
+    _read_log(
+        state, world, "comment_page_read", aweme_id=aweme_id, cursor=_int(request.params.get("cursor"), 0)
+    )
     return _comment_info_page(
         world,
         world.top_level.get(aweme_id, []),
@@ -138,7 +141,11 @@ def comment_list_v2(state: SimState, world: World, request: Request) -> Response
 
 def comment_reply_list_v2(state: SimState, world: World, request: Request) -> Response:
     """`/aweme/v1/creator/comment/reply/list/?comment_id=<encrypted>` (`comment_list_v2`)."""
-    cids = world.replies.get(id_decrypt(request.params.get("comment_id", "")), [])
+    parent = id_decrypt(request.params.get("comment_id", ""))
+    _read_log(
+        state, world, "reply_page_read", comment_id=parent, cursor=_int(request.params.get("cursor"), 0)
+    )
+    cids = world.replies.get(parent, [])
     return _comment_info_page(
         world,
         cids,
@@ -187,8 +194,17 @@ def _comment_page(
     )
 
 
+def _read_log(state: SimState, world: World, kind: str, **fields: Any) -> None:
+    """Each comment or reply page served goes to the control log (`GET /__sim__/log`): tests count
+    how much of a list a read fetched."""
+    state.log_event(kind, uid=world.owner["uid"], **fields)
+
+
 def comment_list(state: SimState, world: World, request: Request) -> Response:
     aweme_id = request.params.get("aweme_id", "")
+    _read_log(
+        state, world, "comment_page_read", aweme_id=aweme_id, cursor=_int(request.params.get("cursor"), 0)
+    )
     cids = world.top_level.get(aweme_id, [])
     total = actions.comment_count(world, aweme_id)
     return _comment_page(
@@ -202,6 +218,13 @@ def comment_list(state: SimState, world: World, request: Request) -> Response:
 
 
 def comment_reply_list(state: SimState, world: World, request: Request) -> Response:
+    _read_log(
+        state,
+        world,
+        "reply_page_read",
+        comment_id=request.params.get("comment_id", ""),
+        cursor=_int(request.params.get("cursor"), 0),
+    )
     cids = world.replies.get(request.params.get("comment_id", ""), [])
     return _comment_page(
         state,
