@@ -5,7 +5,8 @@
 
 For each mode (`listen`: the worker's push listener, `poll`: `--listen-pages 0`, today's polling path)
 it starts a simulator, a hub and one worker with N logged-in accounts (crawl interval `--interval`,
-the product default 60 s), waits for the first sync, then measures:
+the product default 60 s; a listening account crawls every `--listen-interval` s, the product's
+IMHUB_LISTEN_CRAWL_INTERVAL 600 s), waits for the first sync, then measures:
 - the worker's steady-state CPU (cores, over `--idle` seconds with nothing injected) and its PSS per
   account (worker + Chromium, /proc smaps_rollup);
 - latency: `--dms` DMs and `--comments` comments per account injected at random moments over
@@ -104,8 +105,13 @@ def run_mode(
     idle: float,
     interval: float,
     timeout: float,
+    listen_interval: float = 600.0,
 ) -> dict[str, Any]:
-    extra = ["--listen-pages", "0"] if mode == "poll" else ["--listen-pages", str(max(1, accounts))]
+    extra = (
+        ["--listen-pages", "0"]
+        if mode == "poll"
+        else ["--listen-pages", str(max(1, accounts)), "--listen-crawl-interval", str(listen_interval)]
+    )
     extra += ["--max-accounts", str(accounts), "--max-concurrent-crawls", "4"]
     with crawler_stack(
         workdir, kinds=["session"] * accounts, sim_args=SIZES, interval=interval, start=False

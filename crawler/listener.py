@@ -70,7 +70,9 @@ class Listener:
         self.page: Any = None
         self.watch: asyncio.Task[None] | None = None
         self.last_beat = 0.0
-        self.last_activity = time.time()  # LRU order: the latest message/notice (or the first try)
+        # LRU order: the latest message or notice pushed, or new messages/comments a crawl found (0:
+        # none yet, so a newcomer never takes the page of an account that already holds one)
+        self.last_activity = 0.0
         self.installs = 0
         self.installed_at = 0.0
         self.failures = 0
@@ -130,6 +132,12 @@ class Listener:
                 self._retry_later()
                 self.resident.release(self)
                 logger.warning("%s listener install failed: %s", self.runner.tag, error_text(exc))
+                await self._state("polling")
+                return
+            if self.resident.holders.get(self.account_id) is not self:
+                # a more active account took the page while this one was being installed
+                await page.close()
+                logger.info("%s resident page taken during its install; polling", self.runner.tag)
                 await self._state("polling")
                 return
             self.page, self.where = page, where

@@ -76,6 +76,7 @@ class AccountRunner:
         slots: asyncio.Semaphore | None = None,
         data_dir: Path | None = None,
         reconcile_interval: float = 1800.0,
+        listen_crawl_interval: float = 0.0,
     ) -> None:
         self.account = account
         self.epoch = epoch
@@ -106,6 +107,7 @@ class AccountRunner:
         # Push listening (crawler/listener.py): set by the worker when listening is on.
         self.listener: Listener | None = None
         self.reconcile_interval = reconcile_interval  # s between full walks while listening
+        self.listen_crawl_interval = listen_crawl_interval  # s between crawls at least, while listening
         self.last_full_walk = 0.0  # 0: the next crawl walks everything (start, resync)
         self.notice_task: asyncio.Task[None] | None = None
         self.notice_pending: dict[str, Any] | None = None
@@ -198,6 +200,10 @@ class AccountRunner:
             if changed:
                 queued += changed
                 await self.host.outbox_pump(self.account_id)
+                if self.listener is not None and self.crawls and kind in ("messages", "comments"):
+                    # a crawl that found new messages or comments is activity too (not the first
+                    # crawl: that is history): a polling account can take an idler one's page
+                    self.listener.last_activity = time.time()
         self.manager.snapshot_pending = False
         self.crawls += 1
         if walk_due:
@@ -208,6 +214,14 @@ class AccountRunner:
             self.listener.drift = []
         self.records_skipped += len(self.drift)
         return queued
+
+    def crawl_interval(self) -> float:
+        """Seconds to the next periodic crawl: the account's interval, stretched to
+        `listen_crawl_interval` while its listener is up (push and notices bring the data)."""
+        interval = float(self.account.monitor_interval)
+        if self.listener is not None and self.listener.alive and self.listener.state == "listening":
+            interval = max(interval, self.listen_crawl_interval)
+        return interval
 
     def memory_known_refresh(self) -> None:
         """What the worker delivered, for the incremental reads (they stop at these ids)."""
@@ -322,7 +336,7 @@ class AccountRunner:
                     self.items_sent += queued
                     self.last_error = self.hub_refusing  # "" unless the hub refuses our frames
                     self.runner_status = "idle"
-                    delay = jitter(self.account.monitor_interval)
+                    delay = jitter(self.crawl_interval())
                     if self.on_hold():  # a reply met a risk signal during this crawl
                         self.runner_status, self.last_error = "cooldown", self.hold_reason
                         delay = max(delay, self.hold_until - time.time())

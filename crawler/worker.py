@@ -88,6 +88,7 @@ class Worker:
         max_concurrent_crawls: int = 4,
         listen_pages: int = 0,
         reconcile_interval: float = 1800.0,
+        listen_crawl_interval: float = 0.0,
     ) -> None:
         self.worker_id = worker_id
         self.data_dir = data_dir
@@ -108,6 +109,7 @@ class Worker:
         # Push listening: at most `listen_pages` resident pages (LRU by activity); 0 = poll only.
         self.resident = ResidentPages(listen_pages)
         self.reconcile_interval = reconcile_interval
+        self.listen_crawl_interval = listen_crawl_interval
         self.sent_upto: dict[int, int] = {}
         self.heartbeat_interval = 10.0
         self.registered = asyncio.Event()
@@ -300,6 +302,7 @@ class Worker:
                 slots=self.crawl_slots,
                 data_dir=self.data_dir,
                 reconcile_interval=self.reconcile_interval,
+                listen_crawl_interval=self.listen_crawl_interval,
             )
             if self.resident.limit > 0 and hasattr(adapter, "listen_open"):
                 runner.listener = Listener(runner, self.resident)

@@ -276,6 +276,10 @@ IMHUB_DOUYIN_BASE_URL = env.str("IMHUB_DOUYIN_BASE_URL", default="https://creato
 # seconds between the full reconciliation walks of a listening account's chat.
 IMHUB_LISTEN_PAGES = env.int("IMHUB_LISTEN_PAGES", default=50)
 IMHUB_RECONCILE_INTERVAL = env.float("IMHUB_RECONCILE_INTERVAL", default=1800.0)
+# While an account's listener is up, its periodic crawl (works, their counts, comments of works whose
+# count changed) runs at most this often (s; the account's own monitor interval when that is longer):
+# DMs come by push and comments by the notices, so the crawl is a safety net, not the way data comes.
+IMHUB_LISTEN_CRAWL_INTERVAL = env.float("IMHUB_LISTEN_CRAWL_INTERVAL", default=600.0)
 
 # Logging: one line per event on the console; level from LOG_LEVEL.
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()

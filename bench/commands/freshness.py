@@ -27,6 +27,9 @@ class Command(BaseCommand):
         parser.add_argument("--idle", type=float, default=60.0, help="seconds of idle CPU measurement")
         parser.add_argument("--interval", type=float, default=60.0, help="crawl interval per account (s)")
         parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for arrivals")
+        parser.add_argument(
+            "--listen-interval", type=float, default=600.0, help="crawl interval of a listening account (s)"
+        )
         parser.add_argument("--json", action="store_true", help="print the results as JSON lines only")
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -42,5 +45,6 @@ class Command(BaseCommand):
                     idle=opts["idle"],
                     interval=opts["interval"],
                     timeout=opts["timeout"],
+                    listen_interval=opts["listen_interval"],
                 )
                 print(json.dumps(result, ensure_ascii=False), flush=True)

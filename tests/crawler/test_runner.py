@@ -185,3 +185,36 @@ def test_the_alarm_stays_up_while_the_surface_is_retried_and_clears_on_a_clean_c
     first, clean = states.index("surface_changed"), states.index("idle")
     assert set(states[first:clean]) == {"surface_changed"}
     assert reports[clean][3] == ""
+
+
+def test_a_listening_account_crawls_at_the_listening_interval_others_at_their_own(tmp_path: Path) -> None:
+    runner = AccountRunner(
+        account=AssignmentAccount(id=1, platform="douyin", monitor_interval=60),
+        epoch=1,
+        pool=FakePool(),  # type: ignore[arg-type]
+        adapter=Adapter(None),  # type: ignore[arg-type]
+        manager=DataManager(outbox=outbox_open(data_dir=tmp_path, account_id=1)),
+        host=Host(),
+        listen_crawl_interval=600,
+    )
+
+    class Page:
+        def is_closed(self) -> bool:
+            return False
+
+    class Listening:
+        page: Any = Page()
+        state = "listening"
+        alive = True
+
+    # without a listener, or while it only polls, the account's own interval
+    assert runner.crawl_interval() == 60
+    listener = Listening()
+    runner.listener = listener  # type: ignore[assignment]
+    listener.state = "polling"
+    assert runner.crawl_interval() == 60
+    # while it listens: stretched to the listening interval (never shortened)
+    listener.state = "listening"
+    assert runner.crawl_interval() == 600
+    runner.account = AssignmentAccount(id=1, platform="douyin", monitor_interval=3600)
+    assert runner.crawl_interval() == 3600

@@ -19,7 +19,7 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from tests.crawler.support import Stack, crawler_stack, im_ids, im_walk, truth_ids, wait_synced
-from tests.support.processes import wait_until
+from tests.support.processes import start_worker, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -241,3 +241,46 @@ def test_nothing_is_duplicated_across_push_and_reconciliation(stack: Stack) -> N
     ids = im_ids(stack, account_id)["messages"]
     assert len(ids) == len(set(ids))
     assert ids == truth_ids(stack, uid)["messages"]
+
+
+def test_one_resident_page_goes_to_the_more_active_account(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # given a worker allowed one resident page for two accounts (crawls every 8 s)
+    sizes = ("--works", "2", "--comments", "10", "--conversations", "3", "--messages", "10")
+    workdir = tmp_path_factory.mktemp("listener-lru")
+    with crawler_stack(workdir, kinds=["session", "session"], sim_args=sizes, interval=8.0, start=False) as s:
+        s.worker = start_worker(
+            s.workdir,
+            hub=s.hub,
+            token=s.worker_token,
+            base_url=s.sim.base_url,
+            extra_args=["--listen-pages", "1"],
+        )
+        for account_id, uid in zip(s.account_ids, s.uids, strict=True):
+            wait_synced(s, account_id, uid, timeout=240)
+
+        def states() -> dict[int, str]:
+            return {a: manage(s, a)["listener_status"] for a in s.account_ids}
+
+        wait_until(
+            lambda: sorted(states().values()) == ["listening", "polling"],
+            timeout=120,
+            what="one account listening, the other polling",
+        )
+        holder = next(a for a, state in states().items() if state == "listening")
+        other = next(a for a in s.account_ids if a != holder)
+        uid_of = dict(zip(s.account_ids, s.uids, strict=True))
+        # when the polling account gets a DM (its crawl finds it: activity) while the holder is idle
+        s.sim.control("POST", "inject/message", {"uid": uid_of[other], "text": "lru 一"})
+        # then it takes the page, and the idle holder polls
+        wait_until(
+            lambda: states() == {other: "listening", holder: "polling"},
+            timeout=120,
+            what="the more active account to take the resident page",
+        )
+        # and both keep syncing: the new holder's DM by push, the other's by its crawl
+        for account_id in (other, holder):
+            s.sim.control("POST", "inject/message", {"uid": uid_of[account_id], "text": "lru 二"})
+        for account_id in (other, holder):
+            wait_synced(s, account_id, uid_of[account_id], timeout=120)
+        assert im_ids(s, holder) == truth_ids(s, uid_of[holder])
+        assert im_ids(s, other) == truth_ids(s, uid_of[other])

@@ -213,7 +213,9 @@ def start_worker(
 ) -> ManagedProcess:
     """Start `manage.py runworker_crawler` as a real process (token in the environment, not the args)."""
     workdir.mkdir(parents=True, exist_ok=True)
-    env = base_env(IMHUB_WORKER_TOKEN=token, **env_extra)
+    # The e2e suites drive crawls at their own short intervals, listening or not (the listener's
+    # tests and the freshness benchmark set the product's stretched interval themselves).
+    env = base_env(IMHUB_WORKER_TOKEN=token, **{"IMHUB_LISTEN_CRAWL_INTERVAL": "0", **env_extra})
     if base_url:
         env["IMHUB_DOUYIN_BASE_URL"] = base_url
     return ManagedProcess(

@@ -59,6 +59,12 @@ class Command(BaseCommand):
             default=None,
             help="seconds between full chat walks of a listening account (default IMHUB_RECONCILE_INTERVAL)",
         )
+        parser.add_argument(
+            "--listen-crawl-interval",
+            type=float,
+            default=None,
+            help="seconds between periodic crawls of a listening account (default IMHUB_LISTEN_CRAWL_INTERVAL)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         token = settings.IMHUB_WORKER_TOKEN
@@ -85,6 +91,9 @@ class Command(BaseCommand):
             reconcile_interval=settings.IMHUB_RECONCILE_INTERVAL
             if options["reconcile_interval"] is None
             else options["reconcile_interval"],
+            listen_crawl_interval=settings.IMHUB_LISTEN_CRAWL_INTERVAL
+            if options["listen_crawl_interval"] is None
+            else options["listen_crawl_interval"],
         )
         asyncio.run(self._serve(worker, options["status_interval"]))
 
