@@ -6,6 +6,9 @@ the adapter opens its listening page (`listen_open`) and every pushed message go
 manager (dedupe by id) into the outbox and to the hub at once, as a small sync frame. A comment notice
 makes the runner read the noticed works' comments at once (`notice_read`).
 
+A page without the store but with its IM socket listens as a frame tap: each frame makes the runner
+read the changed conversations at once (`chat_wake`), and the missing store stays a surface-change note.
+
 Health: the page's hook heartbeats; a watchdog re-installs the page when it closed, crashed or went
 silent (state `reinstalling`). When no store can be found the adapter raises SurfaceChanged: the runner
 shows the drift note (with its sample) and the account keeps polling (`polling`), trying again later
@@ -112,7 +115,9 @@ class Listener:
             try:
                 context = await self.runner.pool.context_get(account_id=self.account_id)
                 known = list(self.runner.manager.known("messages"))
-                page, where = await self.adapter.listen_open(context=context, emit=self.on_event, known=known)
+                page, where, note = await self.adapter.listen_open(
+                    context=context, emit=self.on_event, known=known
+                )
             except asyncio.CancelledError:
                 raise
             except SurfaceChanged as exc:
@@ -147,7 +152,7 @@ class Listener:
                 "framenavigated",
                 lambda frame: self._lose("page navigated") if frame == page.main_frame else None,
             )
-            self.note = None
+            self.note = note  # set when only the socket's frames are tapped (no store)
             self.failures = 0
             self.installs += 1
             self.installed_at = self.last_beat = time.time()
@@ -230,5 +235,8 @@ class Listener:
             elif kind == "notice":
                 self.last_activity = time.time()
                 self.runner.notice_read(event)
+            elif kind == "frame":  # the page's IM socket received something: read the chat now
+                self.last_activity = time.time()
+                self.runner.chat_wake()
         except Exception:
             logger.exception("%s listener event failed", self.runner.tag)

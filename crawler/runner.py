@@ -34,6 +34,7 @@ from datasync.protocol import AssignmentAccount, Profile
 logger = logging.getLogger("crawler.runner")
 
 TRANSIENT_BASE, TRANSIENT_CAP = 2.0, 300.0
+CHAT_WAKE_DELAY = 0.3  # s after an IM socket frame before the chat read (a burst makes one read)
 RISK_BASE, RISK_CAP = 60.0, 1800.0
 SURFACE_BASE, SURFACE_CAP = 30.0, 1800.0
 BACKOFF = {
@@ -111,6 +112,8 @@ class AccountRunner:
         self.last_full_walk = 0.0  # 0: the next crawl walks everything (start, resync)
         self.notice_task: asyncio.Task[None] | None = None
         self.notice_pending: dict[str, Any] | None = None
+        self.chat_task: asyncio.Task[None] | None = None  # a chat read woken by IM socket frames
+        self.chat_pending = False
         self.listener_note_shown: object = None
         self.hub_refusing = ""  # set by the worker while the hub refuses this account's frames
 
@@ -134,8 +137,9 @@ class AccountRunner:
                 await asyncio.wait({self.task}, timeout=1.0)
             if not self.task.cancelled() and self.task.exception() is not None:
                 logger.debug("%s runner ended with %r", self.tag, self.task.exception())
-        if self.notice_task is not None:
-            self.notice_task.cancel()
+        for task in (self.notice_task, self.chat_task):
+            if task is not None:
+                task.cancel()
         if self.listener is not None:
             await self.listener.close(state="")
         self.runner_status = "stopped"
@@ -255,6 +259,40 @@ class AccountRunner:
                 return
             event, self.notice_pending = self.notice_pending, None
 
+    def chat_wake(self) -> None:
+        """A frame on the page's IM socket (a listener without the store): read the changed
+        conversations now; frames that come meanwhile make one more read after it."""
+        self.chat_pending = True
+        if self.chat_task is None or self.chat_task.done():
+            self.chat_task = asyncio.create_task(self._chat_run(), name=f"chat-{self.account_id}")
+
+    async def _chat_run(self) -> None:
+        while self.chat_pending:
+            self.chat_pending = False
+            await asyncio.sleep(CHAT_WAKE_DELAY)  # the frames of one burst make one read
+            try:
+                await self._chat_read()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.warning("%s chat read failed (%s); crawling instead", self.tag, error_text(exc))
+                self.wake_now()
+
+    async def _chat_read(self) -> None:
+        if self.listener is None or self.on_hold() or not hasattr(self.adapter, "chat_read"):
+            return
+        async with self.busy:
+            context = await self.pool.context_get(account_id=self.account_id)
+            self.memory_known_refresh()
+            queued = 0
+            async for kind, records in self.adapter.chat_read(context=context, memory=self.memory):
+                changed = data_submit(manager=self.manager, kind=kind, records=records)
+                if changed:
+                    queued += changed
+                    await self.host.outbox_pump(self.account_id)
+            self.items_sent += queued
+            logger.info("%s IM socket frame: chat read, %d records", self.tag, queued)
+
     async def _notice_read(self, event: dict[str, Any]) -> None:
         if self.listener is None:
             return
@@ -351,9 +389,13 @@ class AccountRunner:
                             where = self.sample_keep(
                                 locator=note.locator, message=note.message, sample=note.sample
                             )
+                            how = (
+                                "messages are read when the page's IM socket receives a frame"
+                                if self.listener is not None and self.listener.alive
+                                else "messages are polled"
+                            )
                             self.last_error = (
-                                f"surface changed: {note.locator}: {note.message} (sample: {where}); "
-                                "messages are polled"
+                                f"surface changed: {note.locator}: {note.message} (sample: {where}); {how}"
                             )
                             self.error_count += 1
                             logger.error("%s %s", self.tag, self.last_error)

@@ -117,10 +117,16 @@ class ListeningAdapter(PlatformAdapter, Protocol):
         context: Any,
         emit: Callable[[dict[str, Any]], Awaitable[None]],
         known: list[str] | None = None,
-    ) -> tuple[Any, str]:
-        """A resident page with the push hook installed, and where the hook found its source; `known`:
-        the message ids already delivered (never handed out again). SurfaceChanged when the page holds
-        nothing to hook (the account keeps polling)."""
+    ) -> tuple[Any, str, Any]:
+        """A resident page with the push hook installed, where the hook found its source, and a
+        SurfaceChanged note when it listens in a lesser way (no store: the page's IM socket frames
+        only say that something came; `frame` events); `known`: the message ids already delivered
+        (never handed out again). SurfaceChanged raised when the page holds nothing to listen to (the
+        account keeps polling)."""
+        ...
+
+    def chat_read(self, *, context: Any, memory: Any) -> AsyncIterator[Batch]:
+        """The conversations whose last message changed, read incrementally (a `frame` event)."""
         ...
 
     def listen_batches(self, event: dict[str, Any], drift: list[DriftNote]) -> list[Batch]:

@@ -1,7 +1,8 @@
 """End-to-end push listening (crawler/listener.py) with the real hub, worker, Chromium and simulator.
 
 One stack for the module: account `live` is served the default surface (the chat page holds the IM
-store the listener hooks), account `nostore` the `no_im_store` variant (no store: drift alarm, polling).
+store the listener hooks), account `nostore` the `no_im_store` and `no_im_socket` variants (nothing to
+tap: drift alarm, polling), account `frames` only `no_im_store` (its IM socket's frames are tapped).
 Crawls are 10 minutes apart, so anything that arrives within a test came by push, not by a crawl: each
 test checks it against the account's `next_run_at`.
 """
@@ -32,9 +33,10 @@ INTERVAL = 600.0  # s between crawls: nothing in these tests waits for one
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("listener")
     with crawler_stack(
-        workdir, kinds=["session", "session"], sim_args=SIZES, interval=INTERVAL, start=False
+        workdir, kinds=["session", "session", "session"], sim_args=SIZES, interval=INTERVAL, start=False
     ) as s:
-        s.sim.control("POST", "surface", {"surface": "no_im_store", "uid": s.uids[1]})
+        s.sim.control("POST", "surface", {"surface": "no_im_store,no_im_socket", "uid": s.uids[1]})
+        s.sim.control("POST", "surface", {"surface": "no_im_store", "uid": s.uids[2]})
         s.worker_start()
         for account_id, uid in zip(s.account_ids, s.uids, strict=True):
             wait_synced(s, account_id, uid, timeout=240)
@@ -206,7 +208,7 @@ def test_no_store_raises_a_drift_alarm_and_the_account_keeps_polling(stack: Stac
     with urllib.request.urlopen(f"{stack.hub.url}/metrics", timeout=10) as answer:
         metrics = answer.read().decode()
     assert 'imhub_accounts_by_listener_status{status="polling"} 1.0' in metrics
-    assert 'imhub_accounts_by_listener_status{status="listening"} 1.0' in metrics
+    assert 'imhub_accounts_by_listener_status{status="listening"} 2.0' in metrics
     # when a fan writes a DM, it comes with the next crawl (asked for here by a resync)
     dm = stack.sim.control("POST", "inject/message", {"uid": uid, "text": "轮询 poll-1"})
     status, answer = stack.api("POST", f"/api/manage/accounts/{account_id}/resync/")
@@ -214,6 +216,23 @@ def test_no_store_raises_a_drift_alarm_and_the_account_keeps_polling(stack: Stac
     wait_until(
         lambda: dm["server_id"] in im_ids(stack, account_id)["messages"], timeout=180, what="the polled DM"
     )
+
+
+def test_without_the_store_the_im_sockets_frames_bring_a_dm_without_a_crawl(stack: Stack) -> None:
+    account_id, uid = stack.account_ids[2], stack.uids[2]
+    # given the chat page holds no IM store but opens its IM socket: the account listens to its frames,
+    # with the drift note for the missing store
+    wait_until(lambda: listening(stack, account_id), timeout=120, what="the frame tap to be listening")
+    account = manage(stack, account_id)
+    assert account["runner_status"] == "surface_changed"
+    assert "listener.im_store" in account["last_error"] and "IM socket" in account["last_error"]
+    crawl_at = next_crawl(stack, account_id)
+    with agent_socket(stack) as socket:
+        # when a fan writes a DM, then a frame on the socket makes the worker read the chat at once
+        dm = stack.sim.control("POST", "inject/message", {"uid": uid, "text": "帧 frame-1"})
+        wait_event(socket, account_id, "message", dm["server_id"], timeout=90)
+        assert time.time() < crawl_at
+    assert im_ids(stack, account_id) == truth_ids(stack, uid)
 
 
 def test_nothing_is_duplicated_across_push_and_reconciliation(stack: Stack) -> None:

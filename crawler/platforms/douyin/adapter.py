@@ -68,8 +68,16 @@ class DouyinAdapter:
         context: BrowserContext,
         emit: Callable[[dict[str, object]], Awaitable[None]],
         known: list[str] | None = None,
-    ) -> tuple[object, str]:
+    ) -> tuple[object, str, object]:
         return await listen.listen_open(self.site, context=context, emit=emit, known=known)
+
+    async def chat_read(self, *, context: BrowserContext, memory: DouyinMemory) -> AsyncIterator[Batch]:
+        """The chat's changed conversations, read to the known messages (a frame on the IM socket)."""
+        try:
+            async for batch in chat.chat_crawl(self.site, context=context, memory=memory):
+                yield batch
+        except LoginUncertain as exc:
+            await login_uncertain_resolve(self.site, context, exc)
 
     def listen_batches(self, event: dict[str, object], drift: list[DriftNote]) -> list[Batch]:
         return listen.pushed_batches(event, drift)

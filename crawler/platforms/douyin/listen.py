@@ -10,18 +10,22 @@ the notice list from inside the page, which signs its own calls), and heartbeats
 one: the store's objects are cyclic.
 
 Which page holds the store, and where, are locators with fallbacks (`LISTEN_PAGES`, `IM_ENTRY_SELECTORS`,
-`IM_STORE_KEYS`); when none yields a store, `listen_open` raises SurfaceChanged with a sample and the
-account keeps polling.
+`IM_STORE_KEYS`). When none yields a store but the page opened its IM WebSocket (the frontier-im socket,
+`IM_SOCKET_URLS`), the page stays as a frame tap: each frame the page receives is a `frame` event that
+makes the runner read the changed conversations at once (incremental), without decoding the frame (the
+socket carries protobuf whose schema is not ours to guess); the missing store is still a surface-change
+note. When there is neither, `listen_open` raises SurfaceChanged with a sample and the account polls.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from playwright.async_api import BrowserContext, Page
+from playwright.async_api import BrowserContext, Page, WebSocket
 
 from crawler.errors import SurfaceChanged
 from crawler.platforms import Batch, DriftNote
@@ -38,6 +42,18 @@ IM_STORE_KEYS = ("imStore", "IMStore", "im_store")
 STORE_WAIT_MS = 15000  # how long the store may take to appear after the page loaded
 BEAT_MS = 5000  # the hook's heartbeat
 BINDING = "__imhubListen"
+# The page's IM WebSocket (frontier-im on the real site), by URL, tried in order.
+IM_SOCKET_URLS = (re.compile(r"frontier-im|/sim-im/v1/frontier"), re.compile(r"frontier|/ws/v\d/im"))
+
+# A frame tap's page: only the heartbeat (the watchdog re-installs a page that crashed or went silent).
+BEAT_JS = r"""
+(opts) => {
+  if (window.__imhubListenInstalled) return true;
+  setInterval(() => window[opts.binding]({ kind: "beat", at: Date.now() }), opts.beatMs);
+  window.__imhubListenInstalled = true;
+  return true;
+}
+"""
 
 HOOK_JS = r"""
 async (opts) => {
@@ -193,12 +209,30 @@ async def listen_open(
     context: BrowserContext,
     emit: Callable[[dict[str, Any]], Awaitable[None]],
     known: list[str] | None = None,
-) -> tuple[Page, str]:
-    """Open a resident page with the hook installed; returns it and where the store was found.
-    LoginExpired/RiskDetected from the page's state; SurfaceChanged when no page holds a store."""
+) -> tuple[Page, str, SurfaceChanged | None]:
+    """Open a resident page with the hook installed; returns it, where the store (or socket) was
+    found, and a SurfaceChanged note when only the socket's frames are tapped (module docstring).
+    LoginExpired/RiskDetected from the page's state; SurfaceChanged when there is nothing to tap."""
     samples: list[dict[str, Any]] = []
     for path in LISTEN_PAGES:
         page = await site.page_new(context)
+        sockets: list[str] = []
+        tapping = {"on": False}
+
+        def on_socket(
+            ws: WebSocket, sockets: list[str] = sockets, tapping: dict[str, bool] = tapping
+        ) -> None:
+            if not any(pattern.search(ws.url) for pattern in IM_SOCKET_URLS):
+                return
+            sockets.append(ws.url)
+
+            async def on_frame(_payload: object) -> None:  # playwright runs a coroutine handler as a task
+                if tapping["on"]:
+                    await emit({"kind": "frame"})
+
+            ws.on("framereceived", on_frame)
+
+        page.on("websocket", on_socket)
         try:
             await page.expose_function(BINDING, emit)
             await page.goto(site.url(path), wait_until="domcontentloaded")
@@ -215,15 +249,31 @@ async def listen_open(
                     "known": known or [],
                 },
             )
+            if not result.get("ok") and sockets:
+                await page.evaluate(BEAT_JS, {"binding": BINDING, "beatMs": BEAT_MS})
         except BaseException:
             await page.close()
             raise
         if result.get("ok"):
-            return page, f"{path}: {result.get('locator', '')}"
-        samples.append({"page": path, **{k: v for k, v in result.items() if k != "ok"}})
+            return page, f"{path}: {result.get('locator', '')}", None
+        sample = {"page": path, **{k: v for k, v in result.items() if k != "ok"}, "sockets": list(sockets)}
+        if sockets:
+            tapping["on"] = True
+            note = SurfaceChanged(
+                "no page holds the IM store the listener hooks (im-entry fiber -> imStore); "
+                "the page's IM socket frames wake a chat read instead",
+                locator="listener.im_store",
+                sample={
+                    "tried": [*samples, sample],
+                    "selectors": list(IM_ENTRY_SELECTORS),
+                    "keys": list(IM_STORE_KEYS),
+                },
+            )
+            return page, f"{path}: frames of {sockets[0].split('?')[0]}", note
+        samples.append(sample)
         await page.close()
     raise SurfaceChanged(
-        "no page holds the IM store the listener hooks (im-entry fiber -> imStore)",
+        "no page holds the IM store the listener hooks (im-entry fiber -> imStore), nor an IM socket",
         locator="listener.im_store",
         sample={"tried": samples, "selectors": list(IM_ENTRY_SELECTORS), "keys": list(IM_STORE_KEYS)},
     )

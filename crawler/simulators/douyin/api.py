@@ -9,6 +9,8 @@ risk modes); 2155 rate limited; an empty 200 body for unsigned calls and in `emp
 from __future__ import annotations
 
 import asyncio
+import gzip
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -373,6 +375,69 @@ async def im_push(state: SimState, request: Request) -> Response:
             "events": [push_event_render(world, e) for e in events],
         }
     )
+
+
+FRONTIER_PATH = "/sim-im/v1/frontier"
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def push_frame(seq: int, payload: dict[str, Any]) -> bytes:
+    """A binary frame shaped like the real socket's protobuf PushFrame (field 1 seqid, 4 method,
+    7 payload_type, 8 payload: here gzipped JSON of the event): opaque to the worker, which only takes
+    a frame as the sign that something arrived."""
+    body = gzip.compress(json.dumps(payload, ensure_ascii=False).encode())
+    method, kind = b"push", b"pb"
+    return (
+        b"\x08" + _varint(seq)
+        + b"\x22" + _varint(len(method)) + method
+        + b"\x3a" + _varint(len(kind)) + kind
+        + b"\x42" + _varint(len(body)) + body
+    )  # fmt: skip
+
+
+async def frontier_socket(state: SimState, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """`/sim-im/v1/frontier`: the chat page's IM WebSocket (the real page's frontier-im socket). The
+    session cookie opens it (else closed 4401); every message pushed to the account afterwards goes out
+    as one binary `push_frame`, as the long poll hands it to the page's store."""
+    if (await receive())["type"] != "websocket.connect":
+        return
+    request = Request.from_scope({**scope, "method": "GET"}, b"")
+    token = request.cookies.get(SESSION_COOKIE)
+    world = state.session_account(token) if token else None
+    if request.path != FRONTIER_PATH or world is None:
+        await send({"type": "websocket.close", "code": 4401})
+        return
+    await send({"type": "websocket.accept"})
+    feed = state.push_feed(world.owner["uid"])
+    cursor, sent = feed.seq, 0
+    gone = asyncio.ensure_future(receive())  # the next message from the page: its disconnect
+    try:
+        while True:
+            wake = asyncio.ensure_future(feed.waiter().wait())
+            done, _ = await asyncio.wait({wake, gone}, timeout=PUSH_WAIT, return_when=asyncio.FIRST_COMPLETED)
+            wake.cancel()
+            if gone in done:
+                if gone.result()["type"] == "websocket.disconnect":
+                    return
+                gone = asyncio.ensure_future(receive())
+            events, _lost = feed.since(cursor)
+            cursor = feed.seq
+            for event in (e for e in events if e["kind"] == "message"):
+                sent += 1
+                await send(
+                    {"type": "websocket.send", "bytes": push_frame(sent, push_event_render(world, event))}
+                )
+    finally:
+        gone.cancel()
 
 
 API_ROUTES: dict[tuple[str, str], ApiHandler] = {

@@ -102,6 +102,9 @@ class SimulatorApp:
                 elif message["type"] == "lifespan.shutdown":
                     await send({"type": "lifespan.shutdown.complete"})
                     return
+        if scope["type"] == "websocket":
+            await api.frontier_socket(self.state, scope, receive, send)
+            return
         if scope["type"] != "http":
             return
         body = b""

@@ -28,6 +28,7 @@ VARIANTS: dict[str, str] = {
     "empty_works": "the works list is empty while its total counts every work (a silent zero)",
     "empty_comments": "comment lists are empty while their total counts every comment (a silent zero)",
     "no_im_store": "the chat page's IM entry element carries no imStore (the listener's hook finds no store)",
+    "no_im_socket": "the chat page opens no IM WebSocket (no frames for the listener's frame tap)",
 }
 QR_VARIANTS = ("qr_alt", "qr_aria", "qr_data_png", "qr_class")
 

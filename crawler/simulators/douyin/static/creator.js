@@ -613,6 +613,7 @@
       });
     });
     loadConvs();
+    frontierStart();
     imStoreStart(root, function (m, conv) {  // the page's own list follows the store, as the real one does
       var c = convs.find(function (x) { return x.conversationId === m.conversationId; });
       if (!c || isReceipt(m)) return;
@@ -622,6 +623,17 @@
       if (!m.isFromMe && open !== c) c.unreadCount = conv._badgeCount;
       render();
     });
+  }
+
+  // ---- the IM socket (the real page's frontier-im WebSocket): binary push frames, reopened when closed
+  function frontierStart() {
+    if (has("no_im_socket")) return;
+    var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/sim-im/v1/frontier";
+    (function open() {
+      var ws = new WebSocket(url);
+      ws.binaryType = "arraybuffer";
+      ws.onclose = function () { setTimeout(open, 3000); };
+    })();
   }
 
   // ---- the IM store (what the real page keeps in MobX: imStore / noticeStore) ---------------------
