@@ -19,7 +19,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -28,7 +28,7 @@ from crawler.datamanager import DataManager, data_submit
 from crawler.drift import sample_save
 from crawler.errors import LoginExpired, RiskDetected, SurfaceChanged, error_text
 from crawler.listener import Listener
-from crawler.platforms import DriftNote, PlatformAdapter, memory_for
+from crawler.platforms import Batch, DriftNote, PlatformAdapter, memory_for
 from datasync.protocol import AssignmentAccount, Profile
 
 logger = logging.getLogger("crawler.runner")
@@ -198,16 +198,11 @@ class AccountRunner:
         self.memory.pushed_kinds = {"messages", "conversations"} if listening and not walk_due else set()
         self.memory.reconcile = walk_due  # incremental reads read everything this time
         self.memory_known_refresh()
-        queued = 0
-        async for kind, records in self.adapter.crawl(context=context, memory=self.memory):
-            changed = data_submit(manager=self.manager, kind=kind, records=records)
-            if changed:
-                queued += changed
-                await self.host.outbox_pump(self.account_id)
-                if self.listener is not None and self.crawls and kind in ("messages", "comments"):
-                    # a crawl that found new messages or comments is activity too (not the first
-                    # crawl: that is history): a polling account can take an idler one's page
-                    self.listener.last_activity = time.time()
+        # a crawl that finds new messages or comments is activity too (not the first crawl: that is
+        # history): a polling account can take an idler one's page
+        queued = await self._submit_all(
+            self.adapter.crawl(context=context, memory=self.memory), activity=self.crawls > 0
+        )
         self.manager.snapshot_pending = False
         self.crawls += 1
         if walk_due:
@@ -217,6 +212,19 @@ class AccountRunner:
             self.drift += self.listener.drift
             self.listener.drift = []
         self.records_skipped += len(self.drift)
+        return queued
+
+    async def _submit_all(self, reading: AsyncIterator[Batch], *, activity: bool = False) -> int:
+        """Queue each batch's new or changed records and flush them to the hub as they come; returns
+        how many. `activity`: new messages or comments count as the listener's activity (LRU)."""
+        queued = 0
+        async for kind, records in reading:
+            changed = data_submit(manager=self.manager, kind=kind, records=records)
+            if changed:
+                queued += changed
+                await self.host.outbox_pump(self.account_id)
+                if activity and self.listener is not None and kind in ("messages", "comments"):
+                    self.listener.last_activity = time.time()
         return queued
 
     def crawl_interval(self) -> float:
@@ -284,12 +292,7 @@ class AccountRunner:
         async with self.busy:
             context = await self.pool.context_get(account_id=self.account_id)
             self.memory_known_refresh()
-            queued = 0
-            async for kind, records in self.adapter.chat_read(context=context, memory=self.memory):
-                changed = data_submit(manager=self.manager, kind=kind, records=records)
-                if changed:
-                    queued += changed
-                    await self.host.outbox_pump(self.account_id)
+            queued = await self._submit_all(self.adapter.chat_read(context=context, memory=self.memory))
             self.items_sent += queued
             logger.info("%s IM socket frame: chat read, %d records", self.tag, queued)
 
@@ -315,16 +318,10 @@ class AccountRunner:
                 expect.setdefault(n.related_content_id, set()).add(n.related_comment_id)
         async with self.busy:
             context = await self.pool.context_get(account_id=self.account_id)
-            queued = 0
             self.memory_known_refresh()
-            reading = adapter.comments_read(
-                context=context, content_ids=works, memory=self.memory, expect=expect
+            queued = await self._submit_all(
+                adapter.comments_read(context=context, content_ids=works, memory=self.memory, expect=expect)
             )
-            async for kind, records in reading:
-                changed = data_submit(manager=self.manager, kind=kind, records=records)
-                if changed:
-                    queued += changed
-                    await self.host.outbox_pump(self.account_id)
             self.items_sent += queued
             logger.info("%s comment notice: %d work(s) read, %d records", self.tag, len(works), queued)
 
